@@ -1,0 +1,316 @@
+/**
+ * features: the model's one input/output contract. The 12 inputs and 5 outputs, their order, units and
+ * normalization are defined here once and imported by the generator, the trainer, the exporter, the
+ * evaluator and the agent. `computeFeatures` turns a raw usage window into the 12 inputs.
+ *
+ * Normalization. CPU spans 10 millicores .. 64 cores and memory 32 MiB .. 256 GiB: four and nearly four
+ * orders of magnitude. A linear min-max map would give 10m the same absolute precision as 64 cores, so a
+ * 1/255 step would be 250 millicores. Resource amounts are therefore mapped on a log scale:
+ *   n = ln(x / min) / ln(max / min), clamped to [0, 1]
+ * which keeps a constant *relative* precision: a float32 step of n is ~5e-7 relative in x everywhere in the
+ * range. Worked numbers for CPU: ln(64 / 0.01) = 8.764; 0.25 cores → ln(25) / 8.764 = 0.3673.
+ *
+ * Memory percentiles carry peak information. Memory is sampled as an average over each sample interval,
+ * and on real traces (Bitbrains, 7 days past → 3 days future) the future peak exceeds the past p99 of the
+ * raw samples in 98% of windows. So mem_p50/p95/p99 are percentiles of the per-hour PEAKS of memory (the
+ * maximum of the samples in each clock hour of the window), in the same spirit as VPA building its
+ * memory histogram from per-24h peaks. CPU percentiles are over the raw samples: CPU is a rate, and
+ * its limit is breached by the samples themselves.
+ */
+import type { Bytes, Cores } from './units.js';
+import { GiB, MiB } from './units.js';
+import { mean, percentileSorted, sortedCopy } from '../util/stats.js';
+
+/** CONTRACT_VERSION changes whenever anything in this file changes what a number means. */
+export const CONTRACT_VERSION = '1';
+
+/** FEATURE_NAMES is the order of the model's 12 inputs. */
+export const FEATURE_NAMES = [
+  'cpu_p50', 'cpu_p95', 'cpu_p99',
+  'mem_p50', 'mem_p95', 'mem_p99',
+  'cpu_variance', 'mem_trend', 'throttle_ratio',
+  'hour', 'day_of_week', 'workload_age',
+] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+/** OUTPUT_NAMES is the order of the model's 5 outputs. */
+export const OUTPUT_NAMES = ['cpu_request', 'cpu_limit', 'mem_request', 'mem_limit', 'confidence'] as const;
+export type OutputName = (typeof OUTPUT_NAMES)[number];
+
+export const N_FEATURES = FEATURE_NAMES.length; // 12
+export const N_OUTPUTS = OUTPUT_NAMES.length; // 5
+
+/** PEAK_INTERVAL_SEC is the interval whose maximum memory sample makes one "peak" (1 hour). */
+export const PEAK_INTERVAL_SEC = 3600;
+
+/**
+ * Normalization is a serializable description of a map from a real value to [0, 1] and back.
+ * - log:        n = ln(x/min) / ln(max/min), clamped; inverse x = min · (max/min)^n
+ * - linear:     n = (x − min) / (max − min), clamped; inverse x = min + n · (max − min)
+ * - odds:       n = x / (1 + x) for x ≥ 0 (0 → 0, 1 → 0.5, 3 → 0.75); inverse x = n / (1 − n)
+ * - signed-odds n = 0.5 + 0.5 · x / (1 + |x|) (−1 → 0.25, 0 → 0.5, 1 → 0.75); inverse by cases
+ */
+export type Normalization =
+  | { type: 'log'; min: number; max: number }
+  | { type: 'linear'; min: number; max: number }
+  | { type: 'odds' }
+  | { type: 'signed-odds' };
+
+export interface FieldSpec {
+  name: string;
+  unit: string;
+  description: string;
+  normalization: Normalization;
+}
+
+export const CPU_RANGE = { min: 0.01, max: 64 } as const; // cores
+export const MEM_RANGE = { min: 32 * MiB, max: 256 * GiB } as const; // bytes
+export const AGE_RANGE = { min: 1, max: 2 * 365 * 24 } as const; // hours
+
+const cpuLog: Normalization = { type: 'log', ...CPU_RANGE };
+const memLog: Normalization = { type: 'log', ...MEM_RANGE };
+
+/** INPUTS describes each input in FEATURE_NAMES order. */
+export const INPUTS: readonly FieldSpec[] = [
+  { name: 'cpu_p50', unit: 'cores', description: 'median CPU usage of the window samples', normalization: cpuLog },
+  { name: 'cpu_p95', unit: 'cores', description: '95th percentile CPU usage of the window samples', normalization: cpuLog },
+  { name: 'cpu_p99', unit: 'cores', description: '99th percentile CPU usage of the window samples', normalization: cpuLog },
+  { name: 'mem_p50', unit: 'bytes', description: 'median of the per-hour memory peaks', normalization: memLog },
+  { name: 'mem_p95', unit: 'bytes', description: '95th percentile of the per-hour memory peaks', normalization: memLog },
+  { name: 'mem_p99', unit: 'bytes', description: '99th percentile of the per-hour memory peaks', normalization: memLog },
+  { name: 'cpu_variance', unit: 'ratio (std/mean)', description: 'coefficient of variation of CPU usage (population std / mean)', normalization: { type: 'odds' } },
+  { name: 'mem_trend', unit: 'fraction of mean memory per day', description: 'least-squares slope of memory usage × 86400 / mean memory', normalization: { type: 'signed-odds' } },
+  { name: 'throttle_ratio', unit: 'ratio', description: 'throttled / total CFS periods over the window (0 when no counters)', normalization: { type: 'linear', min: 0, max: 1 } },
+  { name: 'hour', unit: 'hour of day (UTC)', description: 'hour of the last sample, 0..23', normalization: { type: 'linear', min: 0, max: 23 } },
+  { name: 'day_of_week', unit: 'day (0 = Sunday, UTC)', description: 'weekday of the last sample, 0..6', normalization: { type: 'linear', min: 0, max: 6 } },
+  { name: 'workload_age', unit: 'hours', description: 'time from the workload start (or first sample) to the last sample', normalization: { type: 'log', ...AGE_RANGE } },
+];
+
+/** OUTPUTS describes each output in OUTPUT_NAMES order. */
+export const OUTPUTS: readonly FieldSpec[] = [
+  { name: 'cpu_request', unit: 'cores', description: 'recommended CPU request', normalization: cpuLog },
+  { name: 'cpu_limit', unit: 'cores', description: 'recommended CPU limit', normalization: cpuLog },
+  { name: 'mem_request', unit: 'bytes', description: 'recommended memory request', normalization: memLog },
+  { name: 'mem_limit', unit: 'bytes', description: 'recommended memory limit', normalization: memLog },
+  { name: 'confidence', unit: 'probability', description: 'probability that the recommendation holds over the next window (no OOM kill, no CPU-limit breach)', normalization: { type: 'linear', min: 0, max: 1 } },
+];
+
+const clamp01 = (n: number): number => (n < 0 ? 0 : n > 1 ? 1 : n);
+
+/** normalize maps a real value to [0, 1] by spec. normalize({type:'log',min:0.01,max:64}, 0.25) ≈ 0.3673 */
+export function normalize(spec: Normalization, x: number): number {
+  switch (spec.type) {
+    case 'log':
+      return clamp01(Math.log(Math.max(x, spec.min) / spec.min) / Math.log(spec.max / spec.min));
+    case 'linear':
+      return clamp01((x - spec.min) / (spec.max - spec.min));
+    case 'odds':
+      return x <= 0 ? 0 : x / (1 + x);
+    case 'signed-odds':
+      return 0.5 + (0.5 * x) / (1 + Math.abs(x));
+  }
+}
+
+/** denormalize is normalize's inverse on [0, 1]; n is clamped to [0, 1] first. */
+export function denormalize(spec: Normalization, n: number): number {
+  const c = clamp01(n);
+  switch (spec.type) {
+    case 'log':
+      return spec.min * Math.exp(c * Math.log(spec.max / spec.min));
+    case 'linear':
+      return spec.min + c * (spec.max - spec.min);
+    case 'odds':
+      return c >= 1 ? Infinity : c / (1 - c);
+    case 'signed-odds': {
+      const s = 2 * (c - 0.5); // s = x / (1 + |x|)  →  x = s / (1 − |s|)
+      return Math.abs(s) >= 1 ? Math.sign(s) * Infinity : s / (1 - Math.abs(s));
+    }
+  }
+}
+
+/** The 12 features in real units, named. */
+export type FeatureValues = Record<FeatureName, number>;
+
+/** toVector puts named real-unit features into contract order. */
+export function toVector(f: FeatureValues): number[] {
+  return FEATURE_NAMES.map((n) => f[n]);
+}
+
+/** normalizeFeatures writes the 12 normalized features of real-unit vector `x` into `out` at `offset`. */
+export function normalizeFeatures(x: ArrayLike<number>, out: Float32Array = new Float32Array(N_FEATURES), offset = 0): Float32Array {
+  for (let i = 0; i < N_FEATURES; i++) out[offset + i] = normalize(INPUTS[i]!.normalization, x[i]!);
+  return out;
+}
+
+/** normalizeOutputs maps 5 real-unit outputs (cores, cores, bytes, bytes, probability) to [0, 1]. */
+export function normalizeOutputs(y: ArrayLike<number>, out: Float32Array = new Float32Array(N_OUTPUTS), offset = 0): Float32Array {
+  for (let i = 0; i < N_OUTPUTS; i++) out[offset + i] = normalize(OUTPUTS[i]!.normalization, y[i]!);
+  return out;
+}
+
+/** Outputs in real units. */
+export interface RealOutputs {
+  cpuRequestCores: Cores;
+  cpuLimitCores: Cores;
+  memRequestBytes: Bytes;
+  memLimitBytes: Bytes;
+  confidence: number;
+}
+
+/** denormalizeOutputs maps the model's 5 normalized outputs (at `offset`) back to real units. */
+export function denormalizeOutputs(n: ArrayLike<number>, offset = 0): RealOutputs {
+  const d = (i: number) => denormalize(OUTPUTS[i]!.normalization, n[offset + i]!);
+  return { cpuRequestCores: d(0), cpuLimitCores: d(1), memRequestBytes: d(2), memLimitBytes: d(3), confidence: d(4) };
+}
+
+/** A raw usage window: samples in time order, as a metrics collector scrapes them. */
+export interface UsageWindow {
+  /** Sample times, seconds since the epoch, strictly increasing. */
+  timestampsSec: ArrayLike<number>;
+  /** CPU usage of each sample interval, cores (≥ 0). */
+  cpuCores: ArrayLike<number>;
+  /** Memory usage (working set) at each sample, bytes (≥ 0). */
+  memoryBytes: ArrayLike<number>;
+  /** Optional cumulative CFS counters (container_cpu_cfs_throttled_periods_total, ..._periods_total). */
+  throttledPeriods?: ArrayLike<number>;
+  totalPeriods?: ArrayLike<number>;
+  /** Optional workload start, seconds since the epoch; defaults to the first sample. */
+  workloadStartSec?: number;
+}
+
+/** FeatureError names the field of a bad usage window and how to fix it. */
+export class FeatureError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'FeatureError';
+  }
+}
+
+function checkSeries(field: string, v: ArrayLike<number> | undefined, n: number, nonNegative: boolean): void {
+  if (v === undefined || typeof v.length !== 'number') throw new FeatureError(field, 'is required: an array of numbers, one per timestamp');
+  if (v.length !== n) throw new FeatureError(field, `has ${v.length} values but timestampsSec has ${n}; give one value per timestamp`);
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new FeatureError(`${field}[${i}]`, `is ${String(x)}; every value must be a finite number`);
+    if (nonNegative && x < 0) throw new FeatureError(`${field}[${i}]`, `is ${x}; usage cannot be negative`);
+  }
+}
+
+/**
+ * counterIncrease sums the increases of a cumulative counter, treating a decrease as a counter reset
+ * (the new value is then the increase since the reset), as Prometheus' increase() does.
+ * Example: [10, 15, 3, 5] → (15 − 10) + 3 + (5 − 3) = 10.
+ */
+export function counterIncrease(c: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 1; i < c.length; i++) {
+    const d = c[i]! - c[i - 1]!;
+    total += d >= 0 ? d : c[i]!;
+  }
+  return total;
+}
+
+/**
+ * hourlyPeaks returns the maximum memory sample of each PEAK_INTERVAL_SEC bucket, buckets aligned to
+ * the epoch (clock hours), skipping empty buckets.
+ * Example: samples at 00:00, 00:30, 01:10 with 1, 3, 2 GiB → [3, 2] GiB.
+ */
+export function hourlyPeaks(timestampsSec: ArrayLike<number>, memoryBytes: ArrayLike<number>): Float64Array {
+  const n = timestampsSec.length;
+  const out = new Float64Array(n);
+  let k = -1;
+  let bucket = NaN;
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor(timestampsSec[i]! / PEAK_INTERVAL_SEC);
+    if (b !== bucket) {
+      bucket = b;
+      out[++k] = memoryBytes[i]!;
+    } else if (memoryBytes[i]! > out[k]!) out[k] = memoryBytes[i]!;
+  }
+  return out.subarray(0, k + 1);
+}
+
+/**
+ * computeFeatures turns a raw usage window into the 12 features in real units (contract order), checking
+ * the window first. At least 2 samples are needed.
+ *
+ * Example: CPU [0.1, 0.2, 0.3, 0.4] cores → cpu_p50 = 0.25, cpu_p95 = 0.385, cpu_p99 = 0.397;
+ * cpu_variance = std/mean = 0.1118/0.25 = 0.4472.
+ */
+export function computeFeatures(w: UsageWindow): FeatureValues {
+  const t = w.timestampsSec;
+  if (t === undefined || typeof t.length !== 'number') throw new FeatureError('timestampsSec', 'is required: an array of sample times in seconds since the epoch');
+  const n = t.length;
+  if (n < 2) throw new FeatureError('timestampsSec', `has ${n} samples; a window needs at least 2`);
+  checkSeries('timestampsSec', t, n, true);
+  for (let i = 1; i < n; i++) {
+    if (!(t[i]! > t[i - 1]!)) throw new FeatureError(`timestampsSec[${i}]`, `is ${t[i]} after ${t[i - 1]}; timestamps must be strictly increasing`);
+  }
+  checkSeries('cpuCores', w.cpuCores, n, true);
+  checkSeries('memoryBytes', w.memoryBytes, n, true);
+  const hasThrottle = w.throttledPeriods !== undefined || w.totalPeriods !== undefined;
+  if (hasThrottle) {
+    checkSeries('throttledPeriods', w.throttledPeriods, n, true);
+    checkSeries('totalPeriods', w.totalPeriods, n, true);
+  }
+  const start = w.workloadStartSec ?? t[0]!;
+  if (!Number.isFinite(start)) throw new FeatureError('workloadStartSec', 'must be a finite number of seconds since the epoch');
+  if (start > t[n - 1]!) throw new FeatureError('workloadStartSec', 'is after the last sample; give the time the workload started');
+
+  const cpuSorted = sortedCopy(w.cpuCores);
+  const cpuMean = mean(w.cpuCores);
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (w.cpuCores[i]! - cpuMean) ** 2;
+  const cpuStd = Math.sqrt(sq / n);
+
+  const peaks = hourlyPeaks(t, w.memoryBytes);
+  peaks.sort();
+
+  // Least-squares slope of memory against time (bytes per second), as a fraction of mean memory per day.
+  const memMean = mean(w.memoryBytes);
+  const tMean = mean(t);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dt = t[i]! - tMean;
+    sxy += dt * (w.memoryBytes[i]! - memMean);
+    sxx += dt * dt;
+  }
+  const memTrend = memMean > 0 && sxx > 0 ? ((sxy / sxx) * 86400) / memMean : 0;
+
+  let throttle = 0;
+  if (hasThrottle) {
+    const total = counterIncrease(w.totalPeriods!);
+    const throttled = counterIncrease(w.throttledPeriods!);
+    if (throttled > total) throw new FeatureError('throttledPeriods', 'increase exceeds totalPeriods; throttled periods are a subset of all periods');
+    throttle = total > 0 ? throttled / total : 0;
+  }
+
+  const last = new Date(t[n - 1]! * 1000);
+  return {
+    cpu_p50: percentileSorted(cpuSorted, 50),
+    cpu_p95: percentileSorted(cpuSorted, 95),
+    cpu_p99: percentileSorted(cpuSorted, 99),
+    mem_p50: percentileSorted(peaks, 50),
+    mem_p95: percentileSorted(peaks, 95),
+    mem_p99: percentileSorted(peaks, 99),
+    cpu_variance: cpuMean > 0 ? cpuStd / cpuMean : 0,
+    mem_trend: memTrend,
+    throttle_ratio: throttle,
+    hour: last.getUTCHours(),
+    day_of_week: last.getUTCDay(),
+    workload_age: Math.max((t[n - 1]! - start) / 3600, 0),
+  };
+}
+
+/** contractDescriptor is the serializable contract stored in the manifest and compared across versions. */
+export function contractDescriptor() {
+  return {
+    contractVersion: CONTRACT_VERSION,
+    peakIntervalSec: PEAK_INTERVAL_SEC,
+    inputs: INPUTS.map((f) => ({ ...f })),
+    outputs: OUTPUTS.map((f) => ({ ...f })),
+  };
+}
+export type ContractDescriptor = ReturnType<typeof contractDescriptor>;
+

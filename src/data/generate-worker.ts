@@ -1,0 +1,9 @@
+/** generate-worker: simulates rows [from, to) of a data set in a worker thread (see generate.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { allocateDataset, simulateRange } from './simulate.js';
+
+const { seed, from, to } = workerData as { seed: number; from: number; to: number };
+const part = allocateDataset(to - from);
+// simulateRange writes row i at index i; shift by simulating into a view that starts at `from`.
+simulateRange(part, seed, from, to, (done) => parentPort!.postMessage({ progress: done }), from);
+parentPort!.postMessage({ part, progress: to - from });

@@ -1,0 +1,182 @@
+/**
+ * simulate: turns workload models into training samples. Each sample is one container simulated over a
+ * past window (7 days, whose usage becomes the 12 features through the contract's computeFeatures) and
+ * the following window (3 days, what really happened: outcomes and labels).
+ *
+ * Observation model. Some containers already run under a CPU limit (70%: 1..4× their typical demand). In
+ * the past window the observed CPU is min(demand, limit) and the CFS counters count throttled periods;
+ * the outcome of the future window is the unthrottled demand, because the recommendation replaces the
+ * limit. So `throttle_ratio` is the model's only hint that the observed CPU understates the demand.
+ *
+ * Label policy (hindsight, in real units, then normalized by the contract):
+ *   cpu_request = future CPU p95               (request near the future p95)
+ *   cpu_limit   = max(future CPU p99 × 1.10, cpu_request)
+ *   mem_request = future memory p95 of samples
+ *   mem_limit   = future memory peak × 1.05    (the peak plus a 5% margin)
+ *   confidence  = envelope label: 1 when the future stayed inside the past envelope (future memory peak
+ *                 ≤ 1.05 × past memory peak and future CPU p99 ≤ 1.10 × past CPU p99), else 0. This is the
+ *                 hindsight answer to "would a recommendation sized from the past window have held?".
+ *                 train.ts trains the confidence head on the same question asked of the network's OWN
+ *                 recommendation (from the outcome arrays), which is what validate calibrates.
+ * Outcomes kept for evaluating any recommender: future CPU p95/p99/max/mean (cores), future memory
+ * peak/p95/mean (bytes), plus the past window's memory and CPU maxima (for fixed-rule baselines).
+ */
+import { computeFeatures, normalizeFeatures, normalizeOutputs, N_FEATURES, N_OUTPUTS, toVector } from '../contract/features.js';
+import type { FeatureValues } from '../contract/features.js';
+import { maxOf, mean, percentileSorted, sortedCopy } from '../util/stats.js';
+import { mix32, Rng } from '../util/rng.js';
+import { drawParams, FUTURE_STEPS, KINDS, MODELS, PAST_SEC, PAST_STEPS, SIM_STEP_SEC } from './workloads.js';
+import type { Kind } from './workloads.js';
+
+/** GENERATOR_VERSION changes whenever the same seed would give different data. */
+export const GENERATOR_VERSION = '1.0.0';
+
+/** CFS periods in one simulator step (100 ms periods). */
+const PERIODS_PER_STEP = SIM_STEP_SEC * 10;
+
+export const OUTCOME_NAMES = [
+  'future_cpu_p95', 'future_cpu_p99', 'future_cpu_max', 'future_cpu_mean',
+  'future_mem_peak', 'future_mem_p95', 'future_mem_mean',
+  'past_cpu_max', 'past_mem_peak',
+] as const;
+export type OutcomeName = (typeof OUTCOME_NAMES)[number];
+
+export const LABEL_POLICY = {
+  cpuLimitMarginOverP99: 1.1,
+  memLimitMarginOverPeak: 1.05,
+  envelopeMemMargin: 1.05,
+  envelopeCpuMargin: 1.1,
+} as const;
+
+/** Dataset is the generator's output, in memory. Row i of every array is sample i. */
+export interface Dataset {
+  n: number;
+  /** normalized features, n × 12 */
+  X: Float32Array;
+  /** normalized labels, n × 5 */
+  Y: Float32Array;
+  /** features in real units, n × 12 (float64) */
+  featuresRaw: Float64Array;
+  /** outcome arrays in real units (cores, bytes) */
+  outcomes: Record<OutcomeName, Float64Array>;
+  /** index into KINDS per sample */
+  kind: Uint8Array;
+}
+
+/** One simulated container: its raw windows, for evaluators that need the series (baselines). */
+export interface SimulatedWindow {
+  kind: Kind;
+  past: { timestampsSec: Float64Array; cpuCores: Float64Array; memoryBytes: Float64Array; throttledPeriods: Float64Array; totalPeriods: Float64Array; workloadStartSec: number };
+  /** the existing CPU limit the past ran under (cores), or null */
+  cpuLimitCores: number | null;
+  futureDemand: Float64Array;
+  futureMemory: Float64Array;
+}
+
+/** A year of end times: windows end between 2026-01-08 and 2027-01-08 UTC, on a step boundary. */
+const EPOCH_2026 = Date.UTC(2026, 0, 8) / 1000;
+
+/**
+ * simulateOne simulates sample `index` of the data set with `seed`: the sample depends only on
+ * (seed, index), so any subset can be regenerated and the work split across threads.
+ */
+export function simulateOne(seed: number, index: number): SimulatedWindow {
+  const rng = new Rng(mix32(seed, index));
+  const kind = KINDS[rng.int(KINDS.length)]!;
+  const p = drawParams(kind, rng);
+  const steps = PAST_STEPS + FUTURE_STEPS;
+  const tEnd = EPOCH_2026 + rng.int((365 * 86400) / SIM_STEP_SEC) * SIM_STEP_SEC;
+  const t0 = tEnd - PAST_SEC + SIM_STEP_SEC;
+  const demand = new Float64Array(steps);
+  const memory = new Float64Array(steps);
+  MODELS[kind](p, rng, t0, steps, demand, memory);
+
+  const cpuLimit = rng.chance(0.7) ? p.cpu * rng.range(1, 4) : null;
+  const ts = new Float64Array(PAST_STEPS);
+  const cpu = new Float64Array(PAST_STEPS);
+  const thr = new Float64Array(PAST_STEPS);
+  const tot = new Float64Array(PAST_STEPS);
+  let cumThr = 0;
+  let cumTot = 0;
+  for (let i = 0; i < PAST_STEPS; i++) {
+    ts[i] = t0 + i * SIM_STEP_SEC;
+    const d = demand[i]!;
+    cpu[i] = cpuLimit === null ? d : Math.min(d, cpuLimit);
+    // Throttling starts before the mean reaches the quota (bursts within the step): from 80% of the limit.
+    const frac = cpuLimit === null ? 0 : Math.min(1, Math.max(0, (d / cpuLimit - 0.8) * 0.5));
+    cumTot += PERIODS_PER_STEP;
+    cumThr += Math.round(frac * PERIODS_PER_STEP);
+    thr[i] = cumThr;
+    tot[i] = cumTot;
+  }
+  return {
+    kind,
+    past: { timestampsSec: ts, cpuCores: cpu, memoryBytes: memory.subarray(0, PAST_STEPS), throttledPeriods: thr, totalPeriods: tot, workloadStartSec: tEnd - p.ageEndSec },
+    cpuLimitCores: cpuLimit,
+    futureDemand: demand.subarray(PAST_STEPS),
+    futureMemory: memory.subarray(PAST_STEPS),
+  };
+}
+
+/** Sample is one row of the data set in real units. */
+export interface Sample {
+  kind: Kind;
+  features: FeatureValues;
+  labels: [number, number, number, number, number];
+  outcomes: Record<OutcomeName, number>;
+}
+
+/** labelSample computes the features, outcomes and labels of one simulated window. */
+export function labelSample(w: SimulatedWindow): Sample {
+  const features = computeFeatures(w.past);
+  const fc = sortedCopy(w.futureDemand);
+  const fm = sortedCopy(w.futureMemory);
+  const o: Record<OutcomeName, number> = {
+    future_cpu_p95: percentileSorted(fc, 95),
+    future_cpu_p99: percentileSorted(fc, 99),
+    future_cpu_max: fc[fc.length - 1]!,
+    future_cpu_mean: mean(w.futureDemand),
+    future_mem_peak: fm[fm.length - 1]!,
+    future_mem_p95: percentileSorted(fm, 95),
+    future_mem_mean: mean(w.futureMemory),
+    past_cpu_max: maxOf(w.past.cpuCores),
+    past_mem_peak: maxOf(w.past.memoryBytes),
+  };
+  const L = LABEL_POLICY;
+  const holds = o.future_mem_peak <= L.envelopeMemMargin * o.past_mem_peak && o.future_cpu_p99 <= L.envelopeCpuMargin * features.cpu_p99;
+  const cpuReq = o.future_cpu_p95;
+  return {
+    kind: w.kind,
+    features,
+    labels: [cpuReq, Math.max(o.future_cpu_p99 * L.cpuLimitMarginOverP99, cpuReq), o.future_mem_p95, o.future_mem_peak * L.memLimitMarginOverPeak, holds ? 1 : 0],
+    outcomes: o,
+  };
+}
+
+/** allocate returns an empty data set of n rows. */
+export function allocateDataset(n: number): Dataset {
+  const outcomes = {} as Record<OutcomeName, Float64Array>;
+  for (const k of OUTCOME_NAMES) outcomes[k] = new Float64Array(n);
+  return { n, X: new Float32Array(n * N_FEATURES), Y: new Float32Array(n * N_OUTPUTS), featuresRaw: new Float64Array(n * N_FEATURES), outcomes, kind: new Uint8Array(n) };
+}
+
+/** writeRow stores sample s as row i of ds. */
+export function writeRow(ds: Dataset, i: number, s: Sample): void {
+  const raw = toVector(s.features);
+  ds.featuresRaw.set(raw, i * N_FEATURES);
+  normalizeFeatures(raw, ds.X, i * N_FEATURES);
+  normalizeOutputs(s.labels, ds.Y, i * N_OUTPUTS);
+  for (const k of OUTCOME_NAMES) ds.outcomes[k][i] = s.outcomes[k];
+  ds.kind[i] = KINDS.indexOf(s.kind);
+}
+
+/**
+ * simulateRange simulates samples [from, to) of the data set for seed into ds, sample i at row
+ * i − rowOffset (rowOffset = from fills a data set that holds just this range).
+ */
+export function simulateRange(ds: Dataset, seed: number, from: number, to: number, onProgress?: (done: number) => void, rowOffset = 0): void {
+  for (let i = from; i < to; i++) {
+    writeRow(ds, i - rowOffset, labelSample(simulateOne(seed, i)));
+    if (onProgress && (i - from) % 2000 === 1999) onProgress(i - from + 1);
+  }
+}

@@ -1,0 +1,122 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBitbrainsDir, parseBitbrains, TraceParseError } from '../src/traces/bitbrains.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The shared trace folder sits beside the repo: <repo>/../shared/data/bitbrains. */
+const DATA_DIR = path.resolve(HERE, '../../shared/data/bitbrains');
+
+const HEADER =
+  'Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tCPU usage [%];\t' +
+  'Memory capacity provisioned [KB];\tMemory usage [KB];\tDisk read throughput [KB/s];\t' +
+  'Disk write throughput [KB/s];\tNetwork received throughput [KB/s];\tNetwork transmitted throughput [KB/s]';
+const ROW1 = '1372629804;\t2;\t5851.9989;\t87.7799835;\t1.5;\t8218624.0;\t1034592.8;\t160.86;\t21.73;\t0.26;\t1.46';
+const ROW2 = '1372630104;\t2;\t5851.9989;\t29.259994499999998;\t0.5;\t8388608.0;\t458575.4666666667;\t0.0;\t2.33;\t0.2;\t1.0';
+const ROW3 = '1372630404;\t2;\t5851.9989;\t27.309328199999996;\t0.46;\t8388608.0;\t184548.0;\t32.06;\t4.2;\t0.13;\t1.06';
+
+/** csv joins lines with '\n' and ends with the trailing newline every GWA-T-12 file has. */
+const csv = (...lines: string[]) => lines.join('\n') + '\n';
+
+/** thrown runs f and returns the TraceParseError it throws. */
+function thrown(f: () => unknown): TraceParseError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TraceParseError);
+    return e as TraceParseError;
+  }
+  throw new Error('expected a TraceParseError');
+}
+
+describe('parseBitbrains', () => {
+  it('converts MHz to cores, KB to bytes, and keeps timestamps as epoch seconds', () => {
+    const vm = parseBitbrains(csv(HEADER, ROW1, ROW2, ROW3), 'vm1');
+    expect(vm.name).toBe('vm1');
+    expect([...vm.timestampsSec]).toEqual([1372629804, 1372630104, 1372630404]);
+    // MHz per core = 5851.9989 / 2 = 2925.99945; 87.7799835 MHz / 2925.99945 = 0.0300000 cores
+    expect(vm.cpuCores[0]).toBeCloseTo(87.7799835 / 2925.99945, 12);
+    expect(vm.cpuCores[0]).toBeCloseTo(0.03, 6);
+    // 29.2599945 MHz / 2925.99945 = 0.0100000 cores
+    expect(vm.cpuCores[1]).toBeCloseTo(0.01, 6);
+    // 1034592.8 KB × 1024 = 1 059 423 027.2 B
+    expect(vm.memoryBytes[0]).toBeCloseTo(1_059_423_027.2, 3);
+    expect(vm.memoryBytes[2]).toBe(184548 * 1024);
+    // provisioned: 2 cores; memory capacity is 8388608 KB in 2 rows of 3 (the mode) → × 1024 = 8 GiB
+    expect(vm.provisionedCores).toBe(2);
+    expect(vm.provisionedMemoryBytes).toBe(8 * 1024 ** 3);
+    expect(vm.skippedRows).toEqual([]);
+  });
+
+  it('accepts a file without the trailing newline and with CRLF line ends', () => {
+    const vm = parseBitbrains([HEADER, ROW1, ROW2].join('\r\n'), 'vm1');
+    expect(vm.timestampsSec.length).toBe(2);
+  });
+
+  it('duplicate timestamp: keeps the first row and records the skip', () => {
+    const dup = ROW2.replace('1372630104', '1372629804');
+    const vm = parseBitbrains(csv(HEADER, ROW1, dup, ROW3), 'vm1');
+    expect(vm.timestampsSec.length).toBe(2);
+    expect(vm.cpuCores[0]).toBeCloseTo(0.03, 6); // the first row's value survives
+    expect(vm.skippedRows).toEqual([{ line: 3, reason: 'duplicate timestamp 1372629804 (kept line 2)' }]);
+  });
+
+  it('EXPECTED FAILURE - a row with too few fields names the file and the line', () => {
+    const e = thrown(() => parseBitbrains(csv(HEADER, ROW1, '1372630104;\t2;\t5851.9989', ROW3), 'vm1', 'data/vm1.csv'));
+    expect(e.file).toBe('data/vm1.csv');
+    expect(e.line).toBe(3);
+    expect(e.message).toMatch(/^data\/vm1\.csv:3: expected 11 fields .* found 3/);
+    expect(e.message).toMatch(/repair or delete it/);
+  });
+
+  it('EXPECTED FAILURE - a non-numeric value names the column', () => {
+    const e = thrown(() => parseBitbrains(csv(HEADER, ROW1, ROW2.replace('458575.4666666667', 'n/a')), 'vm1'));
+    expect(e.line).toBe(3);
+    expect(e.field).toBe('Memory usage [KB]');
+    expect(e.message).toContain('column "Memory usage [KB]" is "n/a"');
+  });
+
+  it('EXPECTED FAILURE - a negative or empty value is rejected', () => {
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace('87.7799835', '-1')), 'vm1')).field).toBe('CPU usage [MHZ]');
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace('87.7799835', '')), 'vm1')).field).toBe('CPU usage [MHZ]');
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace(';\t2;', ';\t0;')), 'vm1')).field).toBe('CPU cores');
+  });
+
+  it('EXPECTED FAILURE - rows out of time order, an empty line inside, a missing header column', () => {
+    const e = thrown(() => parseBitbrains(csv(HEADER, ROW2, ROW1), 'vm1'));
+    expect(e.line).toBe(3);
+    expect(e.message).toMatch(/sort the rows/);
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1, '', ROW2), 'vm1')).line).toBe(3);
+    const h = thrown(() => parseBitbrains(csv(HEADER.replace('Memory usage [KB]', 'Mem'), ROW1), 'vm1'));
+    expect(h.line).toBe(1);
+    expect(h.field).toBe('Memory usage [KB]');
+  });
+});
+
+describe('loadBitbrainsDir on the shared GWA-T-12 traces', () => {
+  it.skipIf(!existsSync(DATA_DIR))(`loads 10 VMs of ~8,250 rows in natural order (needs ${DATA_DIR})`, () => {
+    const vms = loadBitbrainsDir(DATA_DIR);
+    expect(vms.map((v) => v.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5', 'vm6', 'vm7', 'vm8', 'vm9', 'vm10']);
+    for (const vm of vms) {
+      expect(vm.timestampsSec.length).toBeGreaterThan(8200);
+      expect(vm.timestampsSec.length).toBeLessThan(8300);
+      // 5-minute rows over July 2013: ~30 days
+      const spanDays = (vm.timestampsSec[vm.timestampsSec.length - 1]! - vm.timestampsSec[0]!) / 86400;
+      expect(spanDays).toBeGreaterThan(29);
+      expect(spanDays).toBeLessThan(31);
+      expect(vm.provisionedCores).toBeGreaterThanOrEqual(1);
+      // usage never exceeds what was provisioned (1 % slack for capacity changes mid-trace)
+      expect(Math.max(...vm.cpuCores)).toBeLessThanOrEqual(vm.provisionedCores * 1.01);
+      expect(Math.max(...vm.memoryBytes)).toBeLessThanOrEqual(vm.provisionedMemoryBytes * 1.01);
+      expect(Math.min(...vm.cpuCores, ...vm.memoryBytes)).toBeGreaterThanOrEqual(0);
+    }
+    const vm1 = vms[0]!;
+    expect(vm1.provisionedCores).toBe(2);
+    expect(vm1.provisionedMemoryBytes).toBe(8388608 * 1024); // 8 GiB, the mode (7 962 of 8 260 rows)
+    const sorted = Float64Array.from(vm1.memoryBytes).sort();
+    const medianGiB = sorted[sorted.length >> 1]! / 1024 ** 3;
+    expect(medianGiB).toBeGreaterThan(0.8); // SOURCE.txt: 0.85 GiB median use
+    expect(medianGiB).toBeLessThan(0.9);
+  });
+});
