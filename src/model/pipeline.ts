@@ -107,6 +107,13 @@ export async function runTraining(cfg: TrainConfig) {
   const nCal = Math.min(10000, tr.n);
   const q = quantizeModel(result.weights, tr.X.subarray(0, nCal * N_FEATURES), nCal, cfg.quantization);
   const metadata = {
+    contract: JSON.stringify(contractDescriptor()),
+    quantization_params: JSON.stringify({
+      weights: 'int8 symmetric per output channel',
+      weightQmax: q.weightQmax,
+      activations: q.mode === 'static' ? 'uint8 per tensor, calibrated' : 'float32',
+      activationScales: q.mode === 'static' ? Array.from(q.actScales) : null,
+    }),
     contract_version: CONTRACT_VERSION,
     architecture: ARCHITECTURE,
     training_data_sha256: dataSha256,

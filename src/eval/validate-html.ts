@@ -1,0 +1,35 @@
+/** validate-html: report.html for validate: headline metrics, gates, per-kind table and plots. */
+import { chart, esc, page, table } from './svg.js';
+import type { ValidationReport } from './validate.js';
+
+const KIND_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+
+/** validationReportHtml renders a validation report; `scatter` is (future peak, memory limit) in bytes. */
+export function validationReportHtml(r: ValidationReport, scatter: [number, number][], kinds: string[]): string {
+  const o = r.overall;
+  const gib = (b: number) => b / 2 ** 30;
+  const kindNames = [...new Set(kinds)];
+  const pvA = chart('Memory limit vs. future peak (GiB, log-log)', 'future peak, log10 GiB', 'recommended limit, log10 GiB',
+    kindNames.map((k, i) => ({ name: k, color: KIND_COLORS[i % KIND_COLORS.length]!, style: 'dots' as const,
+      points: scatter.filter((_, j) => kinds[j] === k).map(([p, l]) => [Math.log10(gib(p)), Math.log10(gib(l))] as [number, number]) })), { diagonal: true });
+  const cal = chart('Confidence calibration (reliability)', 'mean confidence in bin', 'observed hold rate', [
+    { name: 'model', color: '#1f77b4', points: r.calibration.bins.filter((b) => b.count > 0).map((b) => [b.meanConfidence, b.holdRate]) },
+    { name: 'perfect', color: '#aaa', points: [[0, 0], [1, 1]] },
+  ]);
+  const metricsRow = (name: string, m: typeof o) => [name, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore];
+  const head = ['', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business score'];
+  return page('Validation report', [
+    `<p>Model <code>${esc(r.model)}</code> on ${esc(r.data.source)}, ${r.data.samples} windows. ${new Date(r.createdAt).toUTCString()}.</p>`,
+    `<p class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'All gates passed.' : 'Gates failed: ' + r.gates.filter((g) => !g.passed).map((g) => g.name).join(', ')}</p>`,
+    table([['gate', 'limit', 'value', 'result'], ...r.gates.map((g) => [g.name, g.limit, g.value === null ? 'not measured' : g.value, g.passed ? 'pass' : 'FAIL'])]),
+    '<h2>Overall and per workload kind</h2>',
+    table([head, metricsRow('all', o), ...Object.entries(r.perKind).map(([k, m]) => metricsRow(k, m))]),
+    '<h2>Mean absolute error (real units)</h2>',
+    table([['', 'CPU request (cores)', 'CPU limit (cores)', 'mem request (GiB)', 'mem limit (GiB)'],
+      ...[['all', o.mae] as const, ...Object.entries(r.perKind).map(([k, m]) => [k, m.mae] as const)].map(([k, m]) => [k, m.cpu_request_cores, m.cpu_limit_cores, gib(m.mem_request_bytes), gib(m.mem_limit_bytes)])]),
+    `<div class="charts">${pvA}${cal}</div>`,
+    `<h2>Calibration</h2><p>Expected calibration error ${r.calibration.ece.toFixed(4)}; recommendations held in ${(100 * r.calibration.holdRate).toFixed(1)}% of windows.</p>`,
+    table([['bin', 'windows', 'mean confidence', 'hold rate'], ...r.calibration.bins.map((b) => [`${b.from.toFixed(1)}–${b.to.toFixed(1)}`, b.count, b.count ? b.meanConfidence : '-', b.count ? b.holdRate : '-'])]),
+    r.int8VsFloat ? `<h2>int8 vs float</h2>${table([['output', 'max |Δ| (normalized)'], ...Object.entries(r.int8VsFloat.maxAbsNormalized).map(([k, v]) => [k, v.toExponential(2)])])}` : '<p>int8 vs float: not measured (no predictor_fp32.onnx beside the model).</p>',
+  ].join('\n'));
+}

@@ -1,0 +1,167 @@
+/**
+ * validate: the gate. Runs an ONNX model in ONNX Runtime on held-out data (by default freshly generated
+ * with a seed training never used), scores it with the shared metrics overall and per workload kind,
+ * checks the gates in validation-gates.json, and writes report.json and report.html.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { denormalize, N_OUTPUTS, OUTPUT_NAMES, OUTPUTS } from '../contract/features.js';
+import { loadDataset } from '../data/dataset-io.js';
+import { generateDataset } from '../data/generate.js';
+import type { Dataset } from '../data/simulate.js';
+import { KINDS } from '../data/workloads.js';
+import { loadOnnx, OnnxModelError } from '../onnx/runtime.js';
+import { calibration, holdsMask, meanAbsError, resourceMetrics } from './metrics.js';
+import type { Calibration, Recommendations, ResourceMetrics, WindowOutcomes } from './metrics.js';
+import { maxAbsDeviation } from '../model/quantize.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { UserError } from '../util/errors.js';
+import { validationReportHtml } from './validate-html.js';
+
+/** VALIDATION_SEED: the default held-out seed; training uses 42. */
+export const VALIDATION_SEED = 20261123;
+export const DEFAULT_GATES_FILE = 'validation-gates.json';
+
+export interface Gates {
+  maxMemUnderAllocationPct: number;
+  maxCpuLimitBreachPct: number;
+  maxBusinessScore: number;
+  maxExpectedCalibrationError: number;
+  maxInt8DeviationNormalized: number;
+}
+
+/** readGates loads and checks the gates file. */
+export function readGates(path: string): Gates {
+  let g: Record<string, unknown>;
+  try {
+    g = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`cannot read gates file ${path}: ${(e as Error).message}`);
+  }
+  const keys: (keyof Gates)[] = ['maxMemUnderAllocationPct', 'maxCpuLimitBreachPct', 'maxBusinessScore', 'maxExpectedCalibrationError', 'maxInt8DeviationNormalized'];
+  for (const k of keys) if (typeof g[k] !== 'number' || !Number.isFinite(g[k])) throw new UserError(`${path}: ${k} must be a number`);
+  return g as unknown as Gates;
+}
+
+/** recommendationsFromOutputs denormalizes n × 5 model outputs into real units. */
+export function recommendationsFromOutputs(out: Float32Array, n: number): Recommendations & { confidence: Float64Array } {
+  const col = (j: number) => Float64Array.from({ length: n }, (_, i) => denormalize(OUTPUTS[j]!.normalization, out[i * N_OUTPUTS + j]!));
+  return { cpuRequest: col(0), cpuLimit: col(1), memRequest: col(2), memLimit: col(3), confidence: col(4) };
+}
+
+export function outcomesOf(ds: Dataset): WindowOutcomes {
+  return { futureCpuP99: ds.outcomes.future_cpu_p99, futureCpuMean: ds.outcomes.future_cpu_mean, futureMemPeak: ds.outcomes.future_mem_peak, futureMemMean: ds.outcomes.future_mem_mean };
+}
+
+export interface ValidateOptions {
+  model: string;
+  data?: string;
+  samples: number;
+  seed: number;
+  gatesFile: string;
+  reportDir?: string;
+  log: (line: string) => void;
+}
+
+export interface ValidationReport {
+  schemaVersion: 1;
+  createdAt: string;
+  model: string;
+  data: { source: string; samples: number; seed: number | null };
+  overall: ResourceMetrics & { mae: Record<string, number> };
+  perKind: Record<string, ResourceMetrics & { mae: Record<string, number> }>;
+  calibration: Calibration;
+  int8VsFloat: { floatModel: string; maxAbsNormalized: Record<string, number> } | null;
+  gates: { name: string; limit: number; value: number | null; passed: boolean }[];
+  passed: boolean;
+}
+
+/** runModel runs an ONNX file over a data set. */
+export async function runModelFile(path: string, ds: Dataset): Promise<Float32Array> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new OnnxModelError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train`);
+  }
+  const p = await loadOnnx(bytes, path);
+  try {
+    return await p.predict(ds.X, ds.n);
+  } finally {
+    await p.release();
+  }
+}
+
+/** validateModel measures a model and checks the gates. It does not exit; the caller decides. */
+export async function validateModel(o: ValidateOptions): Promise<ValidationReport> {
+  const gates = readGates(o.gatesFile);
+  let ds: Dataset;
+  let source: string;
+  let seed: number | null = null;
+  if (o.data) {
+    ds = loadDataset(o.data).ds;
+    source = o.data;
+  } else {
+    o.log(`validate: generating ${o.samples} held-out samples (seed ${o.seed})`);
+    ds = await generateDataset(o.samples, o.seed);
+    source = `generated (seed ${o.seed})`;
+    seed = o.seed;
+  }
+  const out = await runModelFile(o.model, ds);
+  const rec = recommendationsFromOutputs(out, ds.n);
+  const outc = outcomesOf(ds);
+  const labels = recommendationsFromOutputs(ds.Y, ds.n);
+  const mae = (rows?: number[]) => ({
+    cpu_request_cores: meanAbsError(rec.cpuRequest, labels.cpuRequest, rows),
+    cpu_limit_cores: meanAbsError(rec.cpuLimit, labels.cpuLimit, rows),
+    mem_request_bytes: meanAbsError(rec.memRequest, labels.memRequest, rows),
+    mem_limit_bytes: meanAbsError(rec.memLimit, labels.memLimit, rows),
+  });
+  const overall = { ...resourceMetrics(rec, outc), mae: mae() };
+  const perKind: ValidationReport['perKind'] = {};
+  KINDS.forEach((k, ki) => {
+    const rows: number[] = [];
+    for (let i = 0; i < ds.n; i++) if (ds.kind[i] === ki) rows.push(i);
+    if (rows.length) perKind[k] = { ...resourceMetrics(rec, outc, rows), mae: mae(rows) };
+  });
+  const cal = calibration(rec.confidence, holdsMask(rec, outc));
+
+  // int8 vs float: the fp32 ONNX written beside the model by train.ts.
+  const floatPath = join(dirname(o.model), 'predictor_fp32.onnx');
+  let int8VsFloat: ValidationReport['int8VsFloat'] = null;
+  if (existsSync(floatPath) && basename(o.model) !== 'predictor_fp32.onnx') {
+    const fo = await runModelFile(floatPath, ds);
+    const dev = maxAbsDeviation(out, fo);
+    int8VsFloat = { floatModel: floatPath, maxAbsNormalized: Object.fromEntries(OUTPUT_NAMES.map((n, i) => [n, dev[i]!])) };
+  } else {
+    o.log(`validate: no ${floatPath} beside the model: int8-vs-float deviation not measured`);
+  }
+  const maxDev = int8VsFloat ? Math.max(...Object.values(int8VsFloat.maxAbsNormalized)) : null;
+  const gateRows: ValidationReport['gates'] = [
+    { name: 'maxMemUnderAllocationPct', limit: gates.maxMemUnderAllocationPct, value: overall.memUnderAllocationPct },
+    { name: 'maxCpuLimitBreachPct', limit: gates.maxCpuLimitBreachPct, value: overall.cpuLimitBreachPct },
+    { name: 'maxBusinessScore', limit: gates.maxBusinessScore, value: overall.businessScore },
+    { name: 'maxExpectedCalibrationError', limit: gates.maxExpectedCalibrationError, value: cal.ece },
+    { name: 'maxInt8DeviationNormalized', limit: gates.maxInt8DeviationNormalized, value: maxDev },
+  ].map((g) => ({ ...g, passed: g.value === null || g.value <= g.limit }));
+  const report: ValidationReport = {
+    schemaVersion: 1,
+    createdAt: new Date().toISOString(),
+    model: o.model,
+    data: { source, samples: ds.n, seed },
+    overall,
+    perKind,
+    calibration: cal,
+    int8VsFloat,
+    gates: gateRows,
+    passed: gateRows.every((g) => g.passed),
+  };
+  if (o.reportDir) {
+    writeFileAtomic(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    const sample = Math.min(ds.n, 2000);
+    const scatter = Array.from({ length: sample }, (_, i) => [outc.futureMemPeak[i]!, rec.memLimit[i]!] as [number, number]);
+    const kindsOfSample = Array.from({ length: sample }, (_, i) => KINDS[ds.kind[i]!]!);
+    writeFileAtomic(join(o.reportDir, 'report.html'), validationReportHtml(report, scatter, kindsOfSample));
+  }
+  return report;
+}

@@ -1,0 +1,138 @@
+/**
+ * export: puts a trained model into a model store as a new semantic version.
+ *
+ * Versioning (per family): the first version is 1.0.0. Then, against the newest retained version:
+ *   major — the input/output contract changed (the graph's tensors or the embedded feature contract:
+ *           names, order, units, normalization), detected from the file, not trusted to a flag;
+ *   minor — the weights changed (retraining, or another architecture);
+ *   patch — anything else (the same weights re-exported).
+ * `--bump` can only raise the detected level; an explicit `--version` must be above every retained one
+ * (a downgrade is refused).
+ *
+ * Crash safety: the order of writes is (1) predictor_vX.Y.Z.onnx, (2) predictor.onnx, (3) manifest.json,
+ * (4) deletion of versions beyond the last RETAINED_VERSIONS. Each write is atomic, and until (3) the old
+ * manifest points only at files that are untouched, so a crash at any point leaves a verifiable store.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { sha256Hex } from '../util/hash.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { UserError } from '../util/errors.js';
+import { canonicalJson, compareSemver, bumpVersion, DEFAULT_FAMILY, maxBump, parseSemver, readManifest, RETAINED_VERSIONS, writeManifest, ManifestError, modelPath } from './manifest.js';
+import type { Bump, Manifest, VersionEntry } from './manifest.js';
+import { inspectOnnx } from './onnx-inspect.js';
+
+export interface ExportOptions {
+  model: string;
+  outputDir: string;
+  manifestPath: string;
+  family?: string;
+  bump?: Bump;
+  version?: string;
+  /** validation summary to record (null when not validated) */
+  validation: Record<string, unknown> | null;
+  /** test hook: called after the versioned model file is written, before the manifest */
+  afterModelWrite?: () => void;
+  now?: Date;
+}
+
+export interface ExportResult {
+  version: string;
+  detectedBump: Bump | 'initial';
+  file: string;
+  sha256: string;
+  bytes: number;
+  removed: string[];
+  manifest: Manifest;
+}
+
+/** contractOf builds the contract record of a model from its graph and embedded metadata. */
+export function contractOf(bytes: Uint8Array, label: string): VersionEntry['contract'] {
+  const info = inspectOnnx(bytes, label);
+  let features: unknown = null;
+  if (info.metadata.contract) {
+    try {
+      features = JSON.parse(info.metadata.contract);
+    } catch {
+      throw new UserError(`${label}: its embedded contract metadata is not JSON; retrain it with npm run train`);
+    }
+  }
+  return { inputs: info.inputs, outputs: info.outputs, features };
+}
+
+/** exportModel adds a model to the store and makes it active. */
+export function exportModel(o: ExportOptions): ExportResult {
+  const familyName = o.family ?? DEFAULT_FAMILY;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(o.model);
+  } catch (e) {
+    throw new UserError(`cannot read model ${o.model} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train`);
+  }
+  const info = inspectOnnx(bytes, o.model);
+  const contract = contractOf(bytes, o.model);
+  if (!contract.features) throw new UserError(`${o.model} has no embedded feature contract; export models written by npm run train`);
+  const contractSha256 = sha256Hex(canonicalJson(contract));
+
+  const manifest: Manifest = existsSync(o.manifestPath) ? readManifest(o.manifestPath) : { schemaVersion: 1, updatedAt: '', families: {} };
+  const fam = manifest.families[familyName];
+  const latest = fam ? [...fam.versions].sort((a, b) => compareSemver(a.version, b.version)).at(-1)! : null;
+
+  let detected: Bump | 'initial' = 'initial';
+  let version = '1.0.0';
+  if (latest) {
+    detected = latest.contractSha256 !== contractSha256 ? 'major' : latest.weightsSha256 !== info.weightsSha256 ? 'minor' : 'patch';
+    version = bumpVersion(latest.version, maxBump(detected, o.bump ?? 'patch'));
+  }
+  if (o.version) {
+    parseSemver(o.version);
+    if (latest && compareSemver(o.version, latest.version) <= 0) throw new ManifestError(`refusing to export version ${o.version}: it is not above the newest retained version ${latest.version} (no downgrades)`);
+    if (latest && compareSemver(o.version, version) < 0) throw new ManifestError(`refusing version ${o.version}: this change needs at least ${version} (${detected} change detected)`);
+    version = o.version;
+  }
+
+  const manifestDir = dirname(resolve(o.manifestPath));
+  const fileAbs = resolve(o.outputDir, `predictor_v${version}.onnx`);
+  const fileRel = relative(manifestDir, fileAbs).split('\\').join('/');
+  if (fileRel.startsWith('..')) throw new UserError(`--output ${o.outputDir} must be inside the manifest's folder ${manifestDir}`);
+  const entry: VersionEntry = {
+    version,
+    file: fileRel,
+    sha256: sha256Hex(bytes),
+    bytes: bytes.length,
+    createdAt: (o.now ?? new Date()).toISOString(),
+    opset: info.opset,
+    irVersion: info.irVersion,
+    contract,
+    contractSha256,
+    weightsSha256: info.weightsSha256,
+    quantization: { mode: info.metadata.quantization ?? 'unknown', ...(info.metadata.quantization_params ? JSON.parse(info.metadata.quantization_params) as object : {}) },
+    trainingDataSha256: info.metadata.training_data_sha256 ?? null,
+    validation: o.validation,
+    replaces: fam?.active ?? null,
+  };
+
+  // Retain the newest RETAINED_VERSIONS (the new one included).
+  const all = [...(fam?.versions ?? []), entry].sort((a, b) => compareSemver(a.version, b.version));
+  const kept = all.slice(-RETAINED_VERSIONS);
+  const dropped = all.slice(0, Math.max(0, all.length - RETAINED_VERSIONS));
+  const next: Manifest = {
+    ...manifest,
+    families: { ...manifest.families, [familyName]: { active: version, previousActive: fam?.active ?? null, versions: kept } },
+  };
+
+  writeFileAtomic(fileAbs, bytes);
+  writeFileAtomic(join(o.outputDir, 'predictor.onnx'), bytes);
+  o.afterModelWrite?.();
+  writeManifest(o.manifestPath, next);
+  const removed: string[] = [];
+  const stillUsed = new Set(Object.values(next.families).flatMap((f) => f.versions.map((v) => modelPath(o.manifestPath, v))));
+  for (const d of dropped) {
+    const p = modelPath(o.manifestPath, d);
+    if (!stillUsed.has(p)) {
+      rmSync(p, { force: true });
+      removed.push(d.file);
+    }
+  }
+  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, manifest: next };
+}
