@@ -92,7 +92,10 @@ export function exportModel(o: ExportOptions): ExportResult {
   }
 
   const manifestDir = dirname(resolve(o.manifestPath));
-  const fileAbs = resolve(o.outputDir, `predictor_v${version}.onnx`);
+  // The default family keeps the promised names (predictor_vX.Y.Z.onnx, predictor.onnx); others are
+  // prefixed with their family name so that versions of two families never share a file.
+  const stem = familyName === DEFAULT_FAMILY ? 'predictor' : familyName;
+  const fileAbs = resolve(o.outputDir, `${stem}_v${version}.onnx`);
   const fileRel = relative(manifestDir, fileAbs).split('\\').join('/');
   if (fileRel.startsWith('..')) throw new UserError(`--output ${o.outputDir} must be inside the manifest's folder ${manifestDir}`);
   const entry: VersionEntry = {
@@ -122,7 +125,7 @@ export function exportModel(o: ExportOptions): ExportResult {
   };
 
   writeFileAtomic(fileAbs, bytes);
-  writeFileAtomic(join(o.outputDir, 'predictor.onnx'), bytes);
+  writeFileAtomic(join(o.outputDir, `${stem}.onnx`), bytes);
   o.afterModelWrite?.();
   writeManifest(o.manifestPath, next);
   const removed: string[] = [];

@@ -1,0 +1,93 @@
+/**
+ * cli: the train, validate and export commands as a user runs them: gates that fail a deliberately bad
+ * model (exit 3, naming the gate), export refusing such a model unless --force, and bad input giving one
+ * clear error line (no stack trace) and a non-zero exit.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from './helpers/env.js';
+import { modelBytes } from './helpers/models.js';
+
+const TSX = join(REPO, 'node_modules/.bin/tsx');
+function run(script: string, args: string[]) {
+  const r = spawnSync(TSX, [join(REPO, script), ...args], { cwd: REPO, encoding: 'utf8', timeout: 150_000, env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function expectOneLineError(stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
+  expect(lines.length, stderr).toBe(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/^\s+at /m);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'crp-cli-'));
+const badModel = join(tmp, 'bad.onnx');
+writeFileSync(badModel, modelBytes(99)); // random weights: not a trained model
+
+describe('validate', () => {
+  it('EXPECTED FAILURE - a deliberately bad (untrained) model fails the gates: exit 3, gate named', () => {
+    const r = run('validate.ts', ['--model', badModel, '--samples', '1000', '--report', join(tmp, 'rep')]);
+    expect(r.code).toBe(3);
+    expectOneLineError(r.stderr, /gate failed: .*max(MemUnderAllocationPct|BusinessScore|CpuLimitBreachPct)/);
+    const rep = JSON.parse(readFileSync(join(tmp, 'rep', 'report.json'), 'utf8'));
+    expect(rep.passed).toBe(false);
+    expect(readFileSync(join(tmp, 'rep', 'report.html'), 'utf8')).toMatch(/<svg/);
+  });
+
+  it('the shipped model passes the gates on held-out data and writes both reports', () => {
+    const r = run('validate.ts', ['--model', 'models/predictor.onnx', '--samples', '3000', '--report', join(tmp, 'ok')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/business score/);
+    const rep = JSON.parse(readFileSync(join(tmp, 'ok', 'report.json'), 'utf8'));
+    expect(Object.keys(rep.perKind).length).toBeGreaterThanOrEqual(5);
+    expect(rep.calibration.bins).toHaveLength(10);
+    expect(rep.int8VsFloat.maxAbsNormalized.mem_limit).toBeLessThanOrEqual(0.02);
+  });
+
+  it('EXPECTED FAILURE - a missing model and a corrupt data file each give one error line', () => {
+    const missing = run('validate.ts', ['--model', join(tmp, 'nope.onnx'), '--samples', '100']);
+    expect(missing.code).not.toBe(0);
+    expectOneLineError(missing.stderr, /cannot read model .*nope\.onnx.*ENOENT/);
+    const corrupt = join(tmp, 'corrupt.npz');
+    writeFileSync(corrupt, 'PK not really a zip');
+    const c = run('validate.ts', ['--model', 'models/predictor.onnx', '--data', corrupt]);
+    expect(c.code).toBe(2);
+    expectOneLineError(c.stderr, /corrupt\.npz is not a readable \.npz/);
+    const junkModel = join(tmp, 'junk.onnx');
+    writeFileSync(junkModel, 'hello');
+    const j = run('validate.ts', ['--model', junkModel, '--samples', '100']);
+    expect(j.code).toBe(2);
+    expectOneLineError(j.stderr, /junk\.onnx: ONNX Runtime cannot load it/);
+  });
+});
+
+describe('export', () => {
+  it('EXPECTED FAILURE - refuses a model that fails the gates, leaves no store; --force exports it', () => {
+    const out = join(tmp, 'store');
+    const r = run('export.ts', ['--model', badModel, '--output', out, '--validation-samples', '500']);
+    expect(r.code).toBe(3);
+    expectOneLineError(r.stderr, /refusing to export .*gate failed/);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+    const f = run('export.ts', ['--model', badModel, '--output', out, '--validation-samples', '500', '--force']);
+    expect(f.code, f.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(m.families['container-resources'].versions[0].validation.forced).toBe(true);
+  });
+});
+
+describe('train', () => {
+  it('EXPECTED FAILURE - missing data and bad flags give one error line', () => {
+    const r = run('train.ts', ['--data', join(tmp, 'none.npz'), '--output', join(tmp, 'm')]);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /cannot read data file .*none\.npz.*npm run generate/);
+    const e = run('train.ts', ['--epochs', '0']);
+    expect(e.code).toBe(2);
+    expectOneLineError(e.stderr, /--epochs must be a positive whole number/);
+    const u = run('train.ts', ['--bogus']);
+    expect(u.code).toBe(2);
+    expectOneLineError(u.stderr, /Unknown argument: bogus/);
+  });
+});

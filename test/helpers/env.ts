@@ -1,0 +1,29 @@
+/**
+ * env: what tests need from the machine. A test that needs a Debian tool skips with a one-line reason on a
+ * user's machine, but in CI (CI set) a missing tool is a failure: .ci/run installs them.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const SHARED_DATA = resolve(REPO, '../shared/data');
+export const IN_CI = !!process.env.CI;
+
+function pythonHas(mod: string): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', `import ${mod}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** need returns a skip reason (or '' when available); in CI it throws instead of skipping. */
+export function need(what: 'numpy' | 'onnx' | 'shared-data'): string {
+  const ok = what === 'shared-data' ? existsSync(SHARED_DATA) : pythonHas(what);
+  if (ok) return '';
+  const reason = what === 'shared-data' ? `../shared/data is absent (${SHARED_DATA})` : `/usr/bin/python3 with ${what} is absent (apt-get install python3-${what})`;
+  if (IN_CI) throw new Error(`${reason}: CI must have it (.ci/run installs it)`);
+  return reason;
+}

@@ -1,0 +1,120 @@
+/**
+ * model: the cost-aware loss, the int8 quantization maths, and training determinism.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { costAwareLoss, initBackend, train } from '../src/model/tf.js';
+import { dequantizedWeights, fakeQuant, forwardQuantized, quantizeModel, quantizeWeights, roundHalfEven } from '../src/model/quantize.js';
+import { forwardFloat } from '../src/model/weights.js';
+import type { FloatWeights } from '../src/model/weights.js';
+import { Rng } from '../src/util/rng.js';
+import { generateDataset } from '../src/data/generate.js';
+import { splitRows, trainData } from '../src/model/pipeline.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+function lossOf(pred: number[], label: number[], need: number[], underPenalty = 5, confidenceWeight = 0) {
+  return tf.tidy(() => costAwareLoss(tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([need]), { underPenalty, confidenceWeight }).dataSync()[0]!);
+}
+
+describe('costAwareLoss', () => {
+  it('charges under-provisioning underPenalty times more than the same over-provisioning', () => {
+    // Labels 0.5 on all four heads; predicting 0.4 is 0.1 short on each: 5 × 0.1 = 0.5 mean per head.
+    const under = lossOf([0.4, 0.4, 0.4, 0.4, 0], [0.5, 0.5, 0.5, 0.5, 0], [0, 0]);
+    // Predicting 0.6 is 0.1 over on each: 1 × 0.1 = 0.1.
+    const over = lossOf([0.6, 0.6, 0.6, 0.6, 0], [0.5, 0.5, 0.5, 0.5, 0], [0, 0]);
+    expect(under).toBeCloseTo(0.5, 6);
+    expect(over).toBeCloseTo(0.1, 6);
+    expect(under / over).toBeCloseTo(5, 5);
+    // --under-penalty 2 → ratio 2.
+    expect(lossOf([0.4, 0.4, 0.4, 0.4, 0], [0.5, 0.5, 0.5, 0.5, 0], [0, 0], 2) / lossOf([0.6, 0.6, 0.6, 0.6, 0], [0.5, 0.5, 0.5, 0.5, 0], [0, 0], 2)).toBeCloseTo(2, 5);
+  });
+
+  it('is zero at the label and applies per output', () => {
+    expect(lossOf([0.3, 0.4, 0.5, 0.6, 0], [0.3, 0.4, 0.5, 0.6, 0], [0, 0])).toBeCloseTo(0, 7);
+    // Only mem_limit short by 0.2: 5 × 0.2 / 4 heads = 0.25.
+    expect(lossOf([0.3, 0.4, 0.5, 0.4, 0], [0.3, 0.4, 0.5, 0.6, 0], [0, 0])).toBeCloseTo(0.25, 6);
+  });
+
+  it('trains the confidence logit toward whether the own recommendation holds (log loss)', () => {
+    // cpu_limit 0.5 ≥ need 0.4 and mem_limit 0.5 ≥ need 0.4 → holds = 1; logit 0 → log(2) = 0.6931.
+    const base = { pred: [0.5, 0.5, 0.5, 0.5, 0], label: [0.5, 0.5, 0.5, 0.5, 0] };
+    expect(lossOf(base.pred, base.label, [0.4, 0.4], 5, 1)).toBeCloseTo(Math.log(2), 5);
+    // Logit +2 when it holds: softplus(2) − 2 = 0.1269; when it does not hold (need 0.6): softplus(2) = 2.1269.
+    const p2 = [0.5, 0.5, 0.5, 0.5, 2];
+    expect(lossOf(p2, base.label, [0.4, 0.4], 5, 1)).toBeCloseTo(Math.log(1 + Math.exp(2)) - 2, 5);
+    expect(lossOf(p2, base.label, [0.4, 0.6], 5, 1)).toBeCloseTo(Math.log(1 + Math.exp(2)), 5);
+  });
+});
+
+describe('int8 quantization', () => {
+  it('quantizes per output channel, symmetric, round half to even', () => {
+    // Column 0 = [0.5, −1.27, 0.01]: scale 1.27/127 = 0.01 → codes [50, −127, 1].
+    // Column 1 = [0.2, 0.1, −0.05]: scale 0.2/127 → codes [127, 63.5 → 64 (half to even), −31.75 → −32].
+    const W = Float32Array.from([0.5, 0.2, -1.27, 0.1, 0.01, -0.05]);
+    const { Wq, wScale } = quantizeWeights(W, 3, 2, 127);
+    expect(wScale[0]).toBeCloseTo(0.01, 7);
+    expect(wScale[1]).toBeCloseTo(0.2 / 127, 7);
+    expect(Array.from(Wq)).toEqual([50, 127, -127, 64, 1, -32]);
+    expect([roundHalfEven(2.5), roundHalfEven(3.5), roundHalfEven(-2.5), roundHalfEven(2.4)]).toEqual([2, 4, -2, 2]);
+    // uint8 fake quantization with scale 0.1 and 127 codes: 0.26 → 3 × 0.1; 20 → clipped to 12.7; −1 → 0.
+    expect(fakeQuant(0.26, 0.1, 127)).toBeCloseTo(0.3, 6);
+    expect(fakeQuant(20, 0.1, 127)).toBeCloseTo(12.7, 5);
+    expect(fakeQuant(-1, 0.1, 127)).toBe(0);
+  });
+
+  it('keeps every weight within half a quantization step (the error bound)', () => {
+    const rng = new Rng(3);
+    const W = Float32Array.from({ length: 32 * 16 }, () => rng.normal() * 0.3);
+    for (const qmax of [127, 63]) {
+      const { Wq, wScale } = quantizeWeights(W, 32, 16, qmax);
+      const Wd = dequantizedWeights({ inSize: 32, outSize: 16, Wq, wScale, b: new Float32Array(16) });
+      for (let i = 0; i < W.length; i++) expect(Math.abs(Wd[i]! - W[i]!)).toBeLessThanOrEqual(wScale[i % 16]! / 2 + 1e-7);
+    }
+  });
+
+  it('weight-only int8 stays within 2% of the float network on random inputs; static QDQ is coarser', () => {
+    const rng = new Rng(11);
+    const sizes = [12, 32, 16, 5];
+    const w: FloatWeights = { layers: [] };
+    for (let l = 1; l < sizes.length; l++) {
+      const lim = Math.sqrt(6 / (sizes[l - 1]! + sizes[l]!));
+      w.layers.push({ inSize: sizes[l - 1]!, outSize: sizes[l]!, W: Float32Array.from({ length: sizes[l - 1]! * sizes[l]! }, () => rng.range(-lim, lim)), b: Float32Array.from({ length: sizes[l]! }, () => rng.range(-0.1, 0.1)) });
+    }
+    const n = 2000;
+    const x = Float32Array.from({ length: n * 12 }, () => rng.next());
+    const ref = forwardFloat(w, x, n);
+    const dev = (mode: 'weights' | 'static') => {
+      const q = quantizeModel(w, x, n, mode);
+      const out = forwardQuantized(q, x, n);
+      return Math.max(...Array.from(ref, (v, i) => Math.abs(v - out[i]!)));
+    };
+    expect(dev('weights')).toBeLessThanOrEqual(0.02);
+    expect(dev('static')).toBeGreaterThan(dev('weights'));
+  });
+});
+
+describe('training', () => {
+  it('the same seed and backend give the same weights; another seed gives others', async () => {
+    const ds = await generateDataset(1500, 5, { threads: 1 });
+    const s = splitRows(ds.n, 0.2, 1);
+    const run = (seed: number) => train(trainData(ds, s.train), trainData(ds, s.val), { epochs: 2, batchSize: 128, learningRate: 1e-3, patience: 5, seed, underPenalty: 5, confidenceWeight: 0.1 });
+    const a = await run(1);
+    const b = await run(1);
+    const c = await run(2);
+    expect(Array.from(a.weights.layers[0]!.W)).toEqual(Array.from(b.weights.layers[0]!.W));
+    expect(a.history.map((h) => h.valLoss)).toEqual(b.history.map((h) => h.valLoss));
+    expect(Array.from(a.weights.layers[0]!.W)).not.toEqual(Array.from(c.weights.layers[0]!.W));
+  });
+
+  it('early stopping restores the best epoch', async () => {
+    const ds = await generateDataset(1500, 6, { threads: 1 });
+    const s = splitRows(ds.n, 0.2, 1);
+    const r = await train(trainData(ds, s.train), trainData(ds, s.val), { epochs: 40, batchSize: 64, learningRate: 0.05, patience: 2, seed: 3, underPenalty: 5, confidenceWeight: 0.1 });
+    const best = Math.min(...r.history.map((h) => h.valLoss));
+    expect(r.history[r.bestEpoch - 1]!.valLoss).toBe(best);
+    if (r.stoppedEarly) expect(r.history.length - r.bestEpoch).toBe(2);
+  });
+});
