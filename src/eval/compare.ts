@@ -1,0 +1,74 @@
+/**
+ * compare: every system's recommendations for the same windows, so they can be scored side by side with
+ * the shared metrics. Systems:
+ *   model           the ONNX network (features from computeFeatures on the past window)
+ *   vpa             Kubernetes VPA recommender, defaults (src/baselines/vpa.ts), limits proportional to
+ *                   the original spec when there is one
+ *   krr             Robusta KRR "simple" (src/baselines/krr.ts): CPU request p95, no CPU limit, memory max × 1.15
+ *   fixed-max-x1.3  memory request = limit = past max × 1.3, CPU request p95, CPU limit max × 1.3
+ *   as-provisioned  the original allocation, where the data carries one (Bitbrains' provisioned capacity)
+ */
+import { computeFeatures, N_FEATURES, normalizeFeatures, toVector } from '../contract/features.js';
+import type { UsageWindow } from '../contract/features.js';
+import { recommendVpa } from '../baselines/vpa.js';
+import { recommendKrr } from '../baselines/krr.js';
+import { asProvisioned, recommendFixedRule } from '../baselines/fixed-rule.js';
+import type { BaselineRecommendation, UsageSeries } from '../baselines/types.js';
+import type { OnnxPredictor } from '../onnx/runtime.js';
+import type { Recommendations } from './metrics.js';
+import { recommendationsFromOutputs } from './validate.js';
+
+export const SYSTEMS = ['model', 'vpa', 'krr', 'fixed-max-x1.3', 'as-provisioned'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+/** One evaluation window: the past usage and, where known, the allocation it ran with. */
+export interface EvalWindow {
+  past: UsageWindow;
+  /** the original allocation (cores, bytes) where the data has one */
+  original?: { cpuRequestCores?: number; cpuLimitCores?: number; memRequestBytes?: number; memLimitBytes?: number };
+}
+
+/** series gives a window's past in the baselines' input shape. */
+function series(w: EvalWindow): UsageSeries {
+  const f = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
+  return { timestampsSec: f(w.past.timestampsSec), cpuCores: f(w.past.cpuCores), memoryBytes: f(w.past.memoryBytes) };
+}
+
+/** collect turns per-window baseline answers into column arrays (null CPU limit → Infinity: none). */
+function collect(recs: BaselineRecommendation[]): Recommendations {
+  return {
+    cpuRequest: Float64Array.from(recs, (r) => r.cpuRequestCores),
+    cpuLimit: Float64Array.from(recs, (r) => r.cpuLimitCores ?? Infinity),
+    memRequest: Float64Array.from(recs, (r) => r.memRequestBytes),
+    memLimit: Float64Array.from(recs, (r) => r.memLimitBytes),
+  };
+}
+
+/** featureMatrix computes the normalized 12 features of every window (n × 12). */
+export function featureMatrix(windows: EvalWindow[]): Float32Array {
+  const X = new Float32Array(windows.length * N_FEATURES);
+  windows.forEach((w, i) => normalizeFeatures(toVector(computeFeatures(w.past)), X, i * N_FEATURES));
+  return X;
+}
+
+/** recommendAll returns each system's recommendations for the windows (as-provisioned only when known). */
+export async function recommendAll(windows: EvalWindow[], model: OnnxPredictor, onProgress?: (system: string) => void): Promise<Partial<Record<SystemName, Recommendations>>> {
+  const out: Partial<Record<SystemName, Recommendations>> = {};
+  onProgress?.('model');
+  out.model = recommendationsFromOutputs(await model.predict(featureMatrix(windows), windows.length), windows.length);
+  onProgress?.('vpa');
+  out.vpa = collect(windows.map((w) => recommendVpa(series(w), {
+    originalCpuRequestCores: w.original?.cpuRequestCores,
+    originalCpuLimitCores: w.original?.cpuLimitCores,
+    originalMemRequestBytes: w.original?.memRequestBytes,
+    originalMemLimitBytes: w.original?.memLimitBytes,
+  })));
+  onProgress?.('krr');
+  out.krr = collect(windows.map((w) => recommendKrr(series(w))));
+  onProgress?.('fixed-max-x1.3');
+  out['fixed-max-x1.3'] = collect(windows.map((w) => recommendFixedRule(series(w), { factor: 1.3 })));
+  if (windows.every((w) => w.original?.cpuLimitCores !== undefined && w.original?.memLimitBytes !== undefined)) {
+    out['as-provisioned'] = collect(windows.map((w) => asProvisioned(w.original!.cpuLimitCores!, w.original!.memLimitBytes!)));
+  }
+  return out;
+}

@@ -1,0 +1,128 @@
+/**
+ * trace-eval: the real-trace evaluator. Rolling windows over each VM of a Bitbrains-format folder: the
+ * past PAST_DAYS (7) → the 12 features through the contract's computeFeatures, and every baseline's
+ * input; the next FUTURE_DAYS (3) → the outcome. Windows start every STRIDE_DAYS (1) from the VM's first
+ * sample, and only windows whose future fits in the trace are used. These settings were fixed before any
+ * result was looked at and are the same for every system.
+ *
+ * Units: Bitbrains CPU usage [MHz] → cores = MHz / (provisioned MHz / provisioned cores); memory [KB] →
+ * bytes = KB × 1024 (src/traces/bitbrains.ts). The VM's provisioned cores and memory are its original
+ * request and limit (VPA's proportional limits and the "as-provisioned" system use them).
+ */
+import { readFileSync } from 'node:fs';
+import { loadBitbrainsDir } from '../traces/bitbrains.js';
+import type { BitbrainsVm } from '../traces/bitbrains.js';
+import { loadOnnx, OnnxModelError } from '../onnx/runtime.js';
+import { recommendAll, SYSTEMS } from './compare.js';
+import type { EvalWindow, SystemName } from './compare.js';
+import { resourceMetrics } from './metrics.js';
+import type { ResourceMetrics, WindowOutcomes } from './metrics.js';
+import { maxOf, mean, percentile } from '../util/stats.js';
+import { UserError } from '../util/errors.js';
+
+export const PROTOCOL = { pastDays: 7, futureDays: 3, strideDays: 1 } as const;
+const DAY = 86400;
+
+export interface TraceWindow extends EvalWindow {
+  vm: string;
+  startSec: number;
+  outcome: { cpuP99: number; cpuMean: number; memPeak: number; memMean: number };
+}
+
+/** slice returns the index range [a, b) of samples with a time in [t0, t1). */
+function slice(ts: Float64Array, t0: number, t1: number): [number, number] {
+  let a = 0;
+  while (a < ts.length && ts[a]! < t0) a++;
+  let b = a;
+  while (b < ts.length && ts[b]! < t1) b++;
+  return [a, b];
+}
+
+/** windowsOf cuts one VM into protocol windows (skipping any with fewer than 2 past or 1 future sample). */
+export function windowsOf(vm: BitbrainsVm, p = PROTOCOL): TraceWindow[] {
+  const ts = vm.timestampsSec;
+  if (ts.length < 2) return [];
+  const first = ts[0]!;
+  const last = ts[ts.length - 1]!;
+  const out: TraceWindow[] = [];
+  for (let s = first; s + (p.pastDays + p.futureDays) * DAY <= last + 1; s += p.strideDays * DAY) {
+    const [pa, pb] = slice(ts, s, s + p.pastDays * DAY);
+    const [fa, fb] = slice(ts, s + p.pastDays * DAY, s + (p.pastDays + p.futureDays) * DAY);
+    if (pb - pa < 2 || fb - fa < 1) continue;
+    const fc = vm.cpuCores.subarray(fa, fb);
+    const fm = vm.memoryBytes.subarray(fa, fb);
+    out.push({
+      vm: vm.name,
+      startSec: s,
+      past: { timestampsSec: ts.subarray(pa, pb), cpuCores: vm.cpuCores.subarray(pa, pb), memoryBytes: vm.memoryBytes.subarray(pa, pb), workloadStartSec: first },
+      original: { cpuRequestCores: vm.provisionedCores, cpuLimitCores: vm.provisionedCores, memRequestBytes: vm.provisionedMemoryBytes, memLimitBytes: vm.provisionedMemoryBytes },
+      outcome: { cpuP99: percentile(fc, 99), cpuMean: mean(fc), memPeak: maxOf(fm), memMean: mean(fm) },
+    });
+  }
+  return out;
+}
+
+export interface TraceReport {
+  schemaVersion: 1;
+  createdAt: string;
+  trace: string;
+  input: string;
+  model: string;
+  protocol: typeof PROTOCOL;
+  windows: number;
+  vms: string[];
+  overall: Partial<Record<SystemName, ResourceMetrics>>;
+  perVm: Record<string, Partial<Record<SystemName, ResourceMetrics>>>;
+}
+
+/** evaluateBitbrains runs every system on every window of every VM in `dir`. */
+export async function evaluateBitbrains(dir: string, modelPath: string, log: (l: string) => void = () => {}): Promise<TraceReport> {
+  let vms: BitbrainsVm[];
+  try {
+    vms = loadBitbrainsDir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--input ${dir} does not exist; give a folder of Bitbrains CSV files`);
+    throw e;
+  }
+  if (!vms.length) throw new UserError(`--input ${dir} has no .csv files; give a folder of Bitbrains CSV files`);
+  const windows = vms.flatMap((vm) => windowsOf(vm));
+  if (!windows.length) throw new UserError(`${dir}: no VM has ${PROTOCOL.pastDays + PROTOCOL.futureDays} days of samples for one window`);
+  log(`evaluate: ${vms.length} VMs, ${windows.length} windows (past ${PROTOCOL.pastDays} d → next ${PROTOCOL.futureDays} d, stride ${PROTOCOL.strideDays} d)`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(modelPath);
+  } catch (e) {
+    throw new OnnxModelError(`cannot read model ${modelPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const model = await loadOnnx(bytes, modelPath);
+  const recs = await recommendAll(windows, model, (s) => log(`evaluate: ${s}`));
+  await model.release();
+  const outcomes: WindowOutcomes = {
+    futureCpuP99: windows.map((w) => w.outcome.cpuP99),
+    futureCpuMean: windows.map((w) => w.outcome.cpuMean),
+    futureMemPeak: windows.map((w) => w.outcome.memPeak),
+    futureMemMean: windows.map((w) => w.outcome.memMean),
+  };
+  const score = (rows?: number[]) => {
+    const r: Partial<Record<SystemName, ResourceMetrics>> = {};
+    for (const s of SYSTEMS) if (recs[s]) r[s] = resourceMetrics(recs[s]!, outcomes, rows);
+    return r;
+  };
+  const perVm: TraceReport['perVm'] = {};
+  for (const vm of vms) {
+    const rows = windows.flatMap((w, i) => (w.vm === vm.name ? [i] : []));
+    if (rows.length) perVm[vm.name] = score(rows);
+  }
+  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: 'bitbrains', input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), overall: score(), perVm };
+}
+
+/** formatTable renders systems × metrics as fixed-width text. */
+export function formatTable(rows: Partial<Record<SystemName, ResourceMetrics>>): string {
+  const head = ['system', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business'];
+  const lines = [head.map((h, i) => (i ? h.padStart(15) : h.padEnd(16))).join('')];
+  for (const [s, m] of Object.entries(rows)) {
+    const v = [m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore];
+    lines.push(s.padEnd(16) + v.map((x) => x.toFixed(2).padStart(15)).join(''));
+  }
+  return lines.join('\n');
+}
