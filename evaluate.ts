@@ -5,6 +5,8 @@
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { evaluateBitbrains, formatTable } from './src/eval/trace-eval.js';
 import { writeFileAtomic } from './src/util/fs-atomic.js';
+import { comparisonHtml } from './src/eval/validate-html.js';
+import { page } from './src/eval/svg.js';
 
 runMain(async () => {
   const argv = await makeCli('evaluate', 'Score the model and the baselines on real traces, side by side.\n\nUsage: npm run evaluate -- --trace bitbrains --input DIR --model models/predictor.onnx --json OUT')
@@ -20,6 +22,8 @@ runMain(async () => {
   if (argv.perVm) for (const [vm, rows] of Object.entries(r.perVm)) console.log(`\n${vm}\n${formatTable(rows)}`);
   if (argv.json) {
     writeFileAtomic(argv.json, JSON.stringify(r, null, 2) + '\n');
-    console.log(`report: ${argv.json}`);
+    const html = argv.json.replace(/\.json$/i, '') + '.html';
+    writeFileAtomic(html, page(`Real traces: ${r.trace} (${r.vms.length} VMs, ${r.windows} windows)`, comparisonHtml('All windows', r.overall) + Object.entries(r.perVm).map(([vm, rows]) => comparisonHtml(vm, rows)).join('')));
+    console.log(`report: ${argv.json}, ${html}`);
   }
 });

@@ -5,6 +5,7 @@
  */
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { GateError, UserError } from './src/util/errors.js';
+import { formatTable } from './src/eval/trace-eval.js';
 import { DEFAULT_GATES_FILE, validateModel, VALIDATION_SEED } from './src/eval/validate.js';
 
 runMain(async () => {
@@ -14,15 +15,17 @@ runMain(async () => {
     .option('samples', { type: 'number', default: 10000, describe: 'windows to generate when --data is not given' })
     .option('seed', { type: 'number', default: VALIDATION_SEED, describe: 'seed of the generated held-out data (training uses 42)' })
     .option('gates', { type: 'string', default: DEFAULT_GATES_FILE, describe: 'gates config file' })
+    .option('compare', { type: 'boolean', default: false, describe: 'also score VPA, KRR and the fixed rule on the same windows' })
     .option('report', { alias: 'r', type: 'string', default: 'reports/validate', describe: 'folder for report.json and report.html' })
     .parse();
   if (!Number.isInteger(argv.samples) || argv.samples < 100) throw new UserError(`--samples must be a whole number ≥ 100, got ${argv.samples}`);
-  const r = await validateModel({ model: argv.model, data: argv.data, samples: argv.samples, seed: argv.seed, gatesFile: argv.gates, reportDir: argv.report, log: (l) => progress(l, true) });
+  const r = await validateModel({ model: argv.model, data: argv.data, samples: argv.samples, seed: argv.seed, gatesFile: argv.gates, reportDir: argv.report, compare: argv.compare, log: (l) => progress(l, true) });
   const o = r.overall;
   const f = (v: number) => v.toFixed(2);
   console.log(`windows ${o.windows}: memory under-allocation ${f(o.memUnderAllocationPct)}%, CPU-limit breach ${f(o.cpuLimitBreachPct)}%, memory over-allocation ${f(o.memOverAllocationPct)}%, CPU request slack ${f(o.cpuRequestSlackPct)}%, memory request slack ${f(o.memRequestSlackPct)}%, business score ${f(o.businessScore)}, ECE ${r.calibration.ece.toFixed(3)}`);
   for (const [k, m] of Object.entries(r.perKind)) console.log(`  ${k.padEnd(13)} under ${f(m.memUnderAllocationPct).padStart(6)}%  breach ${f(m.cpuLimitBreachPct).padStart(6)}%  over ${f(m.memOverAllocationPct).padStart(7)}%  business ${f(m.businessScore)}`);
   if (r.int8VsFloat) console.log(`int8 vs float max |Δ| (normalized): ${Math.max(...Object.values(r.int8VsFloat.maxAbsNormalized)).toFixed(4)}`);
+  if (r.comparison) console.log(`side by side on the same ${o.windows} windows:\n${formatTable(r.comparison)}`);
   console.log(`report: ${argv.report}/report.json, ${argv.report}/report.html`);
   const failed = r.gates.filter((g) => !g.passed);
   if (failed.length) throw new GateError(`gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}`, failed.map((g) => g.name));

@@ -12,17 +12,18 @@
  *
  * Memory percentiles carry peak information. Memory is sampled as an average over each sample interval,
  * and on real traces (Bitbrains, 7 days past → 3 days future) the future peak exceeds the past p99 of the
- * raw samples in 98% of windows. So mem_p50/p95/p99 are percentiles of the per-hour PEAKS of memory (the
- * maximum of the samples in each clock hour of the window), in the same spirit as VPA building its
- * memory histogram from per-24h peaks. CPU percentiles are over the raw samples: CPU is a rate, and
- * its limit is breached by the samples themselves.
+ * raw samples in 98% of windows. So mem_p50/p95/p99 are percentiles of the per-day PEAKS of memory (the
+ * maximum of the samples in each UTC day of the window), exactly as VPA builds its memory histogram from
+ * per-24h peaks: over a 7-day window, mem_p99 is (nearly) the window's maximum and mem_p50 the typical
+ * daily peak. CPU percentiles are over the raw samples: CPU is a rate, and its limit is breached by the
+ * samples themselves.
  */
 import type { Bytes, Cores } from './units.js';
 import { GiB, MiB } from './units.js';
 import { mean, percentileSorted, sortedCopy } from '../util/stats.js';
 
 /** CONTRACT_VERSION changes whenever anything in this file changes what a number means. */
-export const CONTRACT_VERSION = '1';
+export const CONTRACT_VERSION = '2';
 
 /** FEATURE_NAMES is the order of the model's 12 inputs. */
 export const FEATURE_NAMES = [
@@ -40,8 +41,8 @@ export type OutputName = (typeof OUTPUT_NAMES)[number];
 export const N_FEATURES = FEATURE_NAMES.length; // 12
 export const N_OUTPUTS = OUTPUT_NAMES.length; // 5
 
-/** PEAK_INTERVAL_SEC is the interval whose maximum memory sample makes one "peak" (1 hour). */
-export const PEAK_INTERVAL_SEC = 3600;
+/** PEAK_INTERVAL_SEC is the interval whose maximum memory sample makes one "peak" (24 hours, as VPA). */
+export const PEAK_INTERVAL_SEC = 86400;
 
 /**
  * Normalization is a serializable description of a map from a real value to [0, 1] and back.
@@ -75,9 +76,9 @@ export const INPUTS: readonly FieldSpec[] = [
   { name: 'cpu_p50', unit: 'cores', description: 'median CPU usage of the window samples', normalization: cpuLog },
   { name: 'cpu_p95', unit: 'cores', description: '95th percentile CPU usage of the window samples', normalization: cpuLog },
   { name: 'cpu_p99', unit: 'cores', description: '99th percentile CPU usage of the window samples', normalization: cpuLog },
-  { name: 'mem_p50', unit: 'bytes', description: 'median of the per-hour memory peaks', normalization: memLog },
-  { name: 'mem_p95', unit: 'bytes', description: '95th percentile of the per-hour memory peaks', normalization: memLog },
-  { name: 'mem_p99', unit: 'bytes', description: '99th percentile of the per-hour memory peaks', normalization: memLog },
+  { name: 'mem_p50', unit: 'bytes', description: 'median of the per-day (UTC) memory peaks', normalization: memLog },
+  { name: 'mem_p95', unit: 'bytes', description: '95th percentile of the per-day (UTC) memory peaks', normalization: memLog },
+  { name: 'mem_p99', unit: 'bytes', description: '99th percentile of the per-day (UTC) memory peaks', normalization: memLog },
   { name: 'cpu_variance', unit: 'ratio (std/mean)', description: 'coefficient of variation of CPU usage (population std / mean)', normalization: { type: 'odds' } },
   { name: 'mem_trend', unit: 'fraction of mean memory per day', description: 'least-squares slope of memory usage × 86400 / mean memory', normalization: { type: 'signed-odds' } },
   { name: 'throttle_ratio', unit: 'ratio', description: 'throttled / total CFS periods over the window (0 when no counters)', normalization: { type: 'linear', min: 0, max: 1 } },
@@ -211,17 +212,17 @@ export function counterIncrease(c: ArrayLike<number>): number {
 }
 
 /**
- * hourlyPeaks returns the maximum memory sample of each PEAK_INTERVAL_SEC bucket, buckets aligned to
- * the epoch (clock hours), skipping empty buckets.
- * Example: samples at 00:00, 00:30, 01:10 with 1, 3, 2 GiB → [3, 2] GiB.
+ * memoryPeaks returns the maximum memory sample of each `intervalSec` bucket (default PEAK_INTERVAL_SEC,
+ * one UTC day), buckets aligned to the epoch, skipping empty buckets.
+ * Example (intervalSec 3600): samples at 00:00, 00:30, 01:10 with 1, 3, 2 GiB → [3, 2] GiB.
  */
-export function hourlyPeaks(timestampsSec: ArrayLike<number>, memoryBytes: ArrayLike<number>): Float64Array {
+export function memoryPeaks(timestampsSec: ArrayLike<number>, memoryBytes: ArrayLike<number>, intervalSec = PEAK_INTERVAL_SEC): Float64Array {
   const n = timestampsSec.length;
   const out = new Float64Array(n);
   let k = -1;
   let bucket = NaN;
   for (let i = 0; i < n; i++) {
-    const b = Math.floor(timestampsSec[i]! / PEAK_INTERVAL_SEC);
+    const b = Math.floor(timestampsSec[i]! / intervalSec);
     if (b !== bucket) {
       bucket = b;
       out[++k] = memoryBytes[i]!;
@@ -263,7 +264,7 @@ export function computeFeatures(w: UsageWindow): FeatureValues {
   for (let i = 0; i < n; i++) sq += (w.cpuCores[i]! - cpuMean) ** 2;
   const cpuStd = Math.sqrt(sq / n);
 
-  const peaks = hourlyPeaks(t, w.memoryBytes);
+  const peaks = memoryPeaks(t, w.memoryBytes);
   peaks.sort();
 
   // Least-squares slope of memory against time (bytes per second), as a fraction of mean memory per day.

@@ -1,6 +1,18 @@
 /** validate-html: report.html for validate: headline metrics, gates, per-kind table and plots. */
 import { chart, esc, page, table } from './svg.js';
 import type { ValidationReport } from './validate.js';
+import type { ResourceMetrics } from './metrics.js';
+
+const SYSTEM_COLORS: Record<string, string> = { model: '#d62728', vpa: '#1f77b4', krr: '#2ca02c', 'fixed-max-x1.3': '#9467bd', 'as-provisioned': '#7f7f7f' };
+
+/** comparisonHtml: the systems table and the trade-off plot (under-allocation % vs over-allocation %). */
+export function comparisonHtml(title: string, rows: Partial<Record<string, ResourceMetrics>>): string {
+  const entries = Object.entries(rows) as [string, ResourceMetrics][];
+  const plot = chart('Trade-off: every system is a point (lower-left is better)', 'memory over-allocation %', 'memory under-allocation %',
+    entries.map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'dots' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] })));
+  return `<h2>${esc(title)}</h2>` + table([['system', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business score'],
+    ...entries.map(([k, m]) => [k, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore])]) + `<div class="charts">${plot}</div>`;
+}
 
 const KIND_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
@@ -30,6 +42,7 @@ export function validationReportHtml(r: ValidationReport, scatter: [number, numb
     `<div class="charts">${pvA}${cal}</div>`,
     `<h2>Calibration</h2><p>Expected calibration error ${r.calibration.ece.toFixed(4)}; recommendations held in ${(100 * r.calibration.holdRate).toFixed(1)}% of windows.</p>`,
     table([['bin', 'windows', 'mean confidence', 'hold rate'], ...r.calibration.bins.map((b) => [`${b.from.toFixed(1)}–${b.to.toFixed(1)}`, b.count, b.count ? b.meanConfidence : '-', b.count ? b.holdRate : '-'])]),
+    r.comparison ? comparisonHtml('Side by side on the same windows', r.comparison) : '',
     r.int8VsFloat ? `<h2>int8 vs float</h2>${table([['output', 'max |Δ| (normalized)'], ...Object.entries(r.int8VsFloat.maxAbsNormalized).map(([k, v]) => [k, v.toExponential(2)])])}` : '<p>int8 vs float: not measured (no predictor_fp32.onnx beside the model).</p>',
   ].join('\n'));
 }

@@ -17,6 +17,9 @@ import { maxAbsDeviation } from '../model/quantize.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { UserError } from '../util/errors.js';
 import { validationReportHtml } from './validate-html.js';
+import { recommendAll, SYSTEMS } from './compare.js';
+import type { EvalWindow, SystemName } from './compare.js';
+import { GENERATOR_VERSION, simulateOne } from '../data/simulate.js';
 
 /** VALIDATION_SEED: the default held-out seed; training uses 42. */
 export const VALIDATION_SEED = 20261123;
@@ -60,6 +63,8 @@ export interface ValidateOptions {
   seed: number;
   gatesFile: string;
   reportDir?: string;
+  /** also score VPA, KRR and the fixed rule on the same windows (needs generated data) */
+  compare?: boolean;
   log: (line: string) => void;
 }
 
@@ -74,6 +79,8 @@ export interface ValidationReport {
   int8VsFloat: { floatModel: string; maxAbsNormalized: Record<string, number> } | null;
   gates: { name: string; limit: number; value: number | null; passed: boolean }[];
   passed: boolean;
+  /** with --compare: every system on the same windows */
+  comparison?: Partial<Record<SystemName, ResourceMetrics>>;
 }
 
 /** runModel runs an ONNX file over a data set. */
@@ -99,8 +106,11 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
   let source: string;
   let seed: number | null = null;
   if (o.data) {
-    ds = loadDataset(o.data).ds;
+    const loaded = loadDataset(o.data);
+    ds = loaded.ds;
     source = o.data;
+    // The windows behind a generated file can be replayed from its seed (for --compare).
+    if (loaded.meta.generatorVersion === GENERATOR_VERSION) seed = loaded.meta.seed;
   } else {
     o.log(`validate: generating ${o.samples} held-out samples (seed ${o.seed})`);
     ds = await generateDataset(o.samples, o.seed);
@@ -144,6 +154,23 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     { name: 'maxExpectedCalibrationError', limit: gates.maxExpectedCalibrationError, value: cal.ece },
     { name: 'maxInt8DeviationNormalized', limit: gates.maxInt8DeviationNormalized, value: maxDev },
   ].map((g) => ({ ...g, passed: g.value === null || g.value <= g.limit }));
+  let comparison: ValidationReport['comparison'];
+  if (o.compare) {
+    if (seed === null) throw new UserError(`--compare needs the raw windows: use generated held-out data (omit --data) or a file from this generator version (${GENERATOR_VERSION})`);
+    o.log(`validate: replaying ${ds.n} windows for the baselines (VPA, KRR, fixed rule)`);
+    const windows: EvalWindow[] = [];
+    for (let i = 0; i < ds.n; i++) {
+      const w = simulateOne(seed, i);
+      const lim = w.cpuLimitCores ?? undefined;
+      windows.push({ past: w.past, original: { cpuRequestCores: lim, cpuLimitCores: lim } });
+    }
+    const modelBytes = readFileSync(o.model);
+    const p = await loadOnnx(modelBytes, o.model);
+    const recs = await recommendAll(windows, p, (sys) => o.log(`validate: ${sys}`));
+    await p.release();
+    comparison = {};
+    for (const s of SYSTEMS) if (recs[s]) comparison[s] = resourceMetrics(recs[s]!, outc);
+  }
   const report: ValidationReport = {
     schemaVersion: 1,
     createdAt: new Date().toISOString(),
@@ -155,6 +182,7 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     int8VsFloat,
     gates: gateRows,
     passed: gateRows.every((g) => g.passed),
+    comparison,
   };
   if (o.reportDir) {
     writeFileAtomic(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');

@@ -40,7 +40,7 @@ export const TRAIN_DEFAULTS = {
   underPenalty: 5,
   batchSize: 512,
   learningRate: 1e-3,
-  patience: 8,
+  patience: 10,
   valFraction: 0.1,
   confidenceWeight: 0.1,
   quantization: 'weights' as QuantizedModel['mode'],
