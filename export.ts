@@ -17,6 +17,7 @@ runMain(async () => {
     .option('bump', { choices: ['patch', 'minor', 'major'] as const, describe: 'raise the version at least this much (the detected change may raise it more)' })
     .option('set-version', { type: 'string', describe: 'an explicit version, above every retained one' })
     .option('family', { type: 'string', default: 'container-resources', describe: 'model family in the manifest' })
+    .option('rust', { type: 'string', describe: 'where to write the Rust edge module (default: <output>/embedded_model.rs)' })
     .option('force', { type: 'boolean', default: false, describe: 'export even if the model fails validation gates' })
     .option('gates', { type: 'string', default: DEFAULT_GATES_FILE, describe: 'gates config file' })
     .option('validation-samples', { type: 'number', default: 10000, describe: 'held-out windows generated for the gate check' })
@@ -36,7 +37,7 @@ runMain(async () => {
     int8VsFloatMaxAbs: v.int8VsFloat ? Math.max(...Object.values(v.int8VsFloat.maxAbsNormalized)) : null,
     gatesPassed: failed.length === 0, forced: failed.length > 0,
   };
-  const r = exportModel({ model: argv.model, outputDir: argv.output, manifestPath, family: argv.family, bump: argv.bump, version: argv.setVersion, validation });
-  progress(`export: ${argv.model} → ${r.file} as version ${r.version} (${r.detectedBump} change), active; manifest ${manifestPath}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`, true);
-  console.log(JSON.stringify({ version: r.version, detected: r.detectedBump, file: r.file, sha256: r.sha256, bytes: r.bytes, manifest: manifestPath, removed: r.removed }));
+  const r = exportModel({ model: argv.model, outputDir: argv.output, manifestPath, family: argv.family, bump: argv.bump, version: argv.setVersion, validation, rustPath: argv.rust });
+  progress(`export: ${argv.model} → ${r.file} as version ${r.version} (${r.detectedBump} change), active; manifest ${manifestPath}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}${r.rustPath ? `; Rust module ${r.rustPath}` : ''}`, true);
+  console.log(JSON.stringify({ version: r.version, detected: r.detectedBump, file: r.file, sha256: r.sha256, bytes: r.bytes, manifest: manifestPath, removed: r.removed, rust: r.rustPath }));
 });

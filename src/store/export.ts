@@ -20,7 +20,8 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson, compareSemver, bumpVersion, DEFAULT_FAMILY, maxBump, parseSemver, readManifest, RETAINED_VERSIONS, writeManifest, ManifestError, modelPath } from './manifest.js';
 import type { Bump, Manifest, VersionEntry } from './manifest.js';
-import { inspectOnnx } from './onnx-inspect.js';
+import { inspectOnnx, readQuantizedModel } from './onnx-inspect.js';
+import { generateRust } from './rust-export.js';
 
 export interface ExportOptions {
   model: string;
@@ -31,6 +32,8 @@ export interface ExportOptions {
   version?: string;
   /** validation summary to record (null when not validated) */
   validation: Record<string, unknown> | null;
+  /** where to write the Rust edge module (default <outputDir>/embedded_model.rs; null: none) */
+  rustPath?: string | null;
   /** test hook: called after the versioned model file is written, before the manifest */
   afterModelWrite?: () => void;
   now?: Date;
@@ -44,6 +47,7 @@ export interface ExportResult {
   bytes: number;
   removed: string[];
   manifest: Manifest;
+  rustPath: string | null;
 }
 
 /** contractOf builds the contract record of a model from its graph and embedded metadata. */
@@ -137,5 +141,11 @@ export function exportModel(o: ExportOptions): ExportResult {
       removed.push(d.file);
     }
   }
-  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, manifest: next };
+  // The Rust edge module embeds the new version (default family only: it is this family's contract).
+  let rustPath: string | null = null;
+  if (o.rustPath !== null && familyName === DEFAULT_FAMILY) {
+    rustPath = resolve(o.rustPath ?? join(o.outputDir, 'embedded_model.rs'));
+    writeFileAtomic(rustPath, generateRust({ version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model) }));
+  }
+  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, manifest: next, rustPath };
 }

@@ -6,6 +6,7 @@
 import onnxProto from 'onnx-proto';
 import { createHash } from 'node:crypto';
 import type { TensorSpec } from './manifest.js';
+import type { QuantizedModel } from '../model/quantize.js';
 
 const { onnx } = onnxProto;
 
@@ -57,4 +58,41 @@ export function inspectOnnx(bytes: Uint8Array, label = 'model'): OnnxInfo {
     metadata: Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
     opTypes: [...new Set(g.node.map((n) => n.opType ?? ''))].sort(),
   };
+}
+
+/**
+ * readQuantizedModel rebuilds the QuantizedModel (int8 codes, scales, biases, activation scales) from
+ * an int8 ONNX file written by src/onnx/build.ts, so exporters can re-emit its arithmetic (Rust).
+ */
+export function readQuantizedModel(bytes: Uint8Array, label = 'model'): QuantizedModel {
+  const m = onnx.ModelProto.decode(bytes);
+  const inits = new Map((m.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const raw = (name: string) => {
+    const t = inits.get(name);
+    if (!t?.rawData) throw new OnnxInspectError(`${label}: initializer ${name} is missing; export int8 models written by npm run train`);
+    return t;
+  };
+  const f32 = (name: string) => {
+    const d = raw(name).rawData!;
+    return new Float32Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength));
+  };
+  const layers: QuantizedModel['layers'] = [];
+  for (let k = 1; inits.has(`W${k}_q`); k++) {
+    const t = raw(`W${k}_q`);
+    const [inSize, outSize] = (t.dims ?? []).map(Number) as [number, number];
+    const d = t.rawData!;
+    layers.push({ inSize, outSize, Wq: new Int8Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength)), wScale: f32(`W${k}_scale`), b: f32(`b${k}`) });
+  }
+  if (!layers.length) throw new OnnxInspectError(`${label}: no int8 weights (W1_q …) found; is this the fp32 model?`);
+  const isStatic = inits.has('a1_scale');
+  const actScales = new Float32Array(layers.length);
+  const actQmax = layers.map(() => 255);
+  if (isStatic) {
+    layers.forEach((_, l) => {
+      actScales[l] = f32(`a${l + 1}_scale`)[0]!;
+      if (inits.has(`a${l + 1}_max`)) actQmax[l] = Math.round(f32(`a${l + 1}_max`)[0]! / actScales[l]!);
+    });
+  }
+  const weightQmax = layers.map((L) => Math.max(...Array.from(L.Wq, Math.abs)));
+  return { mode: isStatic ? 'static' : 'weights', layers, actScales, actQmax, weightQmax };
 }

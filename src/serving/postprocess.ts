@@ -1,0 +1,141 @@
+/**
+ * postprocess: what happens to the model's answer before a user sees it, as small pure steps. Each step
+ * takes a Recommendation and returns a new one (never mutates); `postProcess` composes them in this order:
+ *
+ *   fromModel → withMinimums → limitAtLeastRequest → roundUpToSteps → withCaps
+ *
+ * The order keeps every invariant: minimums and rounding are monotonic (they never turn limit ≥ request
+ * into limit < request), and a cap applied to both request and limit keeps min(limit, cap) ≥
+ * min(request, cap). So after the pipeline: limit ≥ request, request ≥ minimum (unless a cap is below it,
+ * which the agent's options refuse), every value ≤ its cap.
+ *
+ * Rounding (always up, so a recommendation is never made smaller than the model said):
+ *   CPU    ≤ 1000m: up to a multiple of 5m     (11m → 15m, 248m → 250m; ≤ 5% extra from 100m up)
+ *          > 1000m: up to a multiple of 100m   (1001m → 1100m, 2350m → 2400m; ≤ 10% extra)
+ *   memory ≤ 1Gi:   up to a multiple of 1Mi    (33.2Mi → 34Mi; ≤ 3.1% extra from the 32Mi minimum)
+ *          > 1Gi:   up to a multiple of 64Mi   (1.01Gi → 1088Mi, 3.1Gi → 3200Mi; ≤ 6.25% extra)
+ * Steps make the numbers readable in a pod spec and stop recommendations from churning by a millicore.
+ *
+ * No Node, no runtime, no HTTP: this module imports only the contract and units.
+ */
+import type { RealOutputs } from '../contract/features.js';
+import type { Bytes, Millicores } from '../contract/units.js';
+import { GiB, MiB, millicoresFromCores } from '../contract/units.js';
+
+/** A recommendation in API units: CPU in millicores, memory in bytes. */
+export interface Recommendation {
+  cpuRequestMillicores: Millicores;
+  cpuLimitMillicores: Millicores;
+  memRequestBytes: Bytes;
+  memLimitBytes: Bytes;
+  /** P(no OOM kill and no CPU-limit breach over the next window), 0..1 */
+  confidence: number;
+}
+
+/** Policy: the operator's bounds. Caps are null when not set. */
+export interface Policy {
+  minCpuMillicores: Millicores;
+  minMemoryBytes: Bytes;
+  maxCpuMillicores: Millicores | null;
+  maxMemoryBytes: Bytes | null;
+}
+
+/** DEFAULT_POLICY: 10m CPU and 32Mi memory at least (the model's own lower range), no caps. */
+export const DEFAULT_POLICY: Readonly<Policy> = { minCpuMillicores: 10, minMemoryBytes: 32 * MiB, maxCpuMillicores: null, maxMemoryBytes: null };
+
+/** A Step is one pure post-processing stage. */
+export type Step = (r: Recommendation) => Recommendation;
+
+/** CPU_STEP_SMALL (5m) applies up to CPU_STEP_THRESHOLD (1000m), CPU_STEP_LARGE (100m) above it. */
+export const CPU_STEP_SMALL = 5;
+export const CPU_STEP_LARGE = 100;
+export const CPU_STEP_THRESHOLD = 1000;
+/** MEM_STEP_SMALL (1Mi) applies up to MEM_STEP_THRESHOLD (1Gi), MEM_STEP_LARGE (64Mi) above it. */
+export const MEM_STEP_SMALL = MiB;
+export const MEM_STEP_LARGE = 64 * MiB;
+export const MEM_STEP_THRESHOLD = GiB;
+
+/**
+ * fromModel converts the denormalized model outputs (cores, bytes) into API units.
+ * Example: { cpuRequestCores: 0.2481, … } → { cpuRequestMillicores: 248.1, … }.
+ */
+export function fromModel(o: RealOutputs): Recommendation {
+  return {
+    cpuRequestMillicores: millicoresFromCores(o.cpuRequestCores),
+    cpuLimitMillicores: millicoresFromCores(o.cpuLimitCores),
+    memRequestBytes: o.memRequestBytes,
+    memLimitBytes: o.memLimitBytes,
+    confidence: Math.min(Math.max(o.confidence, 0), 1),
+  };
+}
+
+/** withMinimums raises every value to its minimum. withMinimums(10, 32Mi)({cpu 4m, …}) → cpu 10m. */
+export function withMinimums(minCpu: Millicores, minMem: Bytes): Step {
+  return (r) => ({
+    ...r,
+    cpuRequestMillicores: Math.max(r.cpuRequestMillicores, minCpu),
+    cpuLimitMillicores: Math.max(r.cpuLimitMillicores, minCpu),
+    memRequestBytes: Math.max(r.memRequestBytes, minMem),
+    memLimitBytes: Math.max(r.memLimitBytes, minMem),
+  });
+}
+
+/** limitAtLeastRequest raises each limit to its request. {cpu request 300m, limit 250m} → limit 300m. */
+export const limitAtLeastRequest: Step = (r) => ({
+  ...r,
+  cpuLimitMillicores: Math.max(r.cpuLimitMillicores, r.cpuRequestMillicores),
+  memLimitBytes: Math.max(r.memLimitBytes, r.memRequestBytes),
+});
+
+/** ceilTo rounds x up to a multiple of step, ignoring float noise of 1e-9 steps: ceilTo(250.0000000001, 5) = 250. */
+export function ceilTo(x: number, step: number): number {
+  return Math.ceil(x / step - 1e-9) * step;
+}
+
+/** roundCpuMillicores: 11 → 15, 248.1 → 250, 1000 → 1000, 1001 → 1100. */
+export function roundCpuMillicores(m: Millicores): Millicores {
+  return m <= CPU_STEP_THRESHOLD ? ceilTo(m, CPU_STEP_SMALL) : ceilTo(m, CPU_STEP_LARGE);
+}
+
+/** roundMemoryBytes: 33.2Mi → 34Mi, 1Gi → 1Gi, 1Gi + 1 byte → 1088Mi (17 × 64Mi). */
+export function roundMemoryBytes(b: Bytes): Bytes {
+  return b <= MEM_STEP_THRESHOLD ? ceilTo(b, MEM_STEP_SMALL) : ceilTo(b, MEM_STEP_LARGE);
+}
+
+/** roundUpToSteps rounds all four resource values up to their steps (see the header). */
+export const roundUpToSteps: Step = (r) => ({
+  ...r,
+  cpuRequestMillicores: roundCpuMillicores(r.cpuRequestMillicores),
+  cpuLimitMillicores: roundCpuMillicores(r.cpuLimitMillicores),
+  memRequestBytes: roundMemoryBytes(r.memRequestBytes),
+  memLimitBytes: roundMemoryBytes(r.memLimitBytes),
+});
+
+/** withCaps lowers requests and limits to the caps; a null cap leaves the value alone. */
+export function withCaps(maxCpu: Millicores | null, maxMem: Bytes | null): Step {
+  const cpu = (m: number) => (maxCpu === null ? m : Math.min(m, maxCpu));
+  const mem = (b: number) => (maxMem === null ? b : Math.min(b, maxMem));
+  return (r) => ({
+    ...r,
+    cpuRequestMillicores: cpu(r.cpuRequestMillicores),
+    cpuLimitMillicores: cpu(r.cpuLimitMillicores),
+    memRequestBytes: mem(r.memRequestBytes),
+    memLimitBytes: mem(r.memLimitBytes),
+  });
+}
+
+/** pipeline returns the steps after fromModel, in order, for a policy. */
+export function pipeline(p: Policy): Step[] {
+  return [withMinimums(p.minCpuMillicores, p.minMemoryBytes), limitAtLeastRequest, roundUpToSteps, withCaps(p.maxCpuMillicores, p.maxMemoryBytes)];
+}
+
+/**
+ * postProcess runs the whole pipeline on one denormalized model answer.
+ * Example (default policy): cpu request 0.2481 cores, limit 0.2 cores, memory request 300.2Mi, limit 1.3Gi
+ *   → withMinimums: unchanged → limitAtLeastRequest: cpu limit 248.1m → round: 250m / 250m, 301Mi / 1344Mi.
+ */
+export function postProcess(o: RealOutputs, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p)): Recommendation {
+  let r = fromModel(o);
+  for (const s of steps) r = s(r);
+  return r;
+}

@@ -1,0 +1,98 @@
+/**
+ * rust: the Rust edge export. The generated embedded_model.rs compiles with plain rustc; on 1,000 held-out
+ * feature vectors its predict() matches onnxruntime-node within 1e-4 (normalized units); recommend()
+ * applies the contract's denormalization and the post-processing rules; verify_model() passes, and fails
+ * once a byte of the embedded ONNX file is flipped.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, IN_CI } from './helpers/env.js';
+import { buildHarness, runHarness, rustcAvailable } from './helpers/rust.js';
+import { exportModel } from '../src/store/export.js';
+import { generateDataset } from '../src/data/generate.js';
+import { loadOnnx } from '../src/onnx/runtime.js';
+import { denormalizeOutputs, normalizeFeatures } from '../src/contract/features.js';
+import { POSTPROCESS_DEFAULTS } from '../src/contract/postprocess.js';
+import { MiB } from '../src/contract/units.js';
+
+const hasRustc = rustcAvailable();
+if (!hasRustc && IN_CI) throw new Error('rustc is required in CI (.ci/run installs it)');
+const skip = hasRustc ? false : 'rustc is not installed (apt-get install rustc)';
+
+describe.skipIf(skip)('embedded_model.rs', () => {
+  let dir: string;
+  let bin: string;
+  let onnxBytes: Buffer;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crp-rust-'));
+    const r = exportModel({ model: join(REPO, 'models/predictor.onnx'), outputDir: dir, manifestPath: join(dir, 'manifest.json'), validation: null });
+    expect(r.rustPath).toBe(join(dir, 'embedded_model.rs'));
+    onnxBytes = readFileSync(join(dir, 'predictor_v1.0.0.onnx'));
+    bin = buildHarness(dir);
+  });
+
+  it('declares the version, checksum and include_bytes! of the versioned ONNX file', () => {
+    const src = readFileSync(join(dir, 'embedded_model.rs'), 'utf8');
+    expect(src).toContain('pub const MODEL_VERSION: &str = "1.0.0";');
+    expect(src).toMatch(/pub const MODEL_SHA256: &str = "[0-9a-f]{64}";/);
+    expect(src).toContain('pub static MODEL_ONNX: &[u8] = include_bytes!("predictor_v1.0.0.onnx");');
+    expect(src).toContain('pub fn predict(features: &[f32; 12]) -> [f32; 5]');
+    expect(src).not.toMatch(/^\s*(use|extern crate) (?!std)/m);
+  });
+
+  it('matches onnxruntime-node within 1e-4 on 1,000 held-out vectors, and verify_model() passes', async () => {
+    const ds = await generateDataset(1000, 4242, { threads: 1 });
+    const ort = await loadOnnx(onnxBytes);
+    const ref = await ort.predict(ds.X, ds.n);
+    const { out, verified } = runHarness(bin, ds.X, ds.n);
+    expect(verified).toBe(true);
+    expect(out.length).toBe(ref.length);
+    let worst = 0;
+    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(out[i]! - ref[i]!));
+    expect(worst).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('recommend() denormalizes and post-processes like the contract says', async () => {
+    // Real-unit features: 0.5/0.8/0.9 cores, 1.0/1.2/1.3 GB daily peaks, CV 0.3, trend 0.01/day, no
+    // throttling, 12:00 on a Wednesday, 500 hours old; and a tiny workload that hits the minimums.
+    const raw = Float32Array.from([0.5, 0.8, 0.9, 1e9, 1.2e9, 1.3e9, 0.3, 0.01, 0, 12, 3, 500, 0.001, 0.001, 0.001, 1e6, 1e6, 1e6, 0, 0, 0, 0, 0, 1]);
+    const { out } = runHarness(bin, raw, 2, 'recommend');
+    const ort = await loadOnnx(onnxBytes);
+    const xn = new Float32Array(24);
+    normalizeFeatures(raw.subarray(0, 12), xn, 0);
+    normalizeFeatures(raw.subarray(12, 24), xn, 12);
+    const y = await ort.predict(xn, 2);
+    for (let r = 0; r < 2; r++) {
+      const d = denormalizeOutputs(y, r * 5);
+      const cpuReq = Math.max(d.cpuRequestCores * 1000, POSTPROCESS_DEFAULTS.minCpuMillicores);
+      const cpuLim = Math.max(d.cpuLimitCores * 1000, POSTPROCESS_DEFAULTS.minCpuMillicores, cpuReq);
+      const memReq = Math.max(d.memRequestBytes, POSTPROCESS_DEFAULTS.minMemoryBytes);
+      const memLim = Math.max(d.memLimitBytes, POSTPROCESS_DEFAULTS.minMemoryBytes, memReq);
+      const got = Array.from(out.subarray(r * 5, r * 5 + 5));
+      // Ceil to whole millicores / MiB can differ by one step when the float paths straddle a boundary.
+      expect(Math.abs(got[0]! - Math.ceil(cpuReq))).toBeLessThanOrEqual(1);
+      expect(Math.abs(got[1]! - Math.ceil(cpuLim))).toBeLessThanOrEqual(1);
+      expect(Math.abs(got[2]! - Math.ceil(memReq / MiB) * MiB)).toBeLessThanOrEqual(MiB * 1.001);
+      expect(Math.abs(got[3]! - Math.ceil(memLim / MiB) * MiB)).toBeLessThanOrEqual(MiB * 1.001);
+      expect(got[1]!).toBeGreaterThanOrEqual(got[0]!);
+      expect(got[3]!).toBeGreaterThanOrEqual(got[2]!);
+      expect(got[2]! % MiB).toBe(0);
+    }
+    // The tiny workload is held at the minimums: 10m CPU, 32 MiB memory at least.
+    expect(out[5]!).toBeGreaterThanOrEqual(10);
+    expect(out[7]!).toBeGreaterThanOrEqual(32 * MiB);
+  });
+
+  it('EXPECTED FAILURE - verify_model() is false after one byte of the embedded model is flipped', () => {
+    const bad = mkdtempSync(join(tmpdir(), 'crp-rust-bad-'));
+    cpSync(join(dir, 'embedded_model.rs'), join(bad, 'embedded_model.rs'));
+    const b = Buffer.from(onnxBytes);
+    b[b.length >> 1] ^= 0x01;
+    writeFileSync(join(bad, 'predictor_v1.0.0.onnx'), b);
+    const badBin = buildHarness(bad);
+    expect(existsSync(badBin)).toBe(true);
+    expect(runHarness(badBin, new Float32Array(12), 1).verified).toBe(false);
+  });
+});
