@@ -47,6 +47,17 @@ describe('validate', () => {
     expect(rep.int8VsFloat.maxAbsNormalized.mem_limit).toBeLessThanOrEqual(0.02);
   });
 
+  it('--compare scores VPA, KRR and the fixed rule on the same generated windows', () => {
+    const r = run('validate.ts', ['--model', 'models/predictor.onnx', '--samples', '500', '--compare', '--report', join(tmp, 'cmp')]);
+    expect([0, 3]).toContain(r.code);
+    expect(r.stdout).toMatch(/side by side on the same 500 windows/);
+    const rep = JSON.parse(readFileSync(join(tmp, 'cmp', 'report.json'), 'utf8'));
+    expect(Object.keys(rep.comparison).sort()).toEqual(['fixed-max-x1.3', 'krr', 'model', 'vpa']);
+    // The model row of the comparison is the same model on the same windows as the headline figures.
+    expect(rep.comparison.model.businessScore).toBeCloseTo(rep.overall.businessScore, 6);
+    expect(readFileSync(join(tmp, 'cmp', 'report.html'), 'utf8')).toMatch(/Trade-off/);
+  });
+
   it('EXPECTED FAILURE - a missing model and a corrupt data file each give one error line', () => {
     const missing = run('validate.ts', ['--model', join(tmp, 'nope.onnx'), '--samples', '100']);
     expect(missing.code).not.toBe(0);

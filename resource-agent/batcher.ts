@@ -1,0 +1,65 @@
+/**
+ * batcher: coalesces single-row predictions that arrive in the same turn of the event loop into one
+ * batched call. A call into ONNX Runtime costs ~35 µs whatever its size up to ~100 rows (measured on this
+ * model: 1 row 41 µs, 10 rows 33 µs, 100 rows 44 µs), so under concurrent load N requests cost one call
+ * instead of N. Nothing waits on a timer: the first row of a turn schedules a flush with setImmediate,
+ * which runs after the poll phase has read every request that was ready, so a lone request is not delayed.
+ */
+import { N_FEATURES, N_OUTPUTS } from '../src/contract/features.js';
+
+/** A predictor as the batcher sees it: n rows of normalized features in, n × 5 outputs out. */
+export interface BatchPredict {
+  (x: Float32Array, n: number): Promise<Float32Array>;
+}
+
+interface Pending {
+  x: Float32Array;
+  resolve: (y: Float32Array) => void;
+  reject: (e: unknown) => void;
+}
+
+/** MAX_COALESCED rows per call: beyond it a turn's rows are split into several calls. */
+export const MAX_COALESCED = 256;
+
+/** Batcher queues single rows for one predictor. */
+export class Batcher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  /** calls and rows since creation (for tests and the bench) */
+  calls = 0;
+  rows = 0;
+
+  constructor(private readonly predict: BatchPredict) {}
+
+  /** predictOne resolves with the row's 5 normalized outputs. `x` holds 12 normalized features. */
+  predictOne(x: Float32Array): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ x, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = this.queue;
+    this.queue = [];
+    for (let start = 0; start < all.length; start += MAX_COALESCED) void this.run(all.slice(start, start + MAX_COALESCED));
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    const n = batch.length;
+    const x = new Float32Array(n * N_FEATURES);
+    for (let i = 0; i < n; i++) x.set(batch[i]!.x, i * N_FEATURES);
+    this.calls++;
+    this.rows += n;
+    try {
+      const y = await this.predict(x, n);
+      for (let i = 0; i < n; i++) batch[i]!.resolve(y.subarray(i * N_OUTPUTS, (i + 1) * N_OUTPUTS));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    }
+  }
+}
