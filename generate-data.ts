@@ -27,12 +27,14 @@ runMain(async () => {
 
   const t0 = performance.now();
   let last = 0;
+  let lastDone = -1;
   const ds = await generateDataset(n, argv.seed, {
     threads: argv.threads,
     onProgress: (done) => {
       const now = performance.now();
-      if (now - last < 1000 && done < n) return;
+      if (done === lastDone || (now - last < 1000 && done < n)) return;
       last = now;
+      lastDone = done;
       const el = (now - t0) / 1000;
       progress(`generate: ${done}/${n} samples (${((100 * done) / n).toFixed(0)}%) ${formatDuration(el)} elapsed, ETA ${formatDuration(done ? (el * (n - done)) / done : NaN)}`);
     },
