@@ -8,7 +8,7 @@ import { makeCli, progress, runMain, formatDuration } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
 import { generateDataset } from './src/data/generate.js';
 import { datasetMetadata, datasetToCsv, encodeDataset } from './src/data/dataset-io.js';
-import { writeFileAtomic } from './src/util/fs-atomic.js';
+import { checkWritable, writeFileAtomic } from './src/util/fs-atomic.js';
 
 runMain(async () => {
   const argv = await makeCli('generate-data', 'Simulate container workloads and write training data.\n\nUsage: npm run generate -- --samples 100000 --output data/training_data.npz --seed 42')
@@ -25,6 +25,7 @@ runMain(async () => {
   if (argv.threads !== undefined && (!Number.isInteger(argv.threads) || argv.threads < 1)) throw new UserError(`--threads must be a whole number ≥ 1, got ${argv.threads}`);
   const format = argv.format ?? (extname(argv.output).toLowerCase() === '.csv' ? 'csv' : 'npz');
 
+  checkWritable(argv.output); // fail before the long work, not after it
   const t0 = performance.now();
   let last = 0;
   let lastDone = -1;

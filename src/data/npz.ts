@@ -58,8 +58,10 @@ export function encodeNpy(a: NpyArray): Buffer {
 export function decodeNpy(buf: Buffer, name = 'array'): NpyArray {
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new NpzError(`${name}: not a .npy array (bad magic)`);
   const major = buf[6]!;
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const hstart = major === 1 ? 10 : 12;
+  if (buf.length < hstart) throw new NpzError(`${name}: truncated .npy header`);
+  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (buf.length < hstart + hlen) throw new NpzError(`${name}: truncated .npy header`);
   const header = buf.toString('latin1', hstart, hstart + hlen);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
@@ -202,7 +204,13 @@ export function decodeNpz(buf: Buffer): Map<string, NpyArray> {
     const raw = buf.subarray(start, start + csize);
     let data: Buffer;
     if (method === 0) data = raw;
-    else if (method === 8) data = inflateRawSync(raw);
+    else if (method === 8) {
+      try {
+        data = inflateRawSync(raw);
+      } catch (e) {
+        throw new NpzError(`${name}: corrupt compressed data (${(e as Error).message}); the file is damaged`);
+      }
+    }
     else throw new NpzError(`${name}: zip method ${method} is not supported`);
     if (crc32(data) !== crc) throw new NpzError(`${name}: checksum mismatch (the file is corrupt)`);
     out.set(name.replace(/\.npy$/, ''), decodeNpy(data, name));

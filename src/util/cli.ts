@@ -24,7 +24,7 @@ export function makeCli(script: string, usage: string): Argv {
 }
 
 /** Errors that are bad input rather than bugs: their message is enough, no stack. */
-const INPUT_ERRORS = new Set(['UserError', 'GateError', 'NpzError', 'FeatureError', 'ManifestError', 'TraceParseError', 'DatasetError', 'OnnxModelError']);
+const INPUT_ERRORS = new Set(['UserError', 'GateError', 'NpzError', 'FeatureError', 'ManifestError', 'TraceParseError', 'DatasetError', 'OnnxModelError', 'FileWriteError']);
 
 /** runMain runs a CLI's main, printing input errors as one line. */
 export function runMain(main: () => Promise<void>): void {

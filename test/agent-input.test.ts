@@ -1,0 +1,129 @@
+/**
+ * agent-input: the request checker on its own. Good bodies become the normalized rows the model reads
+ * (the numbers are written out); every bad body is an AgentError whose `field` is the JSON path and
+ * whose message says what to do.
+ */
+import { describe, expect, it } from 'vitest';
+import { FEATURE_NAMES, normalizeFeatures } from '../src/contract/features.js';
+import { GiB } from '../src/contract/units.js';
+import { AgentError } from '../resource-agent/errors.js';
+import { parseBatch, parseJsonBody, parseSingle } from '../resource-agent/input.js';
+import { FEATURES } from './helpers/model-store.js';
+
+const arr = FEATURE_NAMES.map((n) => FEATURES[n]);
+const { workload_age: _age, ...withoutAge } = FEATURES;
+
+/** failure returns the AgentError a call throws (or fails the test). */
+function failure(fn: () => unknown): AgentError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof AgentError) return e;
+    throw e;
+  }
+  throw new Error('expected an AgentError');
+}
+
+describe('good bodies', () => {
+  it('named features and the same features as an array give the same normalized row', () => {
+    const a = parseSingle({ features: FEATURES, container: 'api', workload: 'checkout', namespace: 'shop' });
+    const b = parseSingle({ features: arr });
+    expect(Array.from(a.x)).toEqual(Array.from(b.x));
+    expect(a.meta).toEqual({ container: 'api', workload: 'checkout', namespace: 'shop' });
+    // cpu_p95 = 0.3 cores → ln(0.3 / 0.01) / ln(64 / 0.01) = 3.4012 / 8.7641 = 0.38808
+    expect(a.x[1]).toBeCloseTo(0.38808, 4);
+    // hour 14 → 14 / 23 = 0.6087; throttle_ratio 0.02 → 0.02
+    expect(a.x[9]).toBeCloseTo(0.6087, 4);
+    expect(a.x[8]).toBeCloseTo(0.02, 6);
+  });
+
+  it('a raw usage window is turned into its 12 features', () => {
+    // 4 samples 10 minutes apart, CPU 0.1..0.4 cores: cpu_p50 = 0.25 cores → ln(25)/ln(6400) = 0.36728.
+    const t0 = 1_700_000_000;
+    const w = { timestampsSec: [t0, t0 + 600, t0 + 1200, t0 + 1800], cpuCores: [0.1, 0.2, 0.3, 0.4], memoryBytes: [GiB, GiB, GiB, GiB] };
+    const { x } = parseSingle({ window: w });
+    expect(x[0]).toBeCloseTo(0.36728, 4);
+    expect(x[3]).toBeCloseTo(normalizeFeatures([0, 0, 0, GiB, 0, 0, 0, 0, 0, 0, 0, 1])[3]!, 6);
+  });
+
+  it('a batch writes each item at its row', () => {
+    const r = parseBatch({ items: [{ features: arr }, { features: { ...FEATURES, cpu_p99: 0.5 } }] }, 10);
+    expect(r.n).toBe(2);
+    expect(r.x.length).toBe(24);
+    expect(Array.from(r.x.subarray(0, 12))).toEqual(Array.from(parseSingle({ features: arr }).x));
+    expect(r.x[12 + 2]).toBeCloseTo(Math.log(50) / Math.log(6400), 6);
+  });
+});
+
+describe('EXPECTED FAILURE - bad bodies name the field', () => {
+  const cases: [string, unknown, string, RegExp][] = [
+    ['not an object', [1, 2], 'body', /expected a JSON object/],
+    ['neither features nor window', { container: 'a' }, 'features', /is required/],
+    ['both features and window', { features: arr, window: {} }, 'window', /either "features" or "window"/],
+    ['unknown top-level field', { features: arr, pod: 'x' }, 'pod', /not a known field/],
+    ['11 features', { features: arr.slice(0, 11) }, 'features', /has 11 values; give 12 in this order: cpu_p50/],
+    ['13 features', { features: [...arr, 1] }, 'features', /has 13 values/],
+    ['a string feature', { features: { ...FEATURES, hour: '14' } }, 'features.hour', /the string "14"; expected a number/],
+    ['null feature in an array', { features: [null, ...arr.slice(1)] }, 'features[0]', /is null; expected a number/],
+    ['Infinity (1e999 parses to it)', { features: { ...FEATURES, mem_trend: Infinity } }, 'features.mem_trend', /finite number/],
+    ['unknown feature', { features: { ...FEATURES, cpu_p90: 1 } }, 'features.cpu_p90', /not a feature/],
+    ['missing feature', { features: withoutAge }, 'features.workload_age', /is required/],
+    ['negative usage', { features: { ...FEATURES, cpu_p50: -0.1 } }, 'features.cpu_p50', /cannot be negative/],
+    ['CPU above the model range', { features: { ...FEATURES, cpu_p99: 100 } }, 'features.cpu_p99', /above the model's range \(64 cores\)/],
+    ['memory above the model range', { features: { ...FEATURES, mem_p99: 300 * GiB } }, 'features.mem_p99', /256 GiB/],
+    ['decreasing percentiles', { features: { ...FEATURES, cpu_p95: 0.1 } }, 'features.cpu_p95', /below cpu_p50 \(0.12\); percentiles cannot decrease/],
+    ['throttle ratio above 1', { features: { ...FEATURES, throttle_ratio: 1.5 } }, 'features.throttle_ratio', /between 0 and 1/],
+    ['hour 24', { features: { ...FEATURES, hour: 24 } }, 'features.hour', /whole number 0..23/],
+    ['fractional hour', { features: { ...FEATURES, hour: 3.5 } }, 'features.hour', /whole number 0..23/],
+    ['day 7', { features: { ...FEATURES, day_of_week: 7 } }, 'features.day_of_week', /0..6/],
+    ['negative age', { features: { ...FEATURES, workload_age: -1 } }, 'features.workload_age', /cannot be negative/],
+    ['negative variance (array form)', { features: arr.map((v, i) => (i === 6 ? -1 : v)) }, 'features[6]', /cannot be negative/],
+    ['empty container name', { features: arr, container: '' }, 'container', /1..253 characters/],
+    ['window not an object', { window: [1] }, 'window', /expected an object/],
+    ['unknown window field', { window: { timestampsSec: [1, 2], cpuCores: [0, 0], memoryBytes: [0, 0], cpu: [] } }, 'window.cpu', /not a window field/],
+    ['window series not an array', { window: { timestampsSec: [1, 2], cpuCores: '0,0', memoryBytes: [0, 0] } }, 'window.cpuCores', /expected an array/],
+    ['window with one sample', { window: { timestampsSec: [1], cpuCores: [0], memoryBytes: [0] } }, 'window.timestampsSec', /at least 2/],
+    ['window negative memory', { window: { timestampsSec: [1, 2], cpuCores: [0, 0], memoryBytes: [5, -5] } }, 'window.memoryBytes[1]', /cannot be negative/],
+    ['window unordered time', { window: { timestampsSec: [2, 1], cpuCores: [0, 0], memoryBytes: [0, 0] } }, 'window.timestampsSec[1]', /strictly increasing/],
+    ['window length mismatch', { window: { timestampsSec: [1, 2, 3], cpuCores: [0, 0], memoryBytes: [0, 0, 0] } }, 'window.cpuCores', /has 2 values but timestampsSec has 3/],
+    ['window CPU above the model range', { window: { timestampsSec: [1, 2], cpuCores: [100, 100], memoryBytes: [GiB, GiB] } }, 'window.cpuCores', /above the model's range/],
+  ];
+  for (const [name, body, field, message] of cases) {
+    it(`${name} → 400 INVALID_FIELD at ${field}`, () => {
+      const e = failure(() => parseSingle(body));
+      expect([e.code, e.status, e.field]).toEqual(['INVALID_FIELD', 400, field]);
+      expect(e.message).toMatch(message);
+      expect(e.message.startsWith(`${field}: `)).toBe(true);
+    });
+  }
+
+  it('batch: the item index is in the field; empty, unknown keys and too many items are refused', () => {
+    expect(failure(() => parseBatch({ items: [{ features: arr }, { features: arr.slice(1) }] }, 10)).field).toBe('items[1].features');
+    expect(failure(() => parseBatch({ items: [] }, 10)).message).toMatch(/items: is empty/);
+    expect(failure(() => parseBatch({ items: 'x' }, 10)).field).toBe('items');
+    expect(failure(() => parseBatch({ items: [], extra: 1 }, 10)).field).toBe('extra');
+    const big = failure(() => parseBatch({ items: Array.from({ length: 11 }, () => ({ features: arr })) }, 10));
+    expect([big.code, big.status, big.message]).toEqual(['TOO_MANY_ITEMS', 400, 'items: has 11 items; at most 10 per call (split the batch)']);
+  });
+});
+
+describe('JSON text', () => {
+  it('parses valid JSON', () => {
+    expect(parseJsonBody('{"a":[1,2]}')).toEqual({ a: [1, 2] });
+  });
+
+  it('EXPECTED FAILURE - NaN, Infinity and -Infinity are named by their path, even inside a batch', () => {
+    const e1 = failure(() => parseJsonBody('{"features":[0.1, NaN, 3]}'));
+    expect([e1.code, e1.field, e1.message]).toEqual(['INVALID_FIELD', 'features[1]', 'features[1]: is NaN; every value must be a finite number (JSON has no NaN or Infinity)']);
+    expect(failure(() => parseJsonBody('{"items":[{"features":{"cpu_p50":1}},{"features":{"mem_trend":-Infinity}}]}')).field).toBe('items[1].features.mem_trend');
+    // A string that merely contains "NaN" is not a number token.
+    expect(failure(() => parseJsonBody('{"container":"NaN-app", "x": Infinity}')).field).toBe('x');
+  });
+
+  it('EXPECTED FAILURE - other bad JSON and an empty body are 400 BAD_JSON', () => {
+    const e = failure(() => parseJsonBody('{"features": [1, 2'));
+    expect([e.code, e.status]).toEqual(['BAD_JSON', 400]);
+    expect(e.message).toMatch(/^the body is not valid JSON \(/);
+    expect(failure(() => parseJsonBody('')).code).toBe('BAD_JSON');
+  });
+});
