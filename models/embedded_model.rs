@@ -198,12 +198,27 @@ pub struct Recommendation {
     pub confidence: f32,
 }
 
-/// The agent's minimums: 10 millicores of CPU and 33554432 bytes of memory.
+/// The agent's default minimums: 10 millicores of CPU and 33554432 bytes of memory.
 pub const MIN_CPU_MILLICORES: f64 = 10.0;
 pub const MIN_MEMORY_BYTES: f64 = 33554432.0;
 
-/// recommend runs the model on real-unit features and applies the post-processing: minimums, then
-/// limit ≥ request, then rounding up to whole millicores and whole MiB (as the agent does).
+/// ceil_to rounds x up to a multiple of step, ignoring float noise of 1e-9 steps (as the agent does).
+fn ceil_to(x: f64, step: f64) -> f64 {
+    (x / step - 1e-9).ceil() * step
+}
+
+/// round_cpu: up to 5m steps up to 1000m, 100m steps above (11m → 15m, 1001m → 1100m).
+fn round_cpu(m: f64) -> f64 {
+    if m <= 1000.0 { ceil_to(m, 5.0) } else { ceil_to(m, 100.0) }
+}
+
+/// round_memory: up to 1Mi steps up to 1Gi, 64Mi steps above (1Gi + 1 byte → 1088Mi).
+fn round_memory(b: f64) -> f64 {
+    if b <= 1073741824.0 { ceil_to(b, 1048576.0) } else { ceil_to(b, 67108864.0) }
+}
+
+/// recommend runs the model on real-unit features and applies the agent's post-processing
+/// (src/serving/postprocess.ts, default policy): minimums → limit ≥ request → round up to steps.
 pub fn recommend(raw: &[f32; 12]) -> Recommendation {
     let y = predict(&normalize(raw));
     let cores = |n: f32| -> f64 { let n = n as f64; 0.01_f64 * ((clamp01(n) * (64_f64 / 0.01_f64).ln()).exp()) };
@@ -212,13 +227,12 @@ pub fn recommend(raw: &[f32; 12]) -> Recommendation {
     let cpu_lim = (cores(y[1]) * 1000.0).max(MIN_CPU_MILLICORES).max(cpu_req);
     let mem_req = bytes(y[2]).max(MIN_MEMORY_BYTES);
     let mem_lim = bytes(y[3]).max(MIN_MEMORY_BYTES).max(mem_req);
-    let mib = 1024.0 * 1024.0;
     Recommendation {
-        cpu_request_millicores: cpu_req.ceil(),
-        cpu_limit_millicores: cpu_lim.ceil(),
-        memory_request_bytes: (mem_req / mib).ceil() * mib,
-        memory_limit_bytes: (mem_lim / mib).ceil() * mib,
-        confidence: y[4],
+        cpu_request_millicores: round_cpu(cpu_req),
+        cpu_limit_millicores: round_cpu(cpu_lim),
+        memory_request_bytes: round_memory(mem_req),
+        memory_limit_bytes: round_memory(mem_lim),
+        confidence: y[4].max(0.0).min(1.0),
     }
 }
 

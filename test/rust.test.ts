@@ -14,7 +14,7 @@ import { exportModel } from '../src/store/export.js';
 import { generateDataset } from '../src/data/generate.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { denormalizeOutputs, normalizeFeatures } from '../src/contract/features.js';
-import { POSTPROCESS_DEFAULTS } from '../src/contract/postprocess.js';
+import { postProcess } from '../src/serving/postprocess.js';
 import { MiB } from '../src/contract/units.js';
 
 const hasRustc = rustcAvailable();
@@ -65,17 +65,17 @@ describe.skipIf(skip)('embedded_model.rs', () => {
     normalizeFeatures(raw.subarray(12, 24), xn, 12);
     const y = await ort.predict(xn, 2);
     for (let r = 0; r < 2; r++) {
-      const d = denormalizeOutputs(y, r * 5);
-      const cpuReq = Math.max(d.cpuRequestCores * 1000, POSTPROCESS_DEFAULTS.minCpuMillicores);
-      const cpuLim = Math.max(d.cpuLimitCores * 1000, POSTPROCESS_DEFAULTS.minCpuMillicores, cpuReq);
-      const memReq = Math.max(d.memRequestBytes, POSTPROCESS_DEFAULTS.minMemoryBytes);
-      const memLim = Math.max(d.memLimitBytes, POSTPROCESS_DEFAULTS.minMemoryBytes, memReq);
+      // The agent's own pipeline on ONNX Runtime's outputs is the reference.
+      const want = postProcess(denormalizeOutputs(y, r * 5));
       const got = Array.from(out.subarray(r * 5, r * 5 + 5));
-      // Ceil to whole millicores / MiB can differ by one step when the float paths straddle a boundary.
-      expect(Math.abs(got[0]! - Math.ceil(cpuReq))).toBeLessThanOrEqual(1);
-      expect(Math.abs(got[1]! - Math.ceil(cpuLim))).toBeLessThanOrEqual(1);
-      expect(Math.abs(got[2]! - Math.ceil(memReq / MiB) * MiB)).toBeLessThanOrEqual(MiB * 1.001);
-      expect(Math.abs(got[3]! - Math.ceil(memLim / MiB) * MiB)).toBeLessThanOrEqual(MiB * 1.001);
+      // Rounding up to a step can differ by one step when the two float paths straddle a boundary.
+      const cpuStep = (m: number) => (m > 1000 ? 100 : 5);
+      const memStep = (b: number) => (b > 1024 * MiB ? 64 * MiB : MiB);
+      expect(Math.abs(got[0]! - want.cpuRequestMillicores)).toBeLessThanOrEqual(cpuStep(want.cpuRequestMillicores));
+      expect(Math.abs(got[1]! - want.cpuLimitMillicores)).toBeLessThanOrEqual(cpuStep(want.cpuLimitMillicores));
+      expect(Math.abs(got[2]! - want.memRequestBytes)).toBeLessThanOrEqual(memStep(want.memRequestBytes) * 1.001);
+      expect(Math.abs(got[3]! - want.memLimitBytes)).toBeLessThanOrEqual(memStep(want.memLimitBytes) * 1.001);
+      expect(got[4]!).toBeCloseTo(want.confidence, 4);
       expect(got[1]!).toBeGreaterThanOrEqual(got[0]!);
       expect(got[3]!).toBeGreaterThanOrEqual(got[2]!);
       expect(got[2]! % MiB).toBe(0);

@@ -6,7 +6,7 @@
  *     doing the ONNX graph's arithmetic (DequantizeLinear → MatMul → Add → Relu, the static mode's
  *     Clip/QuantizeLinear/DequantizeLinear with round-half-to-even, Sigmoid on the confidence);
  *   - the contract's normalization and denormalization, and `recommend(&[f32; 12]) -> Recommendation` in
- *     real units with the agent's post-processing (limit ≥ request, minimums);
+ *     real units with the agent's post-processing (minimums, limit ≥ request, rounding up to steps);
  *   - `verify_model()`, a pure-Rust SHA-256 of MODEL_ONNX against MODEL_SHA256.
  * It compiles with plain `rustc` (edition 2021), no crates.
  */
@@ -14,7 +14,7 @@ import { relative, dirname } from 'node:path';
 import { INPUTS, OUTPUTS, FEATURE_NAMES } from '../contract/features.js';
 import type { Normalization } from '../contract/features.js';
 import type { QuantizedModel } from '../model/quantize.js';
-import { POSTPROCESS_DEFAULTS } from '../contract/postprocess.js';
+import { CPU_STEP_LARGE, CPU_STEP_SMALL, CPU_STEP_THRESHOLD, DEFAULT_POLICY, MEM_STEP_LARGE, MEM_STEP_SMALL, MEM_STEP_THRESHOLD } from '../serving/postprocess.js';
 
 /** f32lit renders a number as a Rust f32 literal that parses back to the same float32. */
 function f32lit(v: number): string {
@@ -65,7 +65,7 @@ export interface RustExportInput {
 export function generateRust(o: RustExportInput): string {
   const q = o.model;
   const include = relative(dirname(o.rsPath), o.onnxPath).split('\\').join('/');
-  const P = POSTPROCESS_DEFAULTS;
+  const P = DEFAULT_POLICY;
   const layerConsts = q.layers
     .map((L, l) => {
       const k = l + 1;
@@ -173,12 +173,27 @@ pub struct Recommendation {
     pub confidence: f32,
 }
 
-/// The agent's minimums: ${P.minCpuMillicores} millicores of CPU and ${P.minMemoryBytes} bytes of memory.
+/// The agent's default minimums: ${P.minCpuMillicores} millicores of CPU and ${P.minMemoryBytes} bytes of memory.
 pub const MIN_CPU_MILLICORES: f64 = ${P.minCpuMillicores}.0;
 pub const MIN_MEMORY_BYTES: f64 = ${P.minMemoryBytes}.0;
 
-/// recommend runs the model on real-unit features and applies the post-processing: minimums, then
-/// limit ≥ request, then rounding up to whole millicores and whole MiB (as the agent does).
+/// ceil_to rounds x up to a multiple of step, ignoring float noise of 1e-9 steps (as the agent does).
+fn ceil_to(x: f64, step: f64) -> f64 {
+    (x / step - 1e-9).ceil() * step
+}
+
+/// round_cpu: up to ${CPU_STEP_SMALL}m steps up to ${CPU_STEP_THRESHOLD}m, ${CPU_STEP_LARGE}m steps above (11m → 15m, 1001m → 1100m).
+fn round_cpu(m: f64) -> f64 {
+    if m <= ${CPU_STEP_THRESHOLD}.0 { ceil_to(m, ${CPU_STEP_SMALL}.0) } else { ceil_to(m, ${CPU_STEP_LARGE}.0) }
+}
+
+/// round_memory: up to 1Mi steps up to 1Gi, 64Mi steps above (1Gi + 1 byte → 1088Mi).
+fn round_memory(b: f64) -> f64 {
+    if b <= ${MEM_STEP_THRESHOLD}.0 { ceil_to(b, ${MEM_STEP_SMALL}.0) } else { ceil_to(b, ${MEM_STEP_LARGE}.0) }
+}
+
+/// recommend runs the model on real-unit features and applies the agent's post-processing
+/// (src/serving/postprocess.ts, default policy): minimums → limit ≥ request → round up to steps.
 pub fn recommend(raw: &[f32; 12]) -> Recommendation {
     let y = predict(&normalize(raw));
     let cores = |n: f32| -> f64 { let n = n as f64; ${rustDenormalize(OUTPUTS[0]!.normalization)} };
@@ -187,13 +202,12 @@ pub fn recommend(raw: &[f32; 12]) -> Recommendation {
     let cpu_lim = (cores(y[1]) * 1000.0).max(MIN_CPU_MILLICORES).max(cpu_req);
     let mem_req = bytes(y[2]).max(MIN_MEMORY_BYTES);
     let mem_lim = bytes(y[3]).max(MIN_MEMORY_BYTES).max(mem_req);
-    let mib = 1024.0 * 1024.0;
     Recommendation {
-        cpu_request_millicores: cpu_req.ceil(),
-        cpu_limit_millicores: cpu_lim.ceil(),
-        memory_request_bytes: (mem_req / mib).ceil() * mib,
-        memory_limit_bytes: (mem_lim / mib).ceil() * mib,
-        confidence: y[4],
+        cpu_request_millicores: round_cpu(cpu_req),
+        cpu_limit_millicores: round_cpu(cpu_lim),
+        memory_request_bytes: round_memory(mem_req),
+        memory_limit_bytes: round_memory(mem_lim),
+        confidence: y[4].max(0.0).min(1.0),
     }
 }
 
