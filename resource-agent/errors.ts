@@ -65,6 +65,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_JSON',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
 };
 
 /** fromFastifyError turns any error reaching the error handler into an AgentError (INTERNAL if unknown). */
@@ -74,6 +75,7 @@ export function fromFastifyError(e: unknown, maxBodyBytes: () => number): AgentE
   const mapped = code ? FASTIFY_CODES[code] : undefined;
   if (mapped === 'BODY_TOO_LARGE') return new AgentError(mapped, `the body is over this route's limit of ${maxBodyBytes()} bytes; send fewer items per call`);
   if (mapped === 'UNSUPPORTED_MEDIA_TYPE') return new AgentError(mapped, 'send the body as JSON with Content-Type: application/json');
+  if (mapped === 'BAD_REQUEST') return new AgentError(mapped, `the URL is not valid (${(e as Error).message})`);
   if (mapped === 'BAD_JSON') return new AgentError(mapped, code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'the body is shorter or longer than its Content-Length' : 'the body is empty; send a JSON object');
   // A client that closes the connection mid-body, or a malformed request line: still the client's fault.
   const status = (e as { statusCode?: number }).statusCode;

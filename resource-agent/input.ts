@@ -27,8 +27,9 @@ export interface ItemMeta {
   namespace?: string;
 }
 
+/** NO_NAMES: the (shared, frozen) names of an item that gives none. */
+const NO_NAMES: ItemMeta = Object.freeze({});
 const ITEM_KEYS = new Set(['features', 'window', 'container', 'workload', 'namespace']);
-const NAME_KEYS = ['container', 'workload', 'namespace'] as const;
 const WINDOW_KEYS = new Set(['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods', 'workloadStartSec']);
 const WINDOW_SERIES = ['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods'] as const;
 const FEATURE_INDEX = new Map<string, number>(FEATURE_NAMES.map((n, i) => [n, i]));
@@ -38,10 +39,9 @@ export const MAX_NAME_LENGTH = 253;
 export const MAX_WINDOW_SAMPLES = 100_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const join = (at: string, key: string) => (at ? `${at}.${key}` : key);
 const describe = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}` : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v));
 
-/** checkNumber returns v if it is a finite number, else throws naming the field. */
+/** checkNumber returns v if it is a finite number, else throws naming the field (built by the caller only on failure). */
 function checkNumber(v: unknown, field: string): number {
   if (typeof v !== 'number') throw fieldError(field, `is ${describe(v)}; expected a number`);
   if (!Number.isFinite(v)) throw fieldError(field, `is ${v}; every value must be a finite number`);
@@ -54,93 +54,109 @@ function checkNumber(v: unknown, field: string): number {
  * cpu_p50 (0.2); percentiles cannot decrease".
  */
 export function checkFeatureValues(x: ArrayLike<number>, fieldOf: (i: number) => string): void {
-  const f = (i: number) => fieldOf(i);
-  for (const [lo, max, unit, show] of [
-    [0, CPU_RANGE.max, 'cores', (v: number) => `${v} cores`],
-    [3, MEM_RANGE.max, 'bytes', (v: number) => `${v} bytes (${(v / GiB).toFixed(1)} GiB)`],
-  ] as const) {
-    for (let i = lo; i < lo + 3; i++) {
-      const v = x[i]!;
-      if (v < 0) throw fieldError(f(i), `is ${v}; usage cannot be negative`);
-      if (v > max) throw fieldError(f(i), `is ${show(v)}, above the model's range (${unit === 'cores' ? `${max} cores` : '256 GiB'}); it cannot recommend for such a container`);
-      if (i > lo && v < x[i - 1]!) throw fieldError(f(i), `is ${v}, below ${FEATURE_NAMES[i - 1]} (${x[i - 1]}); percentiles cannot decrease`);
+  for (let i = 0; i < 6; i++) {
+    const v = x[i]!;
+    const cpu = i < 3;
+    if (v < 0) throw fieldError(fieldOf(i), `is ${v}; usage cannot be negative`);
+    if (v > (cpu ? CPU_RANGE.max : MEM_RANGE.max)) {
+      throw fieldError(fieldOf(i), cpu ? `is ${v} cores, above the model's range (${CPU_RANGE.max} cores); it cannot recommend for such a container` : `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
     }
+    if (i !== 0 && i !== 3 && v < x[i - 1]!) throw fieldError(fieldOf(i), `is ${v}, below ${FEATURE_NAMES[i - 1]} (${x[i - 1]}); percentiles cannot decrease`);
   }
-  if (x[6]! < 0) throw fieldError(f(6), `is ${x[6]}; a coefficient of variation (std/mean) cannot be negative`);
-  if (x[8]! < 0 || x[8]! > 1) throw fieldError(f(8), `is ${x[8]}; a throttled fraction of CFS periods is between 0 and 1`);
-  if (!Number.isInteger(x[9]) || x[9]! < 0 || x[9]! > 23) throw fieldError(f(9), `is ${x[9]}; give the UTC hour of the last sample, a whole number 0..23`);
-  if (!Number.isInteger(x[10]) || x[10]! < 0 || x[10]! > 6) throw fieldError(f(10), `is ${x[10]}; give the UTC weekday of the last sample, a whole number 0..6 (0 = Sunday)`);
-  if (x[11]! < 0) throw fieldError(f(11), `is ${x[11]}; a workload's age in hours cannot be negative`);
+  if (x[6]! < 0) throw fieldError(fieldOf(6), `is ${x[6]}; a coefficient of variation (std/mean) cannot be negative`);
+  if (x[8]! < 0 || x[8]! > 1) throw fieldError(fieldOf(8), `is ${x[8]}; a throttled fraction of CFS periods is between 0 and 1`);
+  if (!Number.isInteger(x[9]) || x[9]! < 0 || x[9]! > 23) throw fieldError(fieldOf(9), `is ${x[9]}; give the UTC hour of the last sample, a whole number 0..23`);
+  if (!Number.isInteger(x[10]) || x[10]! < 0 || x[10]! > 6) throw fieldError(fieldOf(10), `is ${x[10]}; give the UTC weekday of the last sample, a whole number 0..6 (0 = Sunday)`);
+  if (x[11]! < 0) throw fieldError(fieldOf(11), `is ${x[11]}; a workload's age in hours cannot be negative`);
+}
+
+/**
+ * pathOf names a field: pathOf(-1, 'features.hour') === 'features.hour' (a single body),
+ * pathOf(3, 'features.hour') === 'items[3].features.hour'. Paths are built only for errors.
+ */
+export function pathOf(item: number, rest: string): string {
+  if (item < 0) return rest || 'body';
+  return rest ? `items[${item}].${rest}` : `items[${item}]`;
 }
 
 /** readFeatures reads `features` (named object or 12-array) into `row` (real units). */
-function readFeatures(v: unknown, at: string, row: Float64Array): void {
+function readFeatures(v: unknown, item: number, row: Float64Array): void {
   if (Array.isArray(v)) {
-    if (v.length !== N_FEATURES) throw fieldError(at, `has ${v.length} values; give ${N_FEATURES} in this order: ${FEATURE_NAMES.join(', ')}`);
-    for (let i = 0; i < N_FEATURES; i++) row[i] = checkNumber(v[i], `${at}[${i}]`);
-    checkFeatureValues(row, (i) => `${at}[${i}]`);
+    if (v.length !== N_FEATURES) throw fieldError(pathOf(item, 'features'), `has ${v.length} values; give ${N_FEATURES} in this order: ${FEATURE_NAMES.join(', ')}`);
+    for (let i = 0; i < N_FEATURES; i++) {
+      const x = v[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) checkNumber(x, pathOf(item, `features[${i}]`));
+      row[i] = x as number;
+    }
+    checkFeatureValues(row, (i) => pathOf(item, `features[${i}]`));
     return;
   }
-  if (!isObject(v)) throw fieldError(at, `is ${describe(v)}; give the ${N_FEATURES} features as an object by name or an array in contract order`);
+  if (!isObject(v)) throw fieldError(pathOf(item, 'features'), `is ${describe(v)}; give the ${N_FEATURES} features as an object by name or an array in contract order`);
   let n = 0;
   for (const k in v) {
     const i = FEATURE_INDEX.get(k);
-    if (i === undefined) throw fieldError(`${at}.${k}`, `is not a feature; the features are ${FEATURE_NAMES.join(', ')}`);
-    row[i] = checkNumber(v[k], `${at}.${k}`);
+    if (i === undefined) throw fieldError(pathOf(item, `features.${k}`), `is not a feature; the features are ${FEATURE_NAMES.join(', ')}`);
+    const x = v[k];
+    if (typeof x !== 'number' || !Number.isFinite(x)) checkNumber(x, pathOf(item, `features.${k}`));
+    row[i] = x as number;
     n++;
   }
   if (n !== N_FEATURES) {
     const missing = FEATURE_NAMES.find((name) => !(name in v))!;
-    throw fieldError(`${at}.${missing}`, `is required (all ${N_FEATURES} features are)`);
+    throw fieldError(pathOf(item, `features.${missing}`), `is required (all ${N_FEATURES} features are)`);
   }
-  checkFeatureValues(row, (i) => `${at}.${FEATURE_NAMES[i]}`);
+  checkFeatureValues(row, (i) => pathOf(item, `features.${FEATURE_NAMES[i]}`));
 }
 
 /** readWindow checks a raw usage window's shape, then computes its 12 features into `row`. */
-function readWindow(v: unknown, at: string, row: Float64Array): void {
-  if (!isObject(v)) throw fieldError(at, `is ${describe(v)}; expected an object with timestampsSec, cpuCores and memoryBytes arrays`);
-  for (const k in v) if (!WINDOW_KEYS.has(k)) throw fieldError(`${at}.${k}`, `is not a window field; the fields are ${[...WINDOW_KEYS].join(', ')}`);
+function readWindow(v: unknown, item: number, row: Float64Array): void {
+  const at = (rest: string) => pathOf(item, rest ? `window.${rest}` : 'window');
+  if (!isObject(v)) throw fieldError(at(''), `is ${describe(v)}; expected an object with timestampsSec, cpuCores and memoryBytes arrays`);
+  for (const k in v) if (!WINDOW_KEYS.has(k)) throw fieldError(at(k), `is not a window field; the fields are ${[...WINDOW_KEYS].join(', ')}`);
   for (const k of WINDOW_SERIES) {
     const s = v[k];
     if (s === undefined) continue;
-    if (!Array.isArray(s)) throw fieldError(`${at}.${k}`, `is ${describe(s)}; expected an array of numbers`);
-    if (s.length > MAX_WINDOW_SAMPLES) throw fieldError(`${at}.${k}`, `has ${s.length} samples; at most ${MAX_WINDOW_SAMPLES} are accepted (downsample the window)`);
+    if (!Array.isArray(s)) throw fieldError(at(k), `is ${describe(s)}; expected an array of numbers`);
+    if (s.length > MAX_WINDOW_SAMPLES) throw fieldError(at(k), `has ${s.length} samples; at most ${MAX_WINDOW_SAMPLES} are accepted (downsample the window)`);
   }
-  if (v.workloadStartSec !== undefined) checkNumber(v.workloadStartSec, `${at}.workloadStartSec`);
+  if (v.workloadStartSec !== undefined) checkNumber(v.workloadStartSec, at('workloadStartSec'));
   let f;
   try {
     f = computeFeatures(v as unknown as UsageWindow);
   } catch (e) {
-    if (e instanceof FeatureError) throw fieldError(`${at}.${e.field}`, e.message.slice(e.field.length + 2));
+    if (e instanceof FeatureError) throw fieldError(at(e.field), e.message.slice(e.field.length + 2));
     throw e;
   }
   for (let i = 0; i < N_FEATURES; i++) row[i] = f[FEATURE_NAMES[i]!];
   // A window gives ordered, non-negative percentiles; only the model's upper range can be exceeded.
-  checkFeatureValues(row, (i) => (i < 3 ? `${at}.cpuCores` : i < 6 ? `${at}.memoryBytes` : `${at} (${FEATURE_NAMES[i]})`));
+  checkFeatureValues(row, (i) => (i < 3 ? at('cpuCores') : i < 6 ? at('memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`));
 }
 
 /**
- * readItem checks one item at JSON path `at` ('' for a top-level body) and writes its 12 normalized
- * features into `out` at `offset`. Returns the names it carries.
+ * readItem checks one item (`item` is its index in a batch, −1 for a single body) and writes its 12
+ * normalized features into `out` at `offset`. Returns the names it carries.
  */
-export function readItem(v: unknown, at: string, out: Float32Array, offset: number, row: Float64Array = new Float64Array(N_FEATURES)): ItemMeta {
-  if (!isObject(v)) throw new AgentError('INVALID_FIELD', `${at || 'body'}: is ${describe(v)}; expected a JSON object with "features" or "window"`, at || 'body');
-  for (const k in v) if (!ITEM_KEYS.has(k)) throw fieldError(join(at, k), `is not a known field; the fields are ${[...ITEM_KEYS].join(', ')}`);
+export function readItem(v: unknown, item: number, out: Float32Array, offset: number, row: Float64Array = new Float64Array(N_FEATURES)): ItemMeta {
+  if (!isObject(v)) throw fieldError(pathOf(item, ''), `is ${describe(v)}; expected a JSON object with "features" or "window"`);
+  for (const k in v) if (!ITEM_KEYS.has(k)) throw fieldError(pathOf(item, k), `is not a known field; the fields are ${[...ITEM_KEYS].join(', ')}`);
   const hasF = v.features !== undefined;
   const hasW = v.window !== undefined;
-  if (hasF && hasW) throw fieldError(join(at, 'window'), 'give either "features" or "window", not both');
-  if (!hasF && !hasW) throw fieldError(join(at, 'features'), 'is required: give the 12 features, or a raw usage "window" instead');
-  if (hasF) readFeatures(v.features, join(at, 'features'), row);
-  else readWindow(v.window, join(at, 'window'), row);
+  if (hasF && hasW) throw fieldError(pathOf(item, 'window'), 'give either "features" or "window", not both');
+  if (!hasF && !hasW) throw fieldError(pathOf(item, 'features'), 'is required: give the 12 features, or a raw usage "window" instead');
+  if (hasF) readFeatures(v.features, item, row);
+  else readWindow(v.window, item, row);
   normalizeFeatures(row, out, offset);
+  if (v.container === undefined && v.workload === undefined && v.namespace === undefined) return NO_NAMES;
   const meta: ItemMeta = {};
-  for (const k of NAME_KEYS) {
-    const s = v[k];
-    if (s === undefined) continue;
-    if (typeof s !== 'string' || s.length === 0 || s.length > MAX_NAME_LENGTH) throw fieldError(join(at, k), `is ${describe(s)}; expected a name of 1..${MAX_NAME_LENGTH} characters`);
-    meta[k] = s;
-  }
+  if (v.container !== undefined) meta.container = checkName(v.container, item, 'container');
+  if (v.workload !== undefined) meta.workload = checkName(v.workload, item, 'workload');
+  if (v.namespace !== undefined) meta.namespace = checkName(v.namespace, item, 'namespace');
   return meta;
+}
+
+function checkName(s: unknown, item: number, key: string): string {
+  if (typeof s !== 'string' || s.length === 0 || s.length > MAX_NAME_LENGTH) throw fieldError(pathOf(item, key), `is ${describe(s)}; expected a name of 1..${MAX_NAME_LENGTH} characters`);
+  return s;
 }
 
 /** A checked request: n rows of normalized features and each row's names. */
@@ -153,7 +169,7 @@ export interface ParsedRows {
 /** parseSingle checks a POST /v1/recommend body. */
 export function parseSingle(body: unknown): { x: Float32Array; meta: ItemMeta } {
   const x = new Float32Array(N_FEATURES);
-  return { x, meta: readItem(body, '', x, 0) };
+  return { x, meta: readItem(body, -1, x, 0) };
 }
 
 /** parseBatch checks a POST /v1/recommend/batch body: { "items": [item, …] } with 1..maxItems items. */
@@ -168,7 +184,7 @@ export function parseBatch(body: unknown, maxItems: number): ParsedRows {
   const x = new Float32Array(n * N_FEATURES);
   const meta = new Array<ItemMeta>(n);
   const row = new Float64Array(N_FEATURES);
-  for (let i = 0; i < n; i++) meta[i] = readItem(items[i], `items[${i}]`, x, i * N_FEATURES, row);
+  for (let i = 0; i < n; i++) meta[i] = readItem(items[i], i, x, i * N_FEATURES, row);
   return { n, x, meta };
 }
 
@@ -185,7 +201,7 @@ function findSentinel(v: unknown, at: string): { path: string; token: string } |
     }
   } else if (isObject(v)) {
     for (const k in v) {
-      const r = findSentinel(v[k], join(at, k));
+      const r = findSentinel(v[k], at ? `${at}.${k}` : k);
       if (r) return r;
     }
   }

@@ -1,0 +1,215 @@
+/**
+ * options: the agent's configuration in three steps, once at start-up: defaults → environment variables
+ * → command-line flags (a flag beats its variable) → validate. Nothing reads process.env after this;
+ * the rest of the agent receives a plain AgentOptions.
+ *
+ * Every option has a flag and a variable: --admin-token-file ⇔ RESOURCE_AGENT_ADMIN_TOKEN_FILE.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import yargs from 'yargs';
+import { UserError } from '../src/util/errors.js';
+import { DEFAULT_FAMILY } from '../src/store/manifest.js';
+import { MiB } from '../src/contract/units.js';
+import { DEFAULT_POLICY } from '../src/serving/postprocess.js';
+import type { Policy } from '../src/serving/postprocess.js';
+import { readToken } from './auth.js';
+import { AgentError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AgentOptions {
+  /** the model store's manifest.json (model paths in it are relative to its folder) */
+  manifest: string;
+  family: string;
+  host: string;
+  port: number;
+  /** file holding the admin bearer token; null disables activate and rollback */
+  adminTokenFile: string | null;
+  logLevel: LogLevel;
+  /** stat poll of the manifest in ms (fs.watch is used too); 0 = watch only */
+  pollIntervalMs: number;
+  maxBatchItems: number;
+  bodyLimitBytes: number;
+  batchBodyLimitBytes: number;
+  minCpuMillicores: number;
+  minMemoryBytes: number;
+  maxCpuMillicores: number | null;
+  maxMemoryBytes: number | null;
+  /** on SIGTERM: report not ready for this long before closing, so load balancers stop sending */
+  shutdownDelayMs: number;
+  /** serve /docs and /openapi.json */
+  docs: boolean;
+}
+
+/** REPO_ROOT: the folder with the shipped default store (manifest.json, models/). */
+export const REPO_ROOT = resolve(import.meta.dirname, '..');
+
+/** AGENT_DEFAULTS: `npm start` from a fresh clone serves the shipped model on 127.0.0.1:8080. */
+export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
+  manifest: resolve(REPO_ROOT, 'manifest.json'),
+  family: DEFAULT_FAMILY,
+  host: '127.0.0.1',
+  port: 8080,
+  adminTokenFile: null,
+  logLevel: 'info',
+  pollIntervalMs: 2000,
+  maxBatchItems: 10_000,
+  bodyLimitBytes: 1 * MiB,
+  batchBodyLimitBytes: 32 * MiB,
+  minCpuMillicores: DEFAULT_POLICY.minCpuMillicores,
+  minMemoryBytes: DEFAULT_POLICY.minMemoryBytes,
+  maxCpuMillicores: null,
+  maxMemoryBytes: null,
+  shutdownDelayMs: 0,
+  docs: true,
+};
+
+type Kind = 'path' | 'string' | 'int' | 'level' | 'bool';
+interface Spec {
+  key: keyof AgentOptions;
+  kind: Kind;
+  nullable?: boolean;
+  describe: string;
+}
+
+/** SPECS: one line per option; the flag and the variable are derived from the key. */
+export const SPECS: readonly Spec[] = [
+  { key: 'manifest', kind: 'path', describe: 'model store manifest.json (model files are relative to its folder)' },
+  { key: 'family', kind: 'string', describe: 'model family to serve from the manifest' },
+  { key: 'host', kind: 'string', describe: 'address to listen on (0.0.0.0 in a container)' },
+  { key: 'port', kind: 'int', describe: 'port to listen on (0 = any free port)' },
+  { key: 'adminTokenFile', kind: 'path', nullable: true, describe: 'file with the bearer token for activate/rollback; unset = admin calls disabled' },
+  { key: 'logLevel', kind: 'level', describe: `log level: ${LOG_LEVELS.join(', ')} (logs are JSON lines on stdout)` },
+  { key: 'pollIntervalMs', kind: 'int', describe: 'also poll the manifest every N ms (for volumes where fs.watch is silent); 0 = off' },
+  { key: 'maxBatchItems', kind: 'int', describe: 'most items per /v1/recommend/batch call' },
+  { key: 'bodyLimitBytes', kind: 'int', describe: 'body limit of /v1/recommend, bytes' },
+  { key: 'batchBodyLimitBytes', kind: 'int', describe: 'body limit of /v1/recommend/batch, bytes' },
+  { key: 'minCpuMillicores', kind: 'int', describe: 'smallest CPU request/limit recommended, millicores' },
+  { key: 'minMemoryBytes', kind: 'int', describe: 'smallest memory request/limit recommended, bytes' },
+  { key: 'maxCpuMillicores', kind: 'int', nullable: true, describe: 'cap on CPU request/limit, millicores; unset = no cap' },
+  { key: 'maxMemoryBytes', kind: 'int', nullable: true, describe: 'cap on memory request/limit, bytes; unset = no cap' },
+  { key: 'shutdownDelayMs', kind: 'int', describe: 'on SIGTERM, stay up but not ready for this long before draining' },
+  { key: 'docs', kind: 'bool', describe: 'serve /docs and /openapi.json (--no-docs to turn off)' },
+];
+
+/** flagName('adminTokenFile') === 'admin-token-file' */
+export const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** envName('adminTokenFile') === 'RESOURCE_AGENT_ADMIN_TOKEN_FILE' */
+export const envName = (key: string) => `RESOURCE_AGENT_${flagName(key).replace(/-/g, '_').toUpperCase()}`;
+
+function convert(s: Spec, raw: string | boolean, source: string): unknown {
+  if (s.kind === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new UserError(`${source}: '${raw}' is not a boolean; use true or false`);
+  }
+  const text = String(raw).trim();
+  if (s.nullable && (text === '' || text === 'none')) return null;
+  switch (s.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(text)) throw new UserError(`${source}: '${text}' is not a whole number`);
+      return Number(text);
+    }
+    case 'level':
+      if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new UserError(`${source}: '${text}' is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
+      return text;
+    case 'path':
+      return resolve(text);
+    default:
+      return text;
+  }
+}
+
+/** ParsedArgs: either the help text or options to run with. */
+export type ParsedArgs = { help: string } | { options: AgentOptions };
+
+/**
+ * parseOptions builds options from argv (without node and the script) and an environment, then
+ * validates them. Throws UserError naming the flag or variable and the fix.
+ * Example: parseOptions(['--port', '9000'], { RESOURCE_AGENT_LOG_LEVEL: 'debug' }) → port 9000, logLevel debug.
+ */
+export function parseOptions(argv: string[], env: Record<string, string | undefined>): ParsedArgs {
+  const parser = yargs(argv)
+    .strict()
+    .help(false)
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err instanceof UserError ? err : new UserError(`${msg ?? err?.message} (see --help)`);
+    })
+    .option('help', { alias: 'h', type: 'boolean' });
+  for (const s of SPECS) parser.option(flagName(s.key), { type: s.kind === 'bool' ? 'boolean' : 'string', requiresArg: s.kind !== 'bool' });
+  const args = parser.parseSync() as Record<string, unknown>;
+  if (args.help) return { help: helpText() };
+
+  const o: Record<string, unknown> = { ...AGENT_DEFAULTS };
+  for (const s of SPECS) {
+    const e = env[envName(s.key)];
+    if (e !== undefined) o[s.key] = convert(s, e, envName(s.key));
+    const f = args[flagName(s.key)];
+    if (f !== undefined) {
+      if (Array.isArray(f)) throw new UserError(`--${flagName(s.key)}: given ${f.length} times; give it once`);
+      o[s.key] = convert(s, f as string | boolean, `--${flagName(s.key)}`);
+    }
+  }
+  return { options: validateOptions(o as unknown as AgentOptions) };
+}
+
+const ARG: Record<Kind, string> = { path: 'PATH', string: 'TEXT', int: 'N', level: 'LEVEL', bool: '' };
+
+/** helpText lists every flag with its variable and default. */
+export function helpText(): string {
+  const lines = [
+    'resource-agent: serves CPU/memory request and limit recommendations from verified ONNX models.',
+    '',
+    'Usage: npm start -- [options]        (or: npx tsx resource-agent/main.ts [options])',
+    'Every option can also be set by its environment variable; a flag wins over its variable.',
+    '',
+  ];
+  for (const s of SPECS) {
+    const d = AGENT_DEFAULTS[s.key];
+    const shown = s.key === 'manifest' ? '<repo>/manifest.json' : d === null ? 'unset' : String(d);
+    lines.push(`  --${flagName(s.key)}${s.kind === 'bool' ? ` / --no-${flagName(s.key)}` : ` ${ARG[s.kind]}`}`);
+    lines.push(`        ${s.describe}`);
+    lines.push(`        env ${envName(s.key)}, default ${shown}`);
+  }
+  lines.push('  -h, --help', '        show this help');
+  return lines.join('\n');
+}
+
+/** validateOptions checks ranges and files once; the message names the flag to fix. */
+export function validateOptions(o: AgentOptions): AgentOptions {
+  const bad = (key: keyof AgentOptions, problem: string): never => {
+    throw new UserError(`--${flagName(key)} (${envName(key)}): ${problem}`);
+  };
+  if (!o.family) bad('family', 'is empty; the default is ' + DEFAULT_FAMILY);
+  if (!o.host) bad('host', 'is empty; use 127.0.0.1, or 0.0.0.0 to listen on every interface');
+  if (o.port < 0 || o.port > 65535) bad('port', `is ${o.port}; use 0..65535`);
+  const dir = dirname(o.manifest);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) bad('manifest', `its folder ${dir} does not exist`);
+  if (o.adminTokenFile !== null) {
+    try {
+      readToken(o.adminTokenFile);
+    } catch (e) {
+      bad('adminTokenFile', `${(e as AgentError).message}; put the token in it (a Kubernetes Secret volume)`);
+    }
+  }
+  if (o.pollIntervalMs !== 0 && (o.pollIntervalMs < 100 || o.pollIntervalMs > 3_600_000)) bad('pollIntervalMs', `is ${o.pollIntervalMs}; use 0 (off) or 100..3600000`);
+  if (o.maxBatchItems < 1 || o.maxBatchItems > 100_000) bad('maxBatchItems', `is ${o.maxBatchItems}; use 1..100000`);
+  if (o.bodyLimitBytes < 1024) bad('bodyLimitBytes', `is ${o.bodyLimitBytes}; use at least 1024`);
+  if (o.batchBodyLimitBytes < 1024) bad('batchBodyLimitBytes', `is ${o.batchBodyLimitBytes}; use at least 1024`);
+  if (o.minCpuMillicores < 1) bad('minCpuMillicores', `is ${o.minCpuMillicores}; use at least 1`);
+  if (o.minMemoryBytes < MiB) bad('minMemoryBytes', `is ${o.minMemoryBytes}; use at least ${MiB} (1Mi)`);
+  if (o.maxCpuMillicores !== null && o.maxCpuMillicores < o.minCpuMillicores) bad('maxCpuMillicores', `is ${o.maxCpuMillicores}, below the minimum ${o.minCpuMillicores}; raise it or lower --min-cpu-millicores`);
+  if (o.maxMemoryBytes !== null && o.maxMemoryBytes < o.minMemoryBytes) bad('maxMemoryBytes', `is ${o.maxMemoryBytes}, below the minimum ${o.minMemoryBytes}; raise it or lower --min-memory-bytes`);
+  if (o.shutdownDelayMs < 0 || o.shutdownDelayMs > 120_000) bad('shutdownDelayMs', `is ${o.shutdownDelayMs}; use 0..120000`);
+  return o;
+}
+
+/** policyOf picks the post-processing policy out of the options. */
+export function policyOf(o: AgentOptions): Policy {
+  return { minCpuMillicores: o.minCpuMillicores, minMemoryBytes: o.minMemoryBytes, maxCpuMillicores: o.maxCpuMillicores, maxMemoryBytes: o.maxMemoryBytes };
+}

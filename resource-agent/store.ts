@@ -1,0 +1,412 @@
+/**
+ * store: the agent's view of the model store (manifest.json and the model files it names). It verifies
+ * every retained version (size and sha256) before creating its ONNX Runtime session, keeps one session
+ * per retained verified version (so a rollback is a pointer swap), and serves the manifest's active
+ * version.
+ *
+ * Refusals never stop the service:
+ * - a manifest that cannot be read, parsed or checked is refused whole: the last applied one stays;
+ * - a version whose file is missing, has the wrong size or sha256, or that ONNX Runtime cannot load is
+ *   refused; if it is the active one, the model served until then keeps serving (or, with none, the
+ *   agent is not ready) and status() says why.
+ *
+ * In-flight requests never fail on a reload: a request takes a lease on the serving model
+ * (`acquire`/`release`); a model dropped from the manifest is released only when its last lease ends.
+ *
+ * Reload, activate and rollback run one at a time (a Mutex): each reads the manifest from disk, changes
+ * it with src/store/manifest.ts, and writes it atomically, so concurrent calls leave a manifest that is
+ * one of them applied after the other, never a mix.
+ */
+import { readFileSync } from 'node:fs';
+import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
+import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, verifyVersion, writeManifest } from '../src/store/manifest.js';
+import type { OnnxPredictor } from '../src/onnx/runtime.js';
+import { sha256Hex } from '../src/util/hash.js';
+import { AgentError } from './errors.js';
+import { Mutex } from './mutex.js';
+
+/** LoadModel creates a predictor from verified model bytes (loadOnnx in production; a fake in tests). */
+export type LoadModel = (bytes: Uint8Array, label: string) => Promise<OnnxPredictor>;
+
+/** StoreLogger: the pino methods the store uses. */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** StoreEvents: what the store reports to metrics. */
+export interface StoreEvents {
+  /** kind 'manifest': a refused manifest; 'checksum': a refused file; 'load': ONNX Runtime refused it */
+  loadFailure(kind: 'manifest' | 'checksum' | 'load', version: string | null): void;
+  switched(from: string | null, to: string, cause: SwitchCause): void;
+  reloaded(result: ReloadResult): void;
+}
+export type SwitchCause = 'start' | 'reload' | 'activate' | 'rollback';
+export type ReloadResult = 'applied' | 'unchanged' | 'refused';
+
+export interface StoreOptions {
+  manifestPath: string;
+  family: string;
+  load: LoadModel;
+  /** writes the manifest atomically (default: writeManifest; tests replace it to simulate a read-only store) */
+  write?: (path: string, m: Manifest) => void;
+  log?: StoreLogger;
+  events?: Partial<StoreEvents>;
+}
+
+/** LoadedModel: one verified version with its session. `users` counts leases. */
+export interface LoadedModel {
+  readonly version: string;
+  readonly entry: VersionEntry;
+  readonly predictor: OnnxPredictor;
+  readonly loadedAt: string;
+  users: number;
+  retired: boolean;
+  disposed: boolean;
+}
+
+interface VersionState {
+  entry: VersionEntry;
+  status: 'verified' | 'refused';
+  /** why it is refused: its file ('checksum': missing, wrong size or sha256) or ONNX Runtime ('load') */
+  failure: 'checksum' | 'load' | null;
+  reason: string | null;
+  model: LoadedModel | null;
+}
+
+/** VersionView: one retained version as GET /v1/models shows it. */
+export interface VersionView {
+  version: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  createdAt: string;
+  status: 'verified' | 'refused';
+  reason: string | null;
+  active: boolean;
+  previousActive: boolean;
+  serving: boolean;
+  loadedAt: string | null;
+  replaces: string | null;
+  quantization: Record<string, unknown>;
+  validation: Record<string, unknown> | null;
+}
+
+export interface StoreStatus {
+  ready: boolean;
+  manifestPath: string;
+  family: string;
+  /** the version answering requests (may differ from `active` when the active one is refused) */
+  serving: string | null;
+  active: string | null;
+  previousActive: string | null;
+  manifestUpdatedAt: string | null;
+  lastReloadAt: string | null;
+  /** why the manifest on disk is not the one applied, or null */
+  manifestError: string | null;
+  /** why the manifest's active version is not served, or null */
+  activeError: string | null;
+  versions: VersionView[];
+}
+
+/** ActivationResult: what activate/rollback did. */
+export interface ActivationResult {
+  changed: boolean;
+  active: string;
+  previousActive: string | null;
+}
+
+const noLog: StoreLogger = { info() {}, warn() {}, error() {} };
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** ModelStore: see the module header. Call start() once, then reload() whenever the manifest may have changed. */
+export class ModelStore {
+  private readonly mutex = new Mutex();
+  private readonly log: StoreLogger;
+  private manifest: Manifest | null = null;
+  private versions = new Map<string, VersionState>();
+  private serving: LoadedModel | null = null;
+  private appliedHash: string | null = null;
+  private refusedHash: string | null = null;
+  private manifestError: string | null = null;
+  private activeError: string | null = null;
+  private lastReloadAt: string | null = null;
+  private closed = false;
+
+  constructor(private readonly o: StoreOptions) {
+    this.log = o.log ?? noLog;
+  }
+
+  get manifestPath(): string {
+    return this.o.manifestPath;
+  }
+
+  /** start loads the manifest for the first time; a failure leaves the store not ready, never throws. */
+  start(): Promise<ReloadResult> {
+    return this.mutex.run(() => this.reloadLocked('start'));
+  }
+
+  /** reload re-reads the manifest; unchanged text is a no-op. */
+  reload(): Promise<ReloadResult> {
+    return this.mutex.run(() => this.reloadLocked('reload'));
+  }
+
+  /** acquire leases the serving model (null when not ready); pair every lease with release(). */
+  acquire(): LoadedModel | null {
+    const m = this.serving;
+    if (m) m.users++;
+    return m;
+  }
+
+  /** release ends a lease; a retired model is released by its last lease. */
+  release(m: LoadedModel): void {
+    m.users--;
+    if (m.retired && m.users === 0) this.dispose(m);
+  }
+
+  /** activate makes a retained, verified version active and persists it in the manifest. */
+  activate(version: string): Promise<ActivationResult> {
+    return this.mutex.run(async () => {
+      const m = await this.freshManifest();
+      const st = this.versions.get(version);
+      const fam = familyOf(m, this.o.family);
+      if (!st) throw new AgentError('VERSION_NOT_FOUND', `version ${version} is not retained in ${this.o.manifestPath} (retained: ${fam.versions.map((v) => v.version).join(', ')})`);
+      return this.switchTo(m, st, 'activate');
+    });
+  }
+
+  /** rollback activates the manifest's previousActive version. */
+  rollback(): Promise<ActivationResult> {
+    return this.mutex.run(async () => {
+      const m = await this.freshManifest();
+      const fam = familyOf(m, this.o.family);
+      const prev = fam.previousActive;
+      if (!prev || !findVersion(fam, prev)) throw new AgentError('NO_PREVIOUS_VERSION', `the manifest names no retained previously active version to roll back to (active ${fam.active}, previousActive ${prev ?? 'null'}); activate a version by name instead`);
+      return this.switchTo(m, this.versions.get(prev)!, 'rollback');
+    });
+  }
+
+  /** status describes the store for /v1/models and /readyz. */
+  status(): StoreStatus {
+    const fam = this.manifest ? this.manifest.families[this.o.family] ?? null : null;
+    const views: VersionView[] = [...this.versions.values()].map((s) => this.view(s, fam));
+    const serving = this.serving;
+    if (serving && !views.some((v) => v.version === serving.version)) {
+      // Still serving a version the new manifest dropped, because its active version is refused.
+      views.push(this.view({ entry: serving.entry, status: 'verified', failure: null, reason: 'no longer in the manifest; served until the active version can be', model: serving }, fam));
+    }
+    return {
+      ready: serving !== null,
+      manifestPath: this.o.manifestPath,
+      family: this.o.family,
+      serving: serving?.version ?? null,
+      active: fam?.active ?? null,
+      previousActive: fam?.previousActive ?? null,
+      manifestUpdatedAt: this.manifest?.updatedAt ?? null,
+      lastReloadAt: this.lastReloadAt,
+      manifestError: this.manifestError,
+      activeError: this.activeError,
+      versions: views,
+    };
+  }
+
+  /** close releases every session once its leases end. */
+  close(): Promise<void> {
+    return this.mutex.run(() => {
+      this.closed = true;
+      for (const m of this.models()) this.retire(m);
+      this.serving = null;
+      this.versions.clear();
+    });
+  }
+
+  private view(s: VersionState, fam: FamilyEntry | null): VersionView {
+    const e = s.entry;
+    return {
+      version: e.version,
+      file: e.file,
+      sha256: e.sha256,
+      bytes: e.bytes,
+      createdAt: e.createdAt,
+      status: s.status,
+      reason: s.reason,
+      active: fam?.active === e.version,
+      previousActive: fam?.previousActive === e.version,
+      // by version: a served session whose file has since failed its checksum is listed as refused, serving
+      serving: this.serving !== null && this.serving.version === e.version,
+      loadedAt: s.model?.loadedAt ?? null,
+      replaces: e.replaces ?? null,
+      quantization: e.quantization ?? {},
+      validation: e.validation ?? null,
+    };
+  }
+
+  /** models: every live session (retained versions and the serving one). */
+  private models(): Set<LoadedModel> {
+    const out = new Set<LoadedModel>();
+    for (const s of this.versions.values()) if (s.model) out.add(s.model);
+    if (this.serving) out.add(this.serving);
+    return out;
+  }
+
+  private retire(m: LoadedModel): void {
+    m.retired = true;
+    if (m.users === 0) this.dispose(m);
+  }
+
+  private dispose(m: LoadedModel): void {
+    if (m.disposed) return;
+    m.disposed = true;
+    m.predictor.release().catch((e: unknown) => this.log.warn({ version: m.version, err: message(e) }, 'releasing a model session failed'));
+  }
+
+  private refuseManifest(reason: string, hash: string | null): ReloadResult {
+    const first = this.manifestError !== reason;
+    this.manifestError = reason;
+    this.refusedHash = hash;
+    if (first) {
+      this.o.events?.loadFailure?.('manifest', null);
+      this.log.error({ manifest: this.o.manifestPath, reason, serving: this.serving?.version ?? null }, this.serving ? `manifest refused; still serving ${this.serving.version}` : 'manifest refused; no model to serve (not ready)');
+    }
+    this.o.events?.reloaded?.('refused');
+    return 'refused';
+  }
+
+  /** freshManifest brings memory to the manifest on disk and returns it, or throws MANIFEST_INVALID. */
+  private async freshManifest(): Promise<Manifest> {
+    await this.reloadLocked('reload');
+    if (this.manifestError || !this.manifest) throw new AgentError('MANIFEST_INVALID', `${this.manifestError ?? 'no manifest has been loaded'}; fix the manifest first`);
+    return this.manifest;
+  }
+
+  private async reloadLocked(cause: 'start' | 'reload'): Promise<ReloadResult> {
+    if (this.closed) return 'unchanged';
+    this.lastReloadAt = new Date().toISOString();
+    const path = this.o.manifestPath;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      return this.refuseManifest(`cannot read manifest ${path} (${(e as NodeJS.ErrnoException).code ?? message(e)})`, null);
+    }
+    const hash = sha256Hex(text);
+    if (hash === this.appliedHash) {
+      if (this.manifestError) this.log.info({ manifest: path }, 'manifest is back to the applied one');
+      this.manifestError = null;
+      this.refusedHash = null;
+      this.o.events?.reloaded?.('unchanged');
+      return 'unchanged';
+    }
+    if (hash === this.refusedHash) return 'refused';
+    let m: Manifest;
+    let fam: FamilyEntry;
+    try {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        throw new ManifestError(`${path}: not valid JSON (${message(e)})`);
+      }
+      m = checkManifest(parsed, path);
+      fam = familyOf(m, this.o.family);
+    } catch (e) {
+      return this.refuseManifest(message(e), hash);
+    }
+    await this.apply(m, fam, hash, cause);
+    this.o.events?.reloaded?.('applied');
+    return 'applied';
+  }
+
+  /** apply verifies and loads a checked manifest's versions and switches to its active one if it can. */
+  private async apply(m: Manifest, fam: FamilyEntry, hash: string, cause: SwitchCause): Promise<void> {
+    const next = new Map<string, VersionState>();
+    for (const entry of fam.versions) next.set(entry.version, await this.prepare(entry, this.versions.get(entry.version)));
+    const before = this.serving;
+    const desired = next.get(fam.active)!;
+    if (desired.model) {
+      this.serving = desired.model;
+      this.activeError = null;
+    } else {
+      this.activeError = `active version ${fam.active} is refused (${desired.reason}); ${before ? `still serving ${before.version}` : 'no model to serve'}`;
+      this.log.error({ version: fam.active, reason: desired.reason, serving: before?.version ?? null }, this.activeError);
+    }
+    const keep = new Set<LoadedModel>();
+    for (const s of next.values()) if (s.model) keep.add(s.model);
+    if (this.serving) keep.add(this.serving);
+    for (const old of this.models()) if (!keep.has(old)) this.retire(old);
+    this.versions = next;
+    this.manifest = m;
+    this.appliedHash = hash;
+    this.refusedHash = null;
+    this.manifestError = null;
+    this.log.info({ manifest: this.o.manifestPath, active: fam.active, serving: this.serving?.version ?? null, verified: [...next.values()].filter((s) => s.model).map((s) => s.entry.version), refused: [...next.values()].filter((s) => !s.model).map((s) => s.entry.version) }, 'manifest applied');
+    if (this.serving && before !== this.serving) {
+      this.o.events?.switched?.(before?.version ?? null, this.serving.version, cause);
+      this.log.info({ from: before?.version ?? null, to: this.serving.version, cause }, `serving ${this.serving.version}`);
+    }
+  }
+
+  /** prepare verifies one entry and loads it, reusing the session of an identical file. */
+  private async prepare(entry: VersionEntry, prev: VersionState | undefined): Promise<VersionState> {
+    const refuse = (kind: 'checksum' | 'load', reason: string): VersionState => {
+      if (prev?.reason !== reason) {
+        this.o.events?.loadFailure?.(kind, entry.version);
+        this.log.error({ version: entry.version, file: entry.file, reason }, `version ${entry.version} refused`);
+      }
+      return { entry, status: 'refused', failure: kind, reason, model: null };
+    };
+    const v = verifyVersion(this.o.manifestPath, entry);
+    if (!v.ok) return refuse('checksum', v.reason);
+    if (prev?.model && prev.entry.sha256 === entry.sha256) return { entry, status: 'verified', failure: null, reason: null, model: prev.model };
+    // The same bytes failed to load before: loading is deterministic, do not retry on every reload.
+    if (prev?.failure === 'load' && prev.entry.sha256 === entry.sha256) return { ...prev, entry };
+    try {
+      const predictor = await this.o.load(v.bytes, entry.file);
+      const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
+      this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
+      return { entry, status: 'verified', failure: null, reason: null, model };
+    } catch (e) {
+      return refuse('load', `ONNX Runtime: ${message(e)}`);
+    }
+  }
+
+  /** switchTo persists a manifest whose active version is `target` and serves it. */
+  private switchTo(m: Manifest, target: VersionState, cause: 'activate' | 'rollback'): ActivationResult {
+    const version = target.entry.version;
+    if (target.status === 'verified' && target.model) {
+      // Re-check the file now: its session came from verified bytes, but a file changed on disk since
+      // would be refused at the next restart, so it is not a version to switch to.
+      const v = verifyVersion(this.o.manifestPath, target.entry);
+      if (!v.ok) {
+        this.o.events?.loadFailure?.('checksum', version);
+        this.log.error({ version, file: target.entry.file, reason: v.reason }, `version ${version} refused`);
+        const model = target.model;
+        Object.assign(target, { status: 'refused', failure: 'checksum', reason: v.reason, model: null });
+        if (model !== this.serving) this.retire(model);
+      }
+    }
+    if (target.status !== 'verified' || !target.model) throw new AgentError('VERSION_NOT_VERIFIED', `version ${version} is refused (${target.reason}); only verified versions can be activated`);
+    const next = activateIn(m, version, this.o.family);
+    const fam = familyOf(next, this.o.family);
+    if (next === m && this.serving === target.model) return { changed: false, active: fam.active, previousActive: fam.previousActive };
+    try {
+      (this.o.write ?? writeManifest)(this.o.manifestPath, next);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new AgentError('MANIFEST_WRITE_FAILED', `${code ? `cannot write ${this.o.manifestPath} (${code})` : message(e)}; nothing changed. Mount the store read-write, or edit the manifest's "active" instead`);
+    }
+    const written = readFileSync(this.o.manifestPath, 'utf8');
+    this.appliedHash = sha256Hex(written);
+    this.manifest = checkManifest(JSON.parse(written), this.o.manifestPath);
+    this.activeError = null;
+    const before = this.serving;
+    this.serving = target.model;
+    // The version served before stays loaded: it is retained, or it was served only while the active one
+    // was refused, in which case nothing references it any more.
+    if (before && before !== this.serving && ![...this.versions.values()].some((s) => s.model === before)) this.retire(before);
+    if (before !== this.serving) this.o.events?.switched?.(before?.version ?? null, version, cause);
+    this.log.info({ from: before?.version ?? null, to: version, cause, manifest: this.o.manifestPath }, `${cause}: serving ${version}, manifest written`);
+    return { changed: true, active: fam.active, previousActive: fam.previousActive };
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * agent-deploy: the Kubernetes manifests and the Dockerfile. Every object is validated against the
+ * Kubernetes OpenAPI schemas (npm kubernetes-models), once as written (each YAML file parsed directly)
+ * and once as `kubectl kustomize resource-agent/deploy` renders it (skipped, with the reason, when
+ * kubectl is absent). Then the properties the issue asks for: 2 replicas, probes on /readyz and
+ * /healthz, requests and limits, non-root, read-only root filesystem, all capabilities dropped, no
+ * privilege escalation, a Secret reference, a ServiceAccount without a token, a PDB, a PVC; the Service
+ * and PDB select the pods; a multi-stage, non-root Dockerfile with production dependencies only.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { REPO } from './helpers/env.js';
+
+const DEPLOY = join(REPO, 'resource-agent', 'deploy');
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
+
+/** MODELS: the class that validates each kind used here. */
+const MODELS: Record<string, new (o: never) => { validate(): void }> = {
+  Namespace,
+  ServiceAccount,
+  ConfigMap,
+  PersistentVolumeClaim,
+  Service,
+  Deployment,
+  PodDisruptionBudget,
+};
+
+function parseYaml(text: string, where: string): Obj[] {
+  return parseAllDocuments(text).map((d, i) => {
+    if (d.errors.length) throw new Error(`${where} document ${i}: ${d.errors[0]!.message}`);
+    return d.toJS() as Obj;
+  }).filter((o) => o !== null);
+}
+
+function validateAll(objs: Obj[]): void {
+  for (const o of objs) {
+    const M = MODELS[o.kind];
+    expect(M, `no validator for kind ${o.kind}`).toBeDefined();
+    // throws with the schema path on an invalid field
+    expect(() => new M!(o as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+  }
+}
+
+function kubectl(): string {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return '';
+  } catch {
+    const reason = 'kubectl is not installed (it is not in Debian; see https://kubernetes.io/docs/tasks/tools/)';
+    // CI runs on this project's machine image, which has kubectl: there a missing kubectl is a failure.
+    if (process.env.CI) throw new Error(`${reason}: CI must render the manifests with kubectl kustomize`);
+    return reason;
+  }
+}
+
+/** checkRendered: the properties the issue lists, on the objects kustomize renders. */
+function checkRendered(objs: Obj[]): void {
+  const byKind = (k: string) => objs.filter((o) => o.kind === k);
+  expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+  for (const o of objs) if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind} namespace`).toBe('resource-agent');
+
+  const d = byKind('Deployment')[0] as unknown as InstanceType<typeof Deployment>;
+  const spec = d.spec!;
+  const pod = spec.template.spec!;
+  const podLabels = spec.template.metadata!.labels!;
+  expect(spec.replicas).toBe(2);
+  expect(pod.automountServiceAccountToken).toBe(false);
+  expect(pod.serviceAccountName).toBe('resource-agent');
+  expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+  const containers: IContainer[] = [...(pod.initContainers ?? []), ...pod.containers];
+  for (const c of containers) {
+    expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(c.resources?.requests?.cpu && c.resources.requests.memory && c.resources.limits?.cpu && c.resources.limits.memory, `${c.name} requests and limits`).toBeTruthy();
+    expect(c.image).toBe('resource-agent:0.1.0');
+  }
+  const agent = pod.containers.find((c) => c.name === 'agent')!;
+  expect(agent.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+  expect(agent.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+  expect(agent.args).toEqual(expect.arrayContaining(['--host=0.0.0.0', '--manifest=/store/manifest.json', '--admin-token-file=/var/run/secrets/resource-agent/token']));
+
+  // The Secret is referenced, not created (its value never lives in git).
+  const secretVol = pod.volumes!.find((v) => v.secret)!;
+  expect(secretVol.secret).toMatchObject({ secretName: 'resource-agent-admin', items: [{ key: 'token', path: 'token' }] });
+  expect(agent.volumeMounts!.find((m) => m.name === secretVol.name)).toMatchObject({ mountPath: '/var/run/secrets/resource-agent', readOnly: true });
+  expect(byKind('Secret')).toHaveLength(0);
+
+  // The PVC and the generated ConfigMap (hashed name) are the ones the pod uses.
+  const pvc = byKind('PersistentVolumeClaim')[0]!;
+  expect(pod.volumes!.find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim!.claimName).toBe(pvc.metadata.name);
+  const cm = byKind('ConfigMap')[0]!;
+  expect(cm.metadata.name).toMatch(/^resource-agent-config-[a-z0-9]{10}$/);
+  expect(agent.envFrom![0]!.configMapRef!.name).toBe(cm.metadata.name);
+  expect(Object.keys(cm.data as object).filter((k) => k.startsWith('RESOURCE_AGENT_'))).toContain('RESOURCE_AGENT_LOG_LEVEL');
+
+  const sa = byKind('ServiceAccount')[0]!;
+  expect([sa.metadata.name, sa.automountServiceAccountToken]).toEqual(['resource-agent', false]);
+  // The Service and the PDB select exactly the pods.
+  const svc = byKind('Service')[0] as { spec: { selector: Record<string, string>; ports: { targetPort: string }[] } } & Obj;
+  const pdb = byKind('PodDisruptionBudget')[0] as { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } } & Obj;
+  for (const sel of [svc.spec.selector, pdb.spec.selector.matchLabels, spec.selector.matchLabels!]) for (const [k, v] of Object.entries(sel)) expect(podLabels[k], k).toBe(v);
+  expect(svc.spec.ports[0]!.targetPort).toBe('http');
+  expect(pdb.spec.minAvailable).toBe(1);
+}
+
+describe('Kubernetes manifests', () => {
+  it('every YAML file parses and each object validates against the Kubernetes schema (no kubectl needed)', () => {
+    const files = readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    const kustomization = parseYaml(readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8'), 'kustomization.yaml')[0] as unknown as { resources: string[] };
+    expect([...kustomization.resources].sort()).toEqual(files.sort());
+    const objs = files.flatMap((f) => parseYaml(readFileSync(join(DEPLOY, f), 'utf8'), f));
+    validateAll(objs);
+  });
+
+  it('kubectl kustomize renders objects that validate and have the required properties', (ctx) => {
+    const reason = kubectl();
+    if (reason) ctx.skip(reason);
+    const out = execFileSync('kubectl', ['kustomize', DEPLOY], { encoding: 'utf8' });
+    const objs = parseYaml(out, 'kubectl kustomize');
+    validateAll(objs);
+    checkRendered(objs);
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(REPO, 'resource-agent', 'Dockerfile'), 'utf8');
+  const lines = text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+
+  it('is multi-stage, installs production dependencies only and runs as a non-root user', () => {
+    expect(lines.filter((l) => /^FROM\s/.test(l)).length).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(lines.some((l) => /^COPY --from=deps \/app\/node_modules/.test(l))).toBe(true);
+    const users = lines.filter((l) => /^USER\s/.test(l));
+    expect(users).toHaveLength(1);
+    expect(users[0]).toMatch(/^USER\s+1000(:1000)?$/);
+    // the last stage's entrypoint is node itself, so SIGTERM reaches the agent
+    expect(lines.find((l) => l.startsWith('ENTRYPOINT'))).toBe('ENTRYPOINT ["node", "--import", "tsx", "resource-agent/main.ts"]');
+  });
+
+  it('its build-context allow-list admits everything it copies, and nothing from data/ or training', () => {
+    const ignore = readFileSync(join(REPO, 'resource-agent', 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+    const copied = lines.filter((l) => /^COPY\s/.test(l) && !l.includes('--from')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    for (const c of copied) expect(ignore.some((i) => i === c || i === c + '/' || (i.endsWith('/') && c.startsWith(i))), c).toBe(true);
+    expect(ignore.some((i) => i.startsWith('data') || i.includes('weights.bin'))).toBe(false);
+  });
+});
