@@ -30,7 +30,7 @@ import { drawParams, FUTURE_STEPS, KINDS, MODELS, PAST_SEC, PAST_STEPS, SIM_STEP
 import type { Kind } from './workloads.js';
 
 /** GENERATOR_VERSION changes whenever the same seed would give different data. */
-export const GENERATOR_VERSION = '1.2.0';
+export const GENERATOR_VERSION = '1.3.0';
 
 /** CFS periods in one simulator step (100 ms periods). */
 const PERIODS_PER_STEP = SIM_STEP_SEC * 10;

@@ -18,7 +18,7 @@ export const FUTURE_SEC = 3 * 86400;
 export const PAST_STEPS = PAST_SEC / SIM_STEP_SEC; // 1008
 export const FUTURE_STEPS = FUTURE_SEC / SIM_STEP_SEC; // 432
 
-export const KINDS = ['web', 'batch', 'ml-training', 'database', 'queue-worker', 'jvm', 'leaky'] as const;
+export const KINDS = ['web', 'batch', 'ml-training', 'database', 'queue-worker', 'jvm', 'leaky', 'steady-service'] as const;
 export type Kind = (typeof KINDS)[number];
 
 /** Workload parameters drawn once per sample. */
@@ -224,6 +224,24 @@ const leaky: KindModel = (p, rng, _t0, steps, demand, memory) => {
   }
 };
 
+/**
+ * steady-service: a long-running business service or VM whose memory barely moves: a working set at
+ * 50..95% of `mem` with a slow random walk (σ 0.2% per step, pulled back to its level) and a small daily
+ * ripple (0..5%); CPU is low and mildly diurnal with 20% noise. Most production services look like this.
+ */
+const steadyService: KindModel = (p, rng, t0, steps, demand, memory) => {
+  const level = p.mem * rng.range(0.5, 0.95);
+  const ripple = rng.range(0, 0.05);
+  const amp = rng.range(0, 0.8);
+  let walk = 0;
+  for (let i = 0; i < steps; i++) {
+    const t = t0 + i * SIM_STEP_SEC;
+    walk = 0.995 * walk + 0.002 * rng.normal();
+    demand[i] = Math.max(0, (p.cpu / (1 + amp / 2)) * (1 + amp * diurnal(t)) * (1 + 0.2 * rng.normal()));
+    memory[i] = level * (1 + walk + ripple * diurnal(t));
+  }
+};
+
 /** MODELS maps each kind to its generator. */
 export const MODELS: Record<Kind, KindModel> = {
   web,
@@ -233,6 +251,7 @@ export const MODELS: Record<Kind, KindModel> = {
   'queue-worker': queueWorker,
   jvm,
   leaky,
+  'steady-service': steadyService,
 };
 
 /** drawParams draws one workload's sizes and age. */
