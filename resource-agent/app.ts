@@ -16,11 +16,11 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { N_OUTPUTS } from '../src/contract/features.js';
+import { denormalizeOutputs, N_OUTPUTS } from '../src/contract/features.js';
 import { parseSemver } from '../src/store/manifest.js';
 import type { Manifest } from '../src/store/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
-import { pipeline, postProcess, realOutputs } from '../src/serving/postprocess.js';
+import { pipeline, postProcess } from '../src/serving/postprocess.js';
 import { AgentError, fieldError, fromFastifyError } from './errors.js';
 import { checkAdmin } from './auth.js';
 import { parseBatch, parseJsonBody, parseSingle } from './input.js';
@@ -159,7 +159,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
       const m = acquire();
       try {
         const y = await batcherFor(m).predictOne(x);
-        return reply.type(JSON_TYPE).send(renderSingle(m.version, postProcess(realOutputs(y), policy, steps), meta));
+        return reply.type(JSON_TYPE).send(renderSingle(m.version, postProcess(denormalizeOutputs(y), policy, steps), meta));
       } finally {
         store.release(m);
       }
@@ -178,7 +178,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
         const y = await m.predictor.predict(x, n);
         metrics.inferenceDuration.observe({ endpoint: 'batch' }, (performance.now() - t0) / 1000);
         metrics.inferenceRows.inc({ endpoint: 'batch' }, n);
-        const body = renderBatch(m.version, n, (i) => postProcess(realOutputs(y, i * N_OUTPUTS), policy, steps), meta);
+        const body = renderBatch(m.version, n, (i) => postProcess(denormalizeOutputs(y, i * N_OUTPUTS), policy, steps), meta);
         return reply.type(JSON_TYPE).send(body);
       } finally {
         store.release(m);

@@ -158,10 +158,20 @@ export interface RealOutputs {
   confidence: number;
 }
 
-/** denormalizeOutputs maps the model's 5 normalized outputs (at `offset`) back to real units. */
+const [OUT_CPU_REQ, OUT_CPU_LIM, OUT_MEM_REQ, OUT_MEM_LIM, OUT_CONF] = OUTPUTS.map((o) => o.normalization) as [Normalization, Normalization, Normalization, Normalization, Normalization];
+
+/**
+ * denormalizeOutputs maps the model's 5 normalized outputs (row at `offset`) back to real units. No
+ * closure or array per call: the agent calls it for every row of a 10,000-row batch.
+ */
 export function denormalizeOutputs(n: ArrayLike<number>, offset = 0): RealOutputs {
-  const d = (i: number) => denormalize(OUTPUTS[i]!.normalization, n[offset + i]!);
-  return { cpuRequestCores: d(0), cpuLimitCores: d(1), memRequestBytes: d(2), memLimitBytes: d(3), confidence: d(4) };
+  return {
+    cpuRequestCores: denormalize(OUT_CPU_REQ, n[offset]!),
+    cpuLimitCores: denormalize(OUT_CPU_LIM, n[offset + 1]!),
+    memRequestBytes: denormalize(OUT_MEM_REQ, n[offset + 2]!),
+    memLimitBytes: denormalize(OUT_MEM_LIM, n[offset + 3]!),
+    confidence: denormalize(OUT_CONF, n[offset + 4]!),
+  };
 }
 
 /** A raw usage window: samples in time order, as a metrics collector scrapes them. */

@@ -53,9 +53,14 @@ export function featureMatrix(windows: EvalWindow[]): Float32Array {
 
 /** recommendAll returns each system's recommendations for the windows (as-provisioned only when known). */
 export async function recommendAll(windows: EvalWindow[], model: OnnxPredictor, onProgress?: (system: string) => void): Promise<Partial<Record<SystemName, Recommendations>>> {
-  const out: Partial<Record<SystemName, Recommendations>> = {};
   onProgress?.('model');
-  out.model = recommendationsFromOutputs(await model.predict(featureMatrix(windows), windows.length), windows.length);
+  const fromModel = recommendationsFromOutputs(await model.predict(featureMatrix(windows), windows.length), windows.length);
+  return { model: fromModel, ...recommendBaselines(windows, onProgress) };
+}
+
+/** recommendBaselines returns every system but the model, for callers that already ran the model. */
+export function recommendBaselines(windows: EvalWindow[], onProgress?: (system: string) => void): Partial<Record<Exclude<SystemName, 'model'>, Recommendations>> {
+  const out: Partial<Record<Exclude<SystemName, 'model'>, Recommendations>> = {};
   onProgress?.('vpa');
   out.vpa = collect(windows.map((w) => recommendVpa(series(w), {
     originalCpuRequestCores: w.original?.cpuRequestCores,

@@ -15,7 +15,6 @@
  * benchmark compares against and the reference the Rust edge export reproduces.
  */
 import type { FloatWeights } from './weights.js';
-import { forwardFloat } from './weights.js';
 import { N_OUTPUTS } from '../contract/features.js';
 
 /**
@@ -164,4 +163,3 @@ export function maxAbsDeviation(a: Float32Array, b: Float32Array): number[] {
   return out;
 }
 
-export { forwardFloat };
