@@ -15,8 +15,8 @@ import {
   withConfidenceMultiplier,
   withMargin,
   withMinResource,
-} from '../src/baselines/vpa.js';
-import type { ContainerStateAggregator, ContainerUsageSample } from '../src/baselines/vpa.js';
+} from '../src/baselines/vpa/index.js';
+import type { ContainerStateAggregator, ContainerUsageSample } from '../src/baselines/vpa/index.js';
 import { krrRoundValue, prometheusQuantile, recommendKrr } from '../src/baselines/krr.js';
 import { asProvisioned, recommendFixedRule } from '../src/baselines/fixed-rule.js';
 

@@ -10,7 +10,7 @@
  */
 import { computeFeatures, N_FEATURES, normalizeFeatures, toVector } from '../contract/features.js';
 import type { UsageWindow } from '../contract/features.js';
-import { recommendVpa } from '../baselines/vpa.js';
+import { recommendVpa } from '../baselines/vpa/index.js';
 import { recommendKrr } from '../baselines/krr.js';
 import { asProvisioned, recommendFixedRule } from '../baselines/fixed-rule.js';
 import type { BaselineRecommendation, UsageSeries } from '../baselines/types.js';
