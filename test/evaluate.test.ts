@@ -89,8 +89,8 @@ describe.skipIf(!!sharedMissing)('npm run evaluate on ../shared/data/bitbrains',
     for (const s of ['model', 'vpa', 'krr', 'fixed-max-x1.3', 'as-provisioned']) expect(r.stdout).toMatch(new RegExp(`^${s.replace(/[.]/g, '\\.')}\\s`, 'm'));
     const rep = JSON.parse(readFileSync(out, 'utf8'));
     expect(Object.keys(rep.perVm)).toHaveLength(10);
-    // The re-implemented VPA reproduces the figures measured for it on these windows (DEVELOPERS.md):
-    // business 74.8 with 10% of windows under-allocated.
+    // The re-implemented VPA reproduces the figures measured for it on these windows (README.md, "Real
+    // traces, Bitbrains" table, VPA row): business 74.76 with 10.00% of windows under-allocated.
     expect(rep.overall.vpa.memUnderAllocationPct).toBeCloseTo(10, 5);
     expect(rep.overall.vpa.businessScore).toBeCloseTo(74.8, 1);
     expect(readFileSync(out.replace(/\.json$/, '.html'), 'utf8')).toMatch(/Trade-off/);

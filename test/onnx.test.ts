@@ -60,12 +60,17 @@ describe('shipped ONNX models', () => {
     const p = await loadOnnx(readFileSync(INT8));
     const dev = maxAbsDeviation(ref, await p.predict(ds.X, ds.n));
     for (const d of dev) expect(d).toBeLessThanOrEqual(0.02);
-    // ONNX Runtime's default level ('all') fuses DequantizeLinear → MatMul into integer kernels that also
-    // quantize the activations, which adds error (0.020 for the shipped v1.1.0); every loader in this
-    // project uses 'basic' (src/onnx/runtime.ts) and the README tells users to. Print it, do not gate it.
+  });
+
+  it("int8 ONNX stays within 0.03 of the float model at ONNX Runtime's default optimization level ('all')", async () => {
+    // At 'all' ONNX Runtime fuses DequantizeLinear → MatMul into integer kernels that also quantize the
+    // activations, which adds error: the README records 0.020 for the shipped v1.1.0 (this test's held-out
+    // data gives 0.0200). The 2% gate above applies at 'basic', the level every loader in this project uses
+    // (src/onnx/runtime.ts) and the README tells users to set; this bound (measured 0.020 + 0.01 margin) is
+    // for a user who keeps the default, and fails if the fused path drifts well past what was measured.
     const s = await ort.InferenceSession.create(readFileSync(INT8));
     const o = (await s.run({ features: new ort.Tensor('float32', ds.X, [ds.n, 12]) })).recommendation!.data as Float32Array;
-    console.log(`int8 vs float at ONNX Runtime's default optimization level: max |Δ| ${Math.max(...maxAbsDeviation(ref, o)).toFixed(4)}`);
+    maxAbsDeviation(ref, o).forEach((d, j) => expect(d, `output ${j}: max |Δ| ${d.toFixed(4)} at level 'all'`).toBeLessThanOrEqual(0.03));
   });
 
   it('fp32 ONNX matches the float tfjs model within 1e-5', async () => {
