@@ -3,10 +3,10 @@
  *   npm run evaluate -- --trace bitbrains --input ../shared/data/bitbrains --model models/predictor.onnx --json reports/bitbrains.json
  */
 import { makeCli, progress, runMain } from './src/util/cli.js';
-import { evaluateBitbrains, formatTable } from './src/eval/trace-eval.js';
+import { evaluateBitbrains, formatTable } from './src/families/container-resources/eval/trace-eval.js';
 import { writeFileAtomic } from './src/util/fs-atomic.js';
-import { comparisonHtml } from './src/eval/validate-html.js';
-import { page } from './src/eval/svg.js';
+import { comparisonHtml } from './src/families/container-resources/eval/validate-html.js';
+import { page } from './src/report/svg.js';
 
 runMain(async () => {
   const argv = await makeCli('evaluate', 'Score the model and the baselines on real traces, side by side.\n\nUsage: npm run evaluate -- --trace bitbrains --input DIR --model models/predictor.onnx --json OUT')

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { GateError } from './src/util/errors.js';
-import { exportModel } from './src/store/export.js';
-import { DEFAULT_GATES_FILE, validateModel, VALIDATION_SEED } from './src/eval/validate.js';
+import { exportModel } from './src/export/publish.js';
+import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
 
 runMain(async () => {
   const argv = await makeCli('export', 'Add a trained model to a model store as a new version and make it active.\n\nUsage: npm run export -- --model models/predictor.onnx --output resource-agent/models/')
@@ -16,28 +16,20 @@ runMain(async () => {
     .option('manifest', { type: 'string', describe: 'manifest path (default: <output>/manifest.json); model paths in it are relative to its folder' })
     .option('bump', { choices: ['patch', 'minor', 'major'] as const, describe: 'raise the version at least this much (the detected change may raise it more)' })
     .option('set-version', { type: 'string', describe: 'an explicit version, above every retained one' })
-    .option('family', { type: 'string', default: 'container-resources', describe: 'model family in the manifest' })
+    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
     .option('rust', { type: 'string', describe: 'where to write the Rust edge module (default: <output>/embedded_model.rs)' })
     .option('force', { type: 'boolean', default: false, describe: 'export even if the model fails validation gates' })
-    .option('gates', { type: 'string', default: DEFAULT_GATES_FILE, describe: 'gates config file' })
+    .option('gates', { type: 'string', default: 'validation-gates.json', describe: 'gates config file' })
     .option('validation-samples', { type: 'number', default: 10000, describe: 'held-out windows generated for the gate check' })
     .parse();
   const manifestPath = argv.manifest ?? join(argv.output, 'manifest.json');
-  const v = await validateModel({ model: argv.model, samples: argv.validationSamples, seed: VALIDATION_SEED, gatesFile: argv.gates, log: (l) => progress(l, true) });
-  const failed = v.gates.filter((g) => !g.passed);
+  const family = getFamily(argv.family);
+  const { failed, validation } = await family.evaluation.gate({ model: argv.model, samples: argv.validationSamples, gatesFile: argv.gates, log: (l) => progress(l, true) });
   if (failed.length && !argv.force) {
     throw new GateError(`refusing to export ${argv.model}: gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}; fix the model or pass --force`, failed.map((g) => g.name));
   }
   if (failed.length) progress(`export: --force: exporting despite failed gates ${failed.map((g) => g.name).join(', ')}`, true);
-  const validation = {
-    data: v.data.source, windows: v.overall.windows,
-    memUnderAllocationPct: v.overall.memUnderAllocationPct, cpuLimitBreachPct: v.overall.cpuLimitBreachPct,
-    memOverAllocationPct: v.overall.memOverAllocationPct, businessScore: v.overall.businessScore,
-    expectedCalibrationError: v.calibration.ece,
-    int8VsFloatMaxAbs: v.int8VsFloat ? Math.max(...Object.values(v.int8VsFloat.maxAbsNormalized)) : null,
-    gatesPassed: failed.length === 0, forced: failed.length > 0,
-  };
-  const r = exportModel({ model: argv.model, outputDir: argv.output, manifestPath, family: argv.family, bump: argv.bump, version: argv.setVersion, validation, rustPath: argv.rust });
+  const r = exportModel({ model: argv.model, outputDir: argv.output, manifestPath, family, bump: argv.bump, version: argv.setVersion, validation, rustPath: argv.rust });
   progress(`export: ${argv.model} → ${r.file} as version ${r.version} (${r.detectedBump} change), active; manifest ${manifestPath}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}${r.rustPath ? `; Rust module ${r.rustPath}` : ''}`, true);
   console.log(JSON.stringify({ version: r.version, detected: r.detectedBump, file: r.file, sha256: r.sha256, bytes: r.bytes, manifest: manifestPath, removed: r.removed, rust: r.rustPath }));
 });

@@ -6,8 +6,8 @@
 import { extname } from 'node:path';
 import { makeCli, progress, runMain, formatDuration } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
-import { generateDataset } from './src/data/generate.js';
-import { datasetMetadata, datasetToCsv, encodeDataset } from './src/data/dataset-io.js';
+import { generateDataset } from './src/families/container-resources/data/generate.js';
+import { datasetMetadata, datasetToCsv, encodeDataset } from './src/families/container-resources/data/dataset-io.js';
 import { checkWritable, writeFileAtomic } from './src/util/fs-atomic.js';
 
 runMain(async () => {

@@ -1,46 +1,70 @@
 /**
- * train: train the 12→32→16→5 network on a data file and write the float model, int8 and fp32 ONNX
- * files and the training reports.
+ * train: train a family's network (containers: 12→32→16→5) on one or more data files and write the float
+ * model, int8 and fp32 ONNX files and the training reports.
  *   npm run train -- --data data/training_data.npz --output models/
+ *   npm run train -- --data data/real.npz:2 --data data/synthetic.npz:1 --output models/
  */
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
 import { runTraining, TRAIN_DEFAULTS } from './src/model/pipeline.js';
+import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
+import type { DataSource } from './src/families/types.js';
+
+/** parseDataArg: "file.npz" → weight 1; "file.npz:2.5" → weight 2.5 (the last ':' followed by a number). */
+export function parseDataArg(arg: string): DataSource {
+  const m = /^(.*):([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)$/i.exec(arg);
+  if (!m) return { path: arg, weight: 1 };
+  const weight = Number(m[2]);
+  if (!(weight > 0)) throw new UserError(`--data ${arg}: the weight after ':' must be a positive number`);
+  return { path: m[1]!, weight };
+}
 
 runMain(async () => {
   const d = TRAIN_DEFAULTS;
-  const argv = await makeCli('train', 'Train the resource predictor.\n\nUsage: npm run train -- --data data/training_data.npz --output models/')
-    .option('data', { alias: 'd', type: 'string', default: 'data/training_data.npz', describe: 'training data (.npz from npm run generate)' })
+  const familyName = process.argv.includes('--family') ? process.argv[process.argv.indexOf('--family') + 1] ?? DEFAULT_FAMILY_NAME : DEFAULT_FAMILY_NAME;
+  const family = getFamily(familyName);
+  const hyperFlags = Object.entries(family.training.hyperDefaults).map(([k, v]) => ({ key: k, flag: k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v }));
+  let cli = makeCli('train', `Train a model family's network.\n\nUsage: npm run train -- --data data/training_data.npz --output models/\n       npm run train -- --data real.npz:2 --data synthetic.npz:1   (files with weights in the mix)`)
+    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
+    .option('data', { alias: 'd', type: 'string', array: true, default: ['data/training_data.npz'], describe: 'training data file(s), each optionally FILE:WEIGHT; a file\'s weight is its share of the total, whatever its row count' })
     .option('output', { alias: 'o', type: 'string', default: 'models/', describe: 'output folder' })
     .option('epochs', { type: 'number', default: d.epochs, describe: 'maximum epochs (early stopping may end sooner)' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed for initialization, split and shuffling' })
-    .option('under-penalty', { type: 'number', default: d.underPenalty, describe: 'cost of under-provisioning relative to over-provisioning' })
     .option('batch-size', { type: 'number', default: d.batchSize })
     .option('learning-rate', { type: 'number', default: d.learningRate })
     .option('patience', { type: 'number', default: d.patience, describe: 'epochs without validation improvement before stopping' })
-    .option('quantization', { choices: ['static', 'weights'] as const, default: d.quantization, describe: 'int8 form: static QDQ (weights and activations) or weight-only' })
-    .parse();
+    .option('val-fraction', { type: 'number', default: d.valFraction, describe: 'share held out for early stopping (whole VMs when the data has them)' })
+    .option('quantization', { choices: ['static', 'weights'] as const, default: d.quantization, describe: 'int8 form: static QDQ (weights and activations) or weight-only' });
+  for (const h of hyperFlags) cli = cli.option(h.flag, { type: 'number', default: h.v, describe: (family.training.hyperHelp as Record<string, string>)[h.key] ?? h.key });
+  const argv = (await cli.parse()) as Record<string, unknown> & { data: string[]; output: string; epochs: number; seed: number; batchSize: number; learningRate: number; patience: number; valFraction: number; quantization: 'static' | 'weights' };
   const pos = (name: string, v: number, int = false) => {
     if (!Number.isFinite(v) || v <= 0 || (int && !Number.isInteger(v))) throw new UserError(`--${name} must be a positive ${int ? 'whole ' : ''}number, got ${v}`);
   };
   pos('epochs', argv.epochs, true);
-  pos('under-penalty', argv.underPenalty);
   pos('batch-size', argv.batchSize, true);
   pos('learning-rate', argv.learningRate);
   pos('patience', argv.patience, true);
+  if (!(argv.valFraction > 0 && argv.valFraction < 1)) throw new UserError(`--val-fraction must be between 0 and 1, got ${argv.valFraction}`);
   if (!Number.isInteger(argv.seed) || argv.seed < 0) throw new UserError(`--seed must be a whole number ≥ 0, got ${argv.seed}`);
-  const report = await runTraining({
+  const hyper: Record<string, number> = {};
+  for (const h of hyperFlags) {
+    const v = argv[h.flag] as number;
+    pos(h.flag, v);
+    hyper[h.key] = v;
+  }
+  const report = await runTraining(family, {
     ...d,
-    data: argv.data,
+    data: argv.data.map(parseDataArg),
     output: argv.output,
     epochs: argv.epochs,
     seed: argv.seed,
-    underPenalty: argv.underPenalty,
     batchSize: argv.batchSize,
     learningRate: argv.learningRate,
     patience: argv.patience,
+    valFraction: argv.valFraction,
     quantization: argv.quantization,
-    log: (l) => progress(l, true),
+    hyper,
+    log: (l: string) => progress(l, true),
   });
-  console.log(JSON.stringify({ output: argv.output, backend: report.backend, bestEpoch: report.bestEpoch, valLoss: report.final.valLoss, seconds: report.trainSeconds, int8Bytes: report.onnx.int8Bytes, int8MaxDeviation: Math.max(...Object.values(report.onnx.int8VsFloatMaxAbs)) }));
+  console.log(JSON.stringify({ family: family.name, output: argv.output, backend: report.backend, bestEpoch: report.bestEpoch, valLoss: report.final.valLoss, seconds: report.trainSeconds, int8Bytes: report.onnx.int8Bytes, int8MaxDeviation: Math.max(...Object.values(report.onnx.int8VsFloatMaxAbs)) }));
 });

@@ -5,8 +5,8 @@
  */
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { GateError, UserError } from './src/util/errors.js';
-import { formatTable } from './src/eval/trace-eval.js';
-import { DEFAULT_GATES_FILE, validateModel, VALIDATION_SEED } from './src/eval/validate.js';
+import { formatTable } from './src/families/container-resources/eval/trace-eval.js';
+import { DEFAULT_GATES_FILE, validateModel, VALIDATION_SEED } from './src/families/container-resources/eval/validate.js';
 
 runMain(async () => {
   const argv = await makeCli('validate', 'Measure a model on held-out data against the gates.\n\nUsage: npm run validate -- --model models/predictor.onnx')

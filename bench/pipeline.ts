@@ -7,9 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDataset } from '../src/data/generate.js';
-import { encodeDataset } from '../src/data/dataset-io.js';
+import { generateDataset } from '../src/families/container-resources/data/generate.js';
+import { encodeDataset } from '../src/families/container-resources/data/dataset-io.js';
 import { writeFileAtomic } from '../src/util/fs-atomic.js';
+import { containerResources } from '../src/families/container-resources/index.js';
 import { runTraining, TRAIN_DEFAULTS } from '../src/model/pipeline.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crp-bench-'));
@@ -23,7 +24,7 @@ try {
   console.log(`generate: ${n} samples in ${genSec.toFixed(1)} s (target 30 s, ratio ${(genSec / 30).toFixed(2)})`);
 
   t = performance.now();
-  const r = await runTraining({ ...TRAIN_DEFAULTS, data, output: join(dir, 'models'), log: () => {} });
+  const r = await runTraining(containerResources, { ...TRAIN_DEFAULTS, data: [{ path: data, weight: 1 }], output: join(dir, 'models'), hyper: {}, log: () => {} });
   const trainSec = (performance.now() - t) / 1000;
   console.log(`train:    ${r.data.train} rows, backend ${r.backend}, ${r.epochs.length} epochs (best ${r.bestEpoch}${r.stoppedEarly ? ', early stop' : ''}) in ${trainSec.toFixed(1)} s incl. quantization and export (target 60 s, ratio ${(trainSec / 60).toFixed(2)})`);
   console.log(`onnx:     int8 ${r.onnx.int8Bytes} bytes, max |int8 − float| ${Math.max(...Object.values(r.onnx.int8VsFloatMaxAbs)).toFixed(4)} (normalized)`);

@@ -6,13 +6,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportModel } from '../src/store/export.js';
+import { containerResources } from '../src/families/container-resources/index.js';
+import { exportModel } from '../src/export/publish.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { buildHarness } from '../test/helpers/rust.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crp-bench-rust-'));
 try {
-  exportModel({ model: 'models/predictor.onnx', outputDir: dir, manifestPath: join(dir, 'manifest.json'), validation: null });
+  exportModel({ model: 'models/predictor.onnx', outputDir: dir, manifestPath: join(dir, 'manifest.json'), family: containerResources, validation: null });
   const bin = buildHarness(dir);
   const n = 2_000_000;
   const rust = execFileSync(bin, ['bench', String(n)]).toString();

@@ -9,7 +9,7 @@
  * ~11 rows per call (one hop gave ~4) and 20% more requests/s; an idle agent adds one loop turn (a few
  * µs) to a lone request.
  */
-import { N_FEATURES, N_OUTPUTS } from '../src/contract/features.js';
+import { N_FEATURES, N_OUTPUTS } from '../src/families/container-resources/features.js';
 
 /** A predictor as the batcher sees it: n rows of normalized features in, n × 5 outputs out. */
 export interface BatchPredict {

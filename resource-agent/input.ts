@@ -15,9 +15,9 @@
  * (p50 ≤ p95 ≤ p99); cpu_variance ≥ 0; mem_trend any finite number; throttle_ratio 0..1; hour a whole
  * number 0..23; day_of_week a whole number 0..6 (0 = Sunday); workload_age ≥ 0 hours.
  */
-import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../src/contract/features.js';
-import type { UsageWindow } from '../src/contract/features.js';
-import { GiB } from '../src/contract/units.js';
+import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../src/families/container-resources/features.js';
+import type { UsageWindow } from '../src/families/container-resources/features.js';
+import { GiB } from '../src/core/units.js';
 import { AgentError, fieldError } from './errors.js';
 
 /** ItemMeta: the names an item may carry, echoed in its answer. */

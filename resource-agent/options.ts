@@ -10,9 +10,9 @@ import { dirname, resolve } from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../src/util/errors.js';
 import { DEFAULT_FAMILY } from '../src/store/manifest.js';
-import { MiB } from '../src/contract/units.js';
-import { DEFAULT_POLICY } from '../src/serving/postprocess.js';
-import type { Policy } from '../src/serving/postprocess.js';
+import { MiB } from '../src/core/units.js';
+import { DEFAULT_POLICY } from '../src/families/container-resources/postprocess.js';
+import type { Policy } from '../src/families/container-resources/postprocess.js';
 import { readToken } from './auth.js';
 import { AgentError } from './errors.js';
 

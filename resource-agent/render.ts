@@ -11,8 +11,8 @@
  * Names are escaped by JSON.stringify and written as UTF-8; every other value is a number or a
  * Kubernetes quantity (digits and letters), written byte by byte.
  */
-import { cpuQuantity, memoryQuantity } from '../src/contract/units.js';
-import type { Recommendation } from '../src/serving/postprocess.js';
+import { cpuQuantity, memoryQuantity } from '../src/core/units.js';
+import type { Recommendation } from '../src/families/container-resources/postprocess.js';
 import type { ItemMeta } from './input.js';
 
 // Constant fragments, pre-encoded: Buffer#copy of 30 bytes is ~3× faster than writing them char by char.

@@ -4,7 +4,7 @@
  * error names its field the same way ("items[3].features.cpu_p95: …"); the request schemas here describe
  * what input.ts accepts.
  */
-import { FEATURE_NAMES, INPUTS, N_FEATURES } from '../src/contract/features.js';
+import { FEATURE_NAMES, INPUTS, N_FEATURES } from '../src/families/container-resources/features.js';
 import { ERRORS } from './errors.js';
 
 const names = {

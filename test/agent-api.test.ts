@@ -16,10 +16,10 @@ import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
 import { ERRORS } from '../resource-agent/errors.js';
 import type { ErrorCode } from '../resource-agent/errors.js';
-import { denormalizeOutputs, FEATURE_NAMES, normalizeFeatures, normalizeOutputs } from '../src/contract/features.js';
-import { GiB, MiB } from '../src/contract/units.js';
+import { denormalizeOutputs, FEATURE_NAMES, normalizeFeatures, normalizeOutputs } from '../src/families/container-resources/features.js';
+import { GiB, MiB } from '../src/core/units.js';
 import { forwardQuantized, quantizeModel } from '../src/model/quantize.js';
-import { postProcess } from '../src/serving/postprocess.js';
+import { postProcess } from '../src/families/container-resources/postprocess.js';
 import { readManifest, family } from '../src/store/manifest.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';
 import type { ConstPredictor, TempStore } from './helpers/model-store.js';
@@ -167,6 +167,8 @@ describe('POST /v1/recommend', () => {
 
   it('EXPECTED FAILURE - a predictor that throws is 500 INTERNAL, and the agent keeps answering', async () => {
     const broken: AgentDeps['load'] = async () => ({
+      inputWidth: 12,
+      outputWidth: 5,
       predict: async () => {
         throw new Error('simulated ONNX Runtime failure');
       },

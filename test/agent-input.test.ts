@@ -4,8 +4,8 @@
  * whose message says what to do.
  */
 import { describe, expect, it } from 'vitest';
-import { FEATURE_NAMES, normalizeFeatures } from '../src/contract/features.js';
-import { GiB } from '../src/contract/units.js';
+import { FEATURE_NAMES, normalizeFeatures } from '../src/families/container-resources/features.js';
+import { GiB } from '../src/core/units.js';
 import { AgentError } from '../resource-agent/errors.js';
 import { parseBatch, parseJsonBody, parseSingle } from '../resource-agent/input.js';
 import { FEATURES } from './helpers/model-store.js';

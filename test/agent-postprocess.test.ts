@@ -4,9 +4,9 @@
  * seeded random model answers.
  */
 import { describe, expect, it } from 'vitest';
-import { GiB, MiB } from '../src/contract/units.js';
-import { ceilTo, DEFAULT_POLICY, fromModel, limitAtLeastRequest, pipeline, postProcess, roundCpuMillicores, roundMemoryBytes, roundUpToSteps, withCaps, withMinimums } from '../src/serving/postprocess.js';
-import type { Recommendation } from '../src/serving/postprocess.js';
+import { GiB, MiB } from '../src/core/units.js';
+import { ceilTo, DEFAULT_POLICY, fromModel, limitAtLeastRequest, pipeline, postProcess, roundCpuMillicores, roundMemoryBytes, roundUpToSteps, withCaps, withMinimums } from '../src/families/container-resources/postprocess.js';
+import type { Recommendation } from '../src/families/container-resources/postprocess.js';
 import { Rng } from '../src/util/rng.js';
 
 const rec = (cpuReq: number, cpuLim: number, memReq: number, memLim: number, confidence = 0.9): Recommendation => ({

@@ -4,8 +4,8 @@
  * writer grows past its first buffer;
  */
 import { describe, expect, it } from 'vitest';
-import { GiB, MiB } from '../src/contract/units.js';
-import type { Recommendation } from '../src/serving/postprocess.js';
+import { GiB, MiB } from '../src/core/units.js';
+import type { Recommendation } from '../src/families/container-resources/postprocess.js';
 import { JsonWriter, renderBatch, renderSingle } from '../resource-agent/render.js';
 
 const rec: Recommendation = { cpuRequestMillicores: 250, cpuLimitMillicores: 2000, memRequestBytes: 512 * MiB, memLimitBytes: 1088 * MiB, confidence: 0.823849 };

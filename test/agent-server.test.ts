@@ -16,7 +16,7 @@ import { createAgent } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
 import { activate, family, readManifest, writeManifest } from '../src/store/manifest.js';
-import { FEATURE_NAMES } from '../src/contract/features.js';
+import { FEATURE_NAMES } from '../src/families/container-resources/features.js';
 import { FEATURES, makeStore } from './helpers/model-store.js';
 import type { TempStore } from './helpers/model-store.js';
 import { IN_CI, REPO } from './helpers/env.js';

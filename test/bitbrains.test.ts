@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { loadBitbrainsDir, parseBitbrains, TraceParseError } from '../src/traces/bitbrains.js';
+import { loadBitbrainsDir, parseBitbrains, TraceParseError } from '../src/sources/bitbrains.js';
 import { SHARED_DATA, need } from './helpers/env.js';
 
 /** The shared trace folder sits beside the repo: <repo>/../shared/data/bitbrains. */

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibration, holdsMask, resourceMetrics } from '../src/eval/metrics.js';
-import { windowsOf } from '../src/eval/trace-eval.js';
-import type { BitbrainsVm } from '../src/traces/bitbrains.js';
-import { GiB } from '../src/contract/units.js';
+import { calibration, holdsMask, resourceMetrics } from '../src/families/container-resources/eval/metrics.js';
+import { windowsOf } from '../src/families/container-resources/eval/trace-eval.js';
+import type { BitbrainsVm } from '../src/sources/bitbrains.js';
+import { GiB } from '../src/core/units.js';
 import { REPO, SHARED_DATA, need } from './helpers/env.js';
 
 describe('resourceMetrics', () => {

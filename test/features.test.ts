@@ -14,9 +14,9 @@ import {
   memoryPeaks,
   PEAK_INTERVAL_SEC,
   toVector,
-} from '../src/contract/features.js';
-import type { UsageWindow } from '../src/contract/features.js';
-import { GiB, MiB } from '../src/contract/units.js';
+} from '../src/families/container-resources/features.js';
+import type { UsageWindow } from '../src/families/container-resources/features.js';
+import { GiB, MiB } from '../src/core/units.js';
 import { percentile, percentileSorted } from '../src/util/stats.js';
 
 const HOUR = 3600;

@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers/env.js';
-import { loadDataset } from '../src/data/dataset-io.js';
-import { FEATURE_NAMES } from '../src/contract/features.js';
+import { loadDataset } from '../src/families/container-resources/data/dataset-io.js';
+import { FEATURE_NAMES } from '../src/families/container-resources/features.js';
 
 const TSX = join(REPO, 'node_modules/.bin/tsx');
 

@@ -3,20 +3,25 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { costAwareLoss, initBackend, train } from '../src/model/tf.js';
+import { initBackend, train } from '../src/model/tf.js';
+import { costAwareLoss, containerObjective } from '../src/families/container-resources/objective.js';
+import { trainDataOf } from '../src/families/container-resources/training.js';
 import { dequantizedWeights, fakeQuant, forwardQuantized, quantizeModel, quantizeWeights, roundHalfEven } from '../src/model/quantize.js';
 import { forwardFloat } from '../src/model/weights.js';
 import type { FloatWeights } from '../src/model/weights.js';
 import { Rng } from '../src/util/rng.js';
-import { generateDataset } from '../src/data/generate.js';
-import { splitRows, trainData } from '../src/model/pipeline.js';
+import { generateDataset } from '../src/families/container-resources/data/generate.js';
+import { splitRows, subset } from '../src/model/pipeline.js';
 
 beforeAll(async () => {
   await initBackend();
 });
 
+/** the container family's network and objective (defaults: under-penalty 5, confidence weight 0.1) */
+const CONTAINER_NET = { sizes: [12, 32, 16, 5], sigmoid: [4], objective: containerObjective({ underPenalty: 5, confidenceWeight: 0.1 }) };
+
 function lossOf(pred: number[], label: number[], need: number[], underPenalty = 5, confidenceWeight = 0) {
-  return tf.tidy(() => costAwareLoss(tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([need]), { underPenalty, confidenceWeight }).dataSync()[0]!);
+  return tf.tidy(() => costAwareLoss(tf, tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([need]), null, { underPenalty, confidenceWeight }).dataSync()[0]!);
 }
 
 describe('costAwareLoss', () => {
@@ -78,7 +83,7 @@ describe('int8 quantization', () => {
   it('weight-only int8 stays within 2% of the float network on random inputs; static QDQ is coarser', () => {
     const rng = new Rng(11);
     const sizes = [12, 32, 16, 5];
-    const w: FloatWeights = { layers: [] };
+    const w: FloatWeights = { layers: [], sigmoid: [4] };
     for (let l = 1; l < sizes.length; l++) {
       const lim = Math.sqrt(6 / (sizes[l - 1]! + sizes[l]!));
       w.layers.push({ inSize: sizes[l - 1]!, outSize: sizes[l]!, W: Float32Array.from({ length: sizes[l - 1]! * sizes[l]! }, () => rng.range(-lim, lim)), b: Float32Array.from({ length: sizes[l]! }, () => rng.range(-0.1, 0.1)) });
@@ -100,7 +105,8 @@ describe('training', () => {
   it('the same seed and backend give the same weights; another seed gives others', async () => {
     const ds = await generateDataset(1500, 5, { threads: 1 });
     const s = splitRows(ds.n, 0.2, 1);
-    const run = (seed: number) => train(trainData(ds, s.train), trainData(ds, s.val), { epochs: 2, batchSize: 128, learningRate: 1e-3, patience: 5, seed, underPenalty: 5, confidenceWeight: 0.1 });
+    const all = trainDataOf(ds);
+    const run = (seed: number) => train(subset(all, s.train), subset(all, s.val), { ...CONTAINER_NET, epochs: 2, batchSize: 128, learningRate: 1e-3, patience: 5, seed });
     const a = await run(1);
     const b = await run(1);
     const c = await run(2);
@@ -112,7 +118,8 @@ describe('training', () => {
   it('early stopping restores the best epoch', async () => {
     const ds = await generateDataset(1500, 6, { threads: 1 });
     const s = splitRows(ds.n, 0.2, 1);
-    const r = await train(trainData(ds, s.train), trainData(ds, s.val), { epochs: 40, batchSize: 64, learningRate: 0.05, patience: 2, seed: 3, underPenalty: 5, confidenceWeight: 0.1 });
+    const all = trainDataOf(ds);
+    const r = await train(subset(all, s.train), subset(all, s.val), { ...CONTAINER_NET, epochs: 40, batchSize: 64, learningRate: 0.05, patience: 2, seed: 3 });
     const best = Math.min(...r.history.map((h) => h.valLoss));
     expect(r.history[r.bestEpoch - 1]!.valLoss).toBe(best);
     if (r.stoppedEarly) expect(r.history.length - r.bestEpoch).toBe(2);

@@ -18,9 +18,9 @@ import {
   normalizeOutputs,
   OUTPUT_NAMES,
   OUTPUTS,
-} from '../src/contract/features.js';
-import type { FieldSpec, Normalization } from '../src/contract/features.js';
-import { coresFromMillicores, cpuQuantity, GiB, KiB, memoryQuantity, MiB, millicoresFromCores } from '../src/contract/units.js';
+} from '../src/families/container-resources/features.js';
+import type { FieldSpec, Normalization } from '../src/families/container-resources/features.js';
+import { coresFromMillicores, cpuQuantity, GiB, KiB, memoryQuantity, MiB, millicoresFromCores } from '../src/core/units.js';
 
 const ALL: FieldSpec[] = [...INPUTS, ...OUTPUTS];
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);

@@ -14,11 +14,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { crc32, decodeNpy, decodeNpz, encodeNpy, encodeNpz, NpzError } from '../src/data/npz.js';
-import type { NpyArray } from '../src/data/npz.js';
-import { generateDataset } from '../src/data/generate.js';
-import { encodeDataset } from '../src/data/dataset-io.js';
-import { KINDS } from '../src/data/workloads.js';
+import { crc32, decodeNpy, decodeNpz, encodeNpy, encodeNpz, NpzError } from '../src/util/npz.js';
+import type { NpyArray } from '../src/util/npz.js';
+import { generateDataset } from '../src/families/container-resources/data/generate.js';
+import { encodeDataset } from '../src/families/container-resources/data/dataset-io.js';
+import { KINDS } from '../src/families/container-resources/data/workloads.js';
 
 const PYTHON = '/usr/bin/python3';
 const IN_CI = !!process.env.CI;

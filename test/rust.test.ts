@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, IN_CI } from './helpers/env.js';
 import { buildHarness, runHarness, rustcAvailable } from './helpers/rust.js';
-import { exportModel } from '../src/store/export.js';
-import { generateDataset } from '../src/data/generate.js';
+import { containerResources } from '../src/families/container-resources/index.js';
+import { exportModel } from '../src/export/publish.js';
+import { generateDataset } from '../src/families/container-resources/data/generate.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
-import { denormalizeOutputs, normalizeFeatures } from '../src/contract/features.js';
-import { postProcess } from '../src/serving/postprocess.js';
-import { MiB } from '../src/contract/units.js';
+import { denormalizeOutputs, normalizeFeatures } from '../src/families/container-resources/features.js';
+import { postProcess } from '../src/families/container-resources/postprocess.js';
+import { MiB } from '../src/core/units.js';
 
 const hasRustc = rustcAvailable();
 if (!hasRustc && IN_CI) throw new Error('rustc is required in CI (.ci/run installs it)');
@@ -27,7 +28,7 @@ describe.skipIf(skip)('embedded_model.rs', () => {
   let onnxBytes: Buffer;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'crp-rust-'));
-    const r = exportModel({ model: join(REPO, 'models/predictor.onnx'), outputDir: dir, manifestPath: join(dir, 'manifest.json'), validation: null });
+    const r = exportModel({ model: join(REPO, 'models/predictor.onnx'), outputDir: dir, manifestPath: join(dir, 'manifest.json'), family: containerResources, validation: null });
     expect(r.rustPath).toBe(join(dir, 'embedded_model.rs'));
     onnxBytes = readFileSync(join(dir, 'predictor_v1.0.0.onnx'));
     bin = buildHarness(dir);
@@ -38,7 +39,9 @@ describe.skipIf(skip)('embedded_model.rs', () => {
     expect(src).toContain('pub const MODEL_VERSION: &str = "1.0.0";');
     expect(src).toMatch(/pub const MODEL_SHA256: &str = "[0-9a-f]{64}";/);
     expect(src).toContain('pub static MODEL_ONNX: &[u8] = include_bytes!("predictor_v1.0.0.onnx");');
-    expect(src).toContain('pub fn predict(features: &[f32; 12]) -> [f32; 5]');
+    expect(src).toContain('pub const N_INPUTS: usize = 12;');
+    expect(src).toContain('pub const N_OUTPUTS: usize = 5;');
+    expect(src).toContain('pub fn predict(features: &[f32; N_INPUTS]) -> [f32; N_OUTPUTS]');
     expect(src).not.toMatch(/^\s*(use|extern crate) (?!std)/m);
   });
 

@@ -6,7 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportModel } from '../src/store/export.js';
+import { containerResources } from '../src/families/container-resources/index.js';
+import { exportModel } from '../src/export/publish.js';
 import { activate, bumpVersion, compareSemver, readManifest, rollback, verifyVersion, family, writeManifest, ManifestError } from '../src/store/manifest.js';
 import { modelBytes } from './helpers/models.js';
 
@@ -20,7 +21,7 @@ function store() {
   };
   const manifestPath = join(dir, 'manifest.json');
   const exp = (bytes: Uint8Array, extra: Partial<Parameters<typeof exportModel>[0]> = {}) =>
-    exportModel({ model: put(bytes), outputDir: join(dir, 'models'), manifestPath, validation: null, ...extra });
+    exportModel({ model: put(bytes), outputDir: join(dir, 'models'), manifestPath, family: containerResources, validation: null, ...extra });
   return { dir, manifestPath, exp };
 }
 
@@ -138,7 +139,8 @@ describe('manifest', () => {
   it('holds more than one model family side by side', () => {
     const s = store();
     s.exp(modelBytes(1));
-    s.exp(modelBytes(2), { family: 'batch-job-memory' });
+    // A second family with the same widths (a stub: only its name and file stem differ).
+    s.exp(modelBytes(2), { family: { ...containerResources, name: 'batch-job-memory', fileStem: 'batch-job-memory' } });
     const m = readManifest(s.manifestPath);
     expect(Object.keys(m.families).sort()).toEqual(['batch-job-memory', 'container-resources']);
     expect(family(m, 'batch-job-memory').active).toBe('1.0.0');

@@ -1,15 +1,16 @@
 /**
- * pipeline: what `train.ts` runs, end to end: load the data file, split it, train the network, quantize
- * it, write the float model (tfjs format), the int8 and fp32 ONNX files and the training reports.
+ * pipeline: what `train.ts` runs for a family, end to end: read its training files, split them (by
+ * group when the rows carry one), train the family's network on its objective, quantize it, and write the
+ * float model (tfjs format), the int8 and fp32 ONNX files and the training reports. Nothing here knows a
+ * family's widths or names: they come from family.contract.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDataset } from '../data/dataset-io.js';
-import type { Dataset } from '../data/simulate.js';
-import { contractDescriptor, N_FEATURES, N_OUTPUTS, normalize, OUTPUT_NAMES, OUTPUTS, CONTRACT_VERSION } from '../contract/features.js';
+import { architectureName, layerSizes } from '../core/contract.js';
+import type { ModelFamily, TrainingSet } from '../families/types.js';
 import { initBackend, predictTf, saveTfModel, train } from './tf.js';
 import type { TrainData } from './tf.js';
-import { ARCHITECTURE, forwardFloat, LAYER_SIZES } from './weights.js';
+import { forwardFloat } from './weights.js';
 import { forwardQuantized, maxAbsDeviation, quantizeModel } from './quantize.js';
 import type { QuantizedModel } from './quantize.js';
 import { buildFloatOnnx, buildQuantizedOnnx, IR_VERSION, OPSET } from '../onnx/build.js';
@@ -17,32 +18,33 @@ import { loadOnnx } from '../onnx/runtime.js';
 import { Rng } from '../util/rng.js';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
-import { trainingReportHtml } from '../eval/training-html.js';
+import { InputError } from '../util/errors.js';
+import { trainingReportHtml } from '../report/training.js';
+import type { DataSource } from '../families/types.js';
 
 export interface TrainConfig {
-  data: string;
+  /** training files with their weights in the mix */
+  data: DataSource[];
   output: string;
   epochs: number;
   seed: number;
-  underPenalty: number;
   batchSize: number;
   learningRate: number;
   patience: number;
   valFraction: number;
-  confidenceWeight: number;
   quantization: QuantizedModel['mode'];
+  /** the family's objective hyperparameters (defaults: family.training.hyperDefaults) */
+  hyper: Record<string, number>;
   log: (line: string) => void;
 }
 
 export const TRAIN_DEFAULTS = {
   epochs: 60,
   seed: 42,
-  underPenalty: 5,
   batchSize: 512,
   learningRate: 1e-3,
   patience: 10,
   valFraction: 0.1,
-  confidenceWeight: 0.1,
   quantization: 'weights' as QuantizedModel['mode'],
 };
 
@@ -60,41 +62,58 @@ export function splitRows(n: number, valFraction: number, seed: number): { train
   return { val: p.slice(0, nv), train: p.slice(nv) };
 }
 
-/** trainData gathers rows of ds into a TrainData (with the normalized future CPU p99 and memory peak). */
-export function trainData(ds: Dataset, rows: Uint32Array): TrainData {
+/**
+ * splitGroups holds out whole groups (VMs, workloads): a seeded permutation of the distinct groups, the
+ * first ⌈valFraction · groups⌉ of them for validation, so no window of a validation VM is trained on.
+ */
+export function splitGroups(groups: readonly string[], valFraction: number, seed: number): { train: Uint32Array; val: Uint32Array } {
+  const names = [...new Set(groups)].sort();
+  const perm = splitRows(names.length, valFraction, seed);
+  const valNames = new Set(Array.from(perm.val, (i) => names[i]!));
+  const train: number[] = [];
+  const val: number[] = [];
+  groups.forEach((g, i) => (valNames.has(g) ? val : train).push(i));
+  return { train: Uint32Array.from(train), val: Uint32Array.from(val) };
+}
+
+/** subset gathers rows of a training set into a TrainData. */
+export function subset(set: TrainData, rows: Uint32Array): TrainData {
+  const { x, y, aux } = set.widths;
   const n = rows.length;
-  const X = new Float32Array(n * N_FEATURES);
-  const Y = new Float32Array(n * N_OUTPUTS);
-  const need = new Float32Array(n * 2);
+  const out: TrainData = { X: new Float32Array(n * x), Y: new Float32Array(n * y), aux: new Float32Array(n * aux), weight: new Float32Array(n), n, widths: set.widths };
   rows.forEach((r, k) => {
-    X.set(ds.X.subarray(r * N_FEATURES, (r + 1) * N_FEATURES), k * N_FEATURES);
-    Y.set(ds.Y.subarray(r * N_OUTPUTS, (r + 1) * N_OUTPUTS), k * N_OUTPUTS);
-    need[2 * k] = normalize(OUTPUTS[1]!.normalization, ds.outcomes.future_cpu_p99[r]!);
-    need[2 * k + 1] = normalize(OUTPUTS[3]!.normalization, ds.outcomes.future_mem_peak[r]!);
+    out.X.set(set.X.subarray(r * x, (r + 1) * x), k * x);
+    out.Y.set(set.Y.subarray(r * y, (r + 1) * y), k * y);
+    out.aux.set(set.aux.subarray(r * aux, (r + 1) * aux), k * aux);
+    out.weight[k] = set.weight[r]!;
   });
-  return { X, Y, need, n };
+  return out;
 }
 
 /** runTraining trains and writes every artifact; it returns the report object. */
-export async function runTraining(cfg: TrainConfig) {
+export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   const t0 = performance.now();
-  const { ds, meta, bytes } = loadDataset(cfg.data);
-  const dataSha256 = sha256Hex(bytes);
-  if (ds.n < 100) throw new Error(`${cfg.data} has ${ds.n} samples; training needs at least 100`);
+  const c = family.contract;
+  const hyper = { ...family.training.hyperDefaults, ...cfg.hyper };
+  const set: TrainingSet = family.training.load(cfg.data);
+  if (set.n < 100) throw new InputError(`--data has ${set.n} samples in all; training needs at least 100`);
+  const dataSha256 = set.sources.length === 1 ? set.sources[0]!.sha256 : sha256Hex(set.sources.map((s) => `${s.sha256}:${s.weight}`).join(','));
   const backend = await initBackend();
   cfg.log(`train: backend ${backend.name}${backend.failures.length ? ` (not available: ${backend.failures.join('; ')})` : ''}`);
-  cfg.log(`train: ${ds.n} samples from ${cfg.data} (generator ${meta.generatorVersion}, seed ${meta.seed}), sha256 ${dataSha256.slice(0, 12)}…`);
-  const split = splitRows(ds.n, cfg.valFraction, cfg.seed);
-  const tr = trainData(ds, split.train);
-  const va = trainData(ds, split.val);
+  for (const s of set.sources) cfg.log(`train: ${s.rows} samples from ${s.path} (weight ${s.weight}; ${Object.entries(s.info).map(([k, v]) => `${k} ${v}`).join(', ')}), sha256 ${s.sha256.slice(0, 12)}…`);
+  const split = set.groups ? splitGroups(set.groups, cfg.valFraction, cfg.seed) : splitRows(set.n, cfg.valFraction, cfg.seed);
+  if (set.groups) cfg.log(`train: validation holds out whole groups (${new Set(Array.from(split.val, (i) => set.groups![i])).size} of ${new Set(set.groups).size}), ${split.val.length} rows`);
+  const tr = subset(set, split.train);
+  const va = subset(set, split.val);
   const result = await train(tr, va, {
+    sizes: layerSizes(c),
+    sigmoid: c.sigmoid,
+    objective: family.training.objective(hyper),
     epochs: cfg.epochs,
     batchSize: Math.min(cfg.batchSize, tr.n),
     learningRate: cfg.learningRate,
     patience: cfg.patience,
     seed: cfg.seed,
-    underPenalty: cfg.underPenalty,
-    confidenceWeight: cfg.confidenceWeight,
     onEpoch: (e) => {
       const eta = (e.seconds / e.epoch) * (cfg.epochs - e.epoch);
       cfg.log(`train: epoch ${e.epoch}/${cfg.epochs} loss ${e.loss.toFixed(5)} val_loss ${e.valLoss.toFixed(5)} ${e.seconds.toFixed(1)}s ETA ≤ ${eta.toFixed(0)}s`);
@@ -105,57 +124,62 @@ export async function runTraining(cfg: TrainConfig) {
 
   // Quantize: activation scales calibrated on (up to) 10,000 training rows.
   const nCal = Math.min(10000, tr.n);
-  const q = quantizeModel(result.weights, tr.X.subarray(0, nCal * N_FEATURES), nCal, cfg.quantization);
+  const q = quantizeModel(result.weights, tr.X.subarray(0, nCal * c.inputs.length), nCal, cfg.quantization);
   const metadata = {
-    contract: JSON.stringify(contractDescriptor()),
+    contract: JSON.stringify(c.descriptor()),
     quantization_params: JSON.stringify({
       weights: 'int8 symmetric per output channel',
       weightQmax: q.weightQmax,
       activations: q.mode === 'static' ? 'uint8 per tensor, calibrated' : 'float32',
       activationScales: q.mode === 'static' ? Array.from(q.actScales) : null,
     }),
-    contract_version: CONTRACT_VERSION,
-    architecture: ARCHITECTURE,
+    contract_version: c.version,
+    architecture: architectureName(c),
     training_data_sha256: dataSha256,
     training_seed: String(cfg.seed),
   };
-  const int8Bytes = buildQuantizedOnnx(q, metadata);
-  const fp32Bytes = buildFloatOnnx(result.weights, metadata);
+  // The default family keeps the metadata it has always had; others also name their family.
+  if (family.fileStem !== 'predictor') Object.assign(metadata, { family: family.name });
+  const int8Bytes = buildQuantizedOnnx(c, q, metadata);
+  const fp32Bytes = buildFloatOnnx(c, result.weights, metadata);
+  const W = c.outputs.length;
 
   // Deviation of the ONNX files from the float tfjs model on (up to) 10,000 held-out rows.
   const nDev = Math.min(10000, va.n);
-  const xDev = va.X.subarray(0, nDev * N_FEATURES);
-  const ref = predictTf(result.model, xDev, nDev);
-  const int8Sess = await loadOnnx(int8Bytes, 'predictor.onnx');
-  const fp32Sess = await loadOnnx(fp32Bytes, 'predictor_fp32.onnx');
-  const int8Dev = maxAbsDeviation(ref, await int8Sess.predict(xDev, nDev));
-  const fp32Dev = maxAbsDeviation(ref, await fp32Sess.predict(xDev, nDev));
-  const tsQuantDev = maxAbsDeviation(await int8Sess.predict(xDev, nDev), forwardQuantized(q, xDev, nDev));
-  const tsFloatDev = maxAbsDeviation(ref, forwardFloat(result.weights, xDev, nDev));
+  const xDev = va.X.subarray(0, nDev * c.inputs.length);
+  const ref = predictTf(result.model, xDev, nDev, c.sigmoid);
+  const files = { int8: `${family.fileStem}.onnx`, fp32: `${family.fileStem}_fp32.onnx` };
+  const int8Sess = await loadOnnx(int8Bytes, files.int8);
+  const fp32Sess = await loadOnnx(fp32Bytes, files.fp32);
+  const int8Dev = maxAbsDeviation(ref, await int8Sess.predict(xDev, nDev), W);
+  const fp32Dev = maxAbsDeviation(ref, await fp32Sess.predict(xDev, nDev), W);
+  const tsQuantDev = maxAbsDeviation(await int8Sess.predict(xDev, nDev), forwardQuantized(q, xDev, nDev), W);
+  const tsFloatDev = maxAbsDeviation(ref, forwardFloat(result.weights, xDev, nDev), W);
   await int8Sess.release();
   await fp32Sess.release();
-  const named = (d: number[]) => Object.fromEntries(OUTPUT_NAMES.map((o, i) => [o, d[i]]));
+  const named = (d: number[]) => Object.fromEntries(c.outputs.map((o, i) => [o.name, d[i]]));
   cfg.log(`train: int8 ONNX vs float tfjs, max |Δ| per output (normalized): ${int8Dev.map((d) => d.toFixed(4)).join(' ')}`);
   cfg.log(`train: fp32 ONNX vs float tfjs, max |Δ|: ${Math.max(...fp32Dev).toExponential(2)}`);
 
   mkdirSync(cfg.output, { recursive: true });
-  const tfArtifacts = await saveTfModel(result.model, { contract: contractDescriptor(), note: 'output 4 is the confidence logit: apply a sigmoid' });
+  const tfArtifacts = await saveTfModel(result.model, { contract: c.descriptor(), note: `outputs ${c.sigmoid.join(', ')} are logits: apply a sigmoid` });
   writeFileAtomic(join(cfg.output, 'weights.bin'), tfArtifacts.weightsBin);
   writeFileAtomic(join(cfg.output, 'model.json'), tfArtifacts.modelJson);
-  writeFileAtomic(join(cfg.output, 'predictor_fp32.onnx'), fp32Bytes);
-  writeFileAtomic(join(cfg.output, 'predictor.onnx'), int8Bytes);
+  writeFileAtomic(join(cfg.output, files.fp32), fp32Bytes);
+  writeFileAtomic(join(cfg.output, files.int8), int8Bytes);
 
   const report = {
     schemaVersion: 1,
     createdAt: new Date().toISOString(),
     backend: backend.name,
-    architecture: { name: ARCHITECTURE, layers: [...LAYER_SIZES], activations: ['relu', 'relu', 'linear (4 resource heads) + sigmoid (confidence)'] },
+    family: family.name,
+    architecture: { name: architectureName(c), layers: layerSizes(c), activations: [...c.hidden.map(() => 'relu'), `linear${c.sigmoid.length ? ` + sigmoid (${c.sigmoid.map((i) => c.outputs[i]!.name).join(', ')})` : ''}`] },
     hyperparameters: {
-      epochs: cfg.epochs, seed: cfg.seed, underPenalty: cfg.underPenalty, batchSize: cfg.batchSize, learningRate: cfg.learningRate,
-      patience: cfg.patience, valFraction: cfg.valFraction, confidenceWeight: cfg.confidenceWeight, optimizer: 'adam',
-      loss: 'pinball (quantile) loss per resource output, under-provisioning × underPenalty; log loss for confidence vs. whether the own recommendation holds',
+      epochs: cfg.epochs, seed: cfg.seed, ...hyper, batchSize: cfg.batchSize, learningRate: cfg.learningRate,
+      patience: cfg.patience, valFraction: cfg.valFraction, optimizer: 'adam',
+      loss: family.training.describeObjective(hyper),
     },
-    data: { path: cfg.data, sha256: dataSha256, samples: ds.n, train: tr.n, validation: va.n, generatorVersion: meta.generatorVersion, generatorSeed: meta.seed },
+    data: { sha256: dataSha256, samples: set.n, train: tr.n, validation: va.n, validationSplit: set.groups ? 'by group' : 'by row', sources: set.sources },
     epochs: result.history,
     bestEpoch: result.bestEpoch,
     stoppedEarly: result.stoppedEarly,
@@ -177,7 +201,7 @@ export async function runTraining(cfg: TrainConfig) {
       int8OnnxVsTypeScriptInt8MaxAbs: named(tsQuantDev),
       typeScriptFloatVsTfjsMaxAbs: named(tsFloatDev),
     },
-    files: ['model.json', 'weights.bin', 'predictor.onnx', 'predictor_fp32.onnx', 'training_report.json', 'training_report.html'],
+    files: ['model.json', 'weights.bin', files.int8, files.fp32, 'training_report.json', 'training_report.html'],
   };
   writeFileAtomic(join(cfg.output, 'training_report.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileAtomic(join(cfg.output, 'training_report.html'), trainingReportHtml(report));

@@ -15,7 +15,7 @@
  * benchmark compares against and the reference the Rust edge export reproduces.
  */
 import type { FloatWeights } from './weights.js';
-import { N_OUTPUTS } from '../contract/features.js';
+import { applySigmoid } from './weights.js';
 
 /**
  * QuantRanges: the integer code range of each layer's input activation (uint8 codes 0..act[l]) and
@@ -31,6 +31,11 @@ export interface QuantRanges {
 }
 export const DEFAULT_RANGES: QuantRanges = { act: [255, 127, 127], weight: [63, 127, 127] };
 
+/** rangesFor gives DEFAULT_RANGES' rule for a network of any depth: [255, 127, …] and [63, 127, …]. */
+export function rangesFor(layers: number): QuantRanges {
+  return { act: Array.from({ length: layers }, (_, l) => (l === 0 ? 255 : 127)), weight: Array.from({ length: layers }, (_, l) => (l === 0 ? 63 : 127)) };
+}
+
 export interface QuantizedLayer {
   inSize: number;
   outSize: number;
@@ -42,6 +47,8 @@ export interface QuantizedLayer {
 }
 
 export interface QuantizedModel {
+  /** indices of outputs that pass through a sigmoid (as FloatWeights.sigmoid) */
+  sigmoid: readonly number[];
   /** 'static': activations quantized too (QDQ); 'weights': weight-only int8, float activations */
   mode: 'static' | 'weights';
   layers: QuantizedLayer[];
@@ -97,10 +104,11 @@ export function calibrateActivations(w: FloatWeights, x: Float32Array, n: number
   return scales;
 }
 
-/** quantizeModel quantizes float weights; `calib` (n × 12 normalized features) sets activation scales. */
-export function quantizeModel(w: FloatWeights, calib: Float32Array, n: number, mode: QuantizedModel['mode'], ranges: QuantRanges = DEFAULT_RANGES): QuantizedModel {
+/** quantizeModel quantizes float weights; `calib` (n rows of normalized inputs) sets activation scales. */
+export function quantizeModel(w: FloatWeights, calib: Float32Array, n: number, mode: QuantizedModel['mode'], ranges: QuantRanges = rangesFor(w.layers.length)): QuantizedModel {
   const weightQmax = mode === 'static' ? ranges.weight : ranges.weight.map(() => 127);
   return {
+    sigmoid: [...w.sigmoid],
     mode,
     layers: w.layers.map((L, l) => ({ inSize: L.inSize, outSize: L.outSize, ...quantizeWeights(L.W, L.inSize, L.outSize, weightQmax[l]), b: L.b })),
     actScales: calibrateActivations(w, calib, n, ranges.act),
@@ -127,7 +135,7 @@ export function dequantizedWeights(L: QuantizedLayer): Float32Array {
 
 /**
  * forwardQuantized runs the quantized network as the ONNX graph does: (fake-quantize the activation in
- * static mode) → MatMul with dequantized weights → + bias → ReLU, and a sigmoid on the confidence.
+ * static mode) → MatMul with dequantized weights → + bias → ReLU, and a sigmoid on the probability outputs.
  */
 export function forwardQuantized(q: QuantizedModel, x: Float32Array, n: number): Float32Array {
   let cur: Float32Array = x;
@@ -152,14 +160,13 @@ export function forwardQuantized(q: QuantizedModel, x: Float32Array, n: number):
     }
     cur = next;
   }
-  for (let r = 0; r < n; r++) cur[r * N_OUTPUTS + 4] = 1 / (1 + Math.exp(-cur[r * N_OUTPUTS + 4]!));
-  return cur;
+  return applySigmoid(cur, n, q.layers[q.layers.length - 1]!.outSize, q.sigmoid);
 }
 
-/** maxAbsDeviation per output between two n × 5 output arrays. */
-export function maxAbsDeviation(a: Float32Array, b: Float32Array): number[] {
-  const out = new Array<number>(N_OUTPUTS).fill(0);
-  for (let i = 0; i < a.length; i++) out[i % N_OUTPUTS] = Math.max(out[i % N_OUTPUTS]!, Math.abs(a[i]! - b[i]!));
+/** maxAbsDeviation per output column between two n × width output arrays. */
+export function maxAbsDeviation(a: Float32Array, b: Float32Array, width: number): number[] {
+  const out = new Array<number>(width).fill(0);
+  for (let i = 0; i < a.length; i++) out[i % width] = Math.max(out[i % width]!, Math.abs(a[i]! - b[i]!));
   return out;
 }
 

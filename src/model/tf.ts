@@ -1,14 +1,14 @@
 /**
  * tf: the one module that imports TensorFlow.js. It resolves the backend (tfjs-node when it is installed,
- * else tfjs with the wasm backend, else the plain CPU backend), builds the 12→32→16→5 network, trains it
- * on the cost-aware objective, and converts between the tfjs model and plain FloatWeights.
+ * else tfjs with the wasm backend, else the plain CPU backend), builds a family's dense network (12→32→16→5
+ * for containers), trains it on the family's objective, and converts between the tfjs model and plain FloatWeights.
  *
  * Backend resolution tries candidates in priority order, records why each failed, and logs the winner.
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { LAYER_SIZES } from './weights.js';
+import { applySigmoid } from './weights.js';
 import type { FloatWeights } from './weights.js';
 import { Rng } from '../util/rng.js';
 
@@ -47,41 +47,42 @@ function glorotUniform(rng: Rng, fanIn: number, fanOut: number): Float32Array {
 }
 
 /**
- * buildModel makes the layers model (ReLU, ReLU, linear 5) with seeded initial weights. The model's
- * 5th output is the confidence LOGIT; apply a sigmoid to read it (forwardFloat and the ONNX graph do).
+ * buildModel makes the layers model (ReLU hidden layers, a linear last layer) for `sizes` ([12, 32, 16, 5]
+ * for containers) with seeded initial weights. Outputs that the contract passes through a sigmoid are
+ * LOGITS here; forwardFloat, predictTf and the ONNX graph apply the sigmoid.
  */
-export function buildModel(seed: number): tf.Sequential {
+export function buildModel(sizes: readonly number[], seed: number): tf.Sequential {
   const rng = new Rng(seed);
   const model = tf.sequential();
-  for (let l = 1; l < LAYER_SIZES.length; l++) {
+  for (let l = 1; l < sizes.length; l++) {
     model.add(
       tf.layers.dense({
-        units: LAYER_SIZES[l]!,
-        inputShape: l === 1 ? [LAYER_SIZES[0]] : undefined,
-        activation: l < LAYER_SIZES.length - 1 ? 'relu' : 'linear',
+        units: sizes[l]!,
+        inputShape: l === 1 ? [sizes[0]!] : undefined,
+        activation: l < sizes.length - 1 ? 'relu' : 'linear',
         name: `dense_${l}`,
       }),
     );
   }
   const init: tf.Tensor[] = [];
-  for (let l = 1; l < LAYER_SIZES.length; l++) {
-    init.push(tf.tensor2d(glorotUniform(rng, LAYER_SIZES[l - 1]!, LAYER_SIZES[l]!), [LAYER_SIZES[l - 1]!, LAYER_SIZES[l]!]));
-    init.push(tf.zeros([LAYER_SIZES[l]!]));
+  for (let l = 1; l < sizes.length; l++) {
+    init.push(tf.tensor2d(glorotUniform(rng, sizes[l - 1]!, sizes[l]!), [sizes[l - 1]!, sizes[l]!]));
+    init.push(tf.zeros([sizes[l]!]));
   }
   model.setWeights(init);
   tf.dispose(init);
   return model;
 }
 
-/** toFloatWeights copies a model's weights into plain arrays. */
-export function toFloatWeights(model: tf.LayersModel): FloatWeights {
+/** toFloatWeights copies a model's weights into plain arrays; `sigmoid` lists the probability outputs. */
+export function toFloatWeights(model: tf.LayersModel, sigmoid: readonly number[]): FloatWeights {
   const ws = model.getWeights();
   const layers = [];
   for (let l = 0; l < ws.length; l += 2) {
     const W = ws[l]!;
     layers.push({ inSize: W.shape[0]!, outSize: W.shape[1]!, W: new Float32Array(W.dataSync()), b: new Float32Array(ws[l + 1]!.dataSync()) });
   }
-  return { layers };
+  return { layers, sigmoid: [...sigmoid] };
 }
 
 /** setFloatWeights loads plain weights into a model of the same architecture. */
@@ -91,51 +92,30 @@ export function setFloatWeights(model: tf.LayersModel, w: FloatWeights): void {
   tf.dispose(ts);
 }
 
-export interface LossOptions {
-  /** how many times an under-provisioned unit costs more than an over-provisioned one */
-  underPenalty: number;
-  /** weight of the confidence head's log loss in the total */
-  confidenceWeight: number;
-}
-
 /**
- * costAwareLoss is the training objective, returned as a scalar tensor.
- *
- * Resource heads (outputs 0..3): a pinball (quantile) loss in normalized units. With e = label − pred,
- * a unit of under-provisioning (e > 0) costs `underPenalty`, a unit of over-provisioning costs 1:
- *   ℓ(e) = underPenalty · e   if e > 0,   −e   otherwise.
- * Its minimizer is the underPenalty/(underPenalty + 1) quantile of the label given the features
- * (5 → the 83rd percentile). Example: label 0.5, pred 0.4 → 5 × 0.1 = 0.5; pred 0.6 → 0.1.
- *
- * Confidence head (output 4): binary log loss (a proper scoring rule) of the logit against whether THIS
- * prediction holds: its CPU limit ≥ the future CPU p99 and its memory limit ≥ the future memory peak,
- * both normalized (`need` columns 0 and 1). The target is recomputed from the current predictions and
- * carries no gradient, so the head learns P(recommendation holds | features).
+ * Objective: a family's training loss as a scalar tensor. `pred` is the network's raw output (n × outputs,
+ * sigmoid columns as logits), `label` the family's labels (n × outputs), `aux` its extra per-row targets
+ * (n × auxWidth, e.g. the future peak), `weight` the per-row sample weight (n × 1, mean 1 over the data).
+ * The family module receives tfjs as `tf` so that this module stays the one that imports it.
  */
-export function costAwareLoss(pred: tf.Tensor2D, label: tf.Tensor2D, need: tf.Tensor2D, opts: LossOptions): tf.Scalar {
-  return tf.tidy(() => {
-    const res = pred.slice([0, 0], [-1, 4]);
-    const e = label.slice([0, 0], [-1, 4]).sub(res);
-    const pinball = tf.maximum(e.mul(opts.underPenalty), e.neg()).mean();
-    const logit = pred.slice([0, 4], [-1, 1]);
-    // tf.step has a zero gradient, so the target is a constant for the optimizer (as it must be).
-    const holds = tf
-      .step(res.slice([0, 1], [-1, 1]).sub(need.slice([0, 0], [-1, 1])))
-      .mul(tf.step(res.slice([0, 3], [-1, 1]).sub(need.slice([0, 1], [-1, 1]))));
-    // log loss with logits, numerically stable: softplus(z) − y·z
-    const bce = tf.softplus(logit).sub(holds.mul(logit)).mean();
-    return pinball.add(bce.mul(opts.confidenceWeight)) as tf.Scalar;
-  });
-}
+export type Objective = (tf: Tf, pred: tf.Tensor2D, label: tf.Tensor2D, aux: tf.Tensor2D, weight: tf.Tensor2D) => tf.Scalar;
 
+/** TrainData: rows of normalized inputs, labels, auxiliary targets and sample weights. */
 export interface TrainData {
-  X: Float32Array; // n × 12
-  Y: Float32Array; // n × 5
-  need: Float32Array; // n × 2: normalized future CPU p99, future memory peak
+  X: Float32Array; // n × inputs
+  Y: Float32Array; // n × outputs
+  aux: Float32Array; // n × auxWidth
+  weight: Float32Array; // n
   n: number;
+  widths: { x: number; y: number; aux: number };
 }
 
-export interface TrainOptions extends LossOptions {
+export interface TrainOptions {
+  /** layer sizes, [inputs, ...hidden, outputs] */
+  sizes: readonly number[];
+  /** probability outputs (see toFloatWeights) */
+  sigmoid: readonly number[];
+  objective: Objective;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -156,20 +136,23 @@ export interface TrainResult {
  * best epoch's weights. The same seed, data and backend give the same weights.
  */
 export async function train(trainSet: TrainData, valSet: TrainData, opts: TrainOptions): Promise<{ model: tf.Sequential } & TrainResult> {
-  const model = buildModel(opts.seed);
+  const { x: wx, y: wy, aux: wa } = trainSet.widths;
+  const model = buildModel(opts.sizes, opts.seed);
   const optimizer = tf.train.adam(opts.learningRate);
   const rng = new Rng(opts.seed ^ 0x5eed);
   const order = Uint32Array.from({ length: trainSet.n }, (_, i) => i);
-  const bx = new Float32Array(opts.batchSize * 12);
-  const by = new Float32Array(opts.batchSize * 5);
-  const bn = new Float32Array(opts.batchSize * 2);
-  const vx = tf.tensor2d(valSet.X, [valSet.n, 12]);
-  const vy = tf.tensor2d(valSet.Y, [valSet.n, 5]);
-  const vn = tf.tensor2d(valSet.need, [valSet.n, 2]);
+  const bx = new Float32Array(opts.batchSize * wx);
+  const by = new Float32Array(opts.batchSize * wy);
+  const ba = new Float32Array(opts.batchSize * wa);
+  const bw = new Float32Array(opts.batchSize);
+  const vx = tf.tensor2d(valSet.X, [valSet.n, wx]);
+  const vy = tf.tensor2d(valSet.Y, [valSet.n, wy]);
+  const va = tf.tensor2d(valSet.aux, [valSet.n, wa]);
+  const vw = tf.tensor2d(valSet.weight, [valSet.n, 1]);
   const history: TrainResult['history'] = [];
   let best = Infinity;
   let bestEpoch = 0;
-  let bestWeights = toFloatWeights(model);
+  let bestWeights = toFloatWeights(model, opts.sigmoid);
   let stale = 0;
   const t0 = performance.now();
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -184,49 +167,47 @@ export async function train(trainSet: TrainData, valSet: TrainData, opts: TrainO
     for (let s = 0; s + opts.batchSize <= trainSet.n; s += opts.batchSize) {
       for (let k = 0; k < opts.batchSize; k++) {
         const r = order[s + k]!;
-        bx.set(trainSet.X.subarray(r * 12, r * 12 + 12), k * 12);
-        by.set(trainSet.Y.subarray(r * 5, r * 5 + 5), k * 5);
-        bn.set(trainSet.need.subarray(r * 2, r * 2 + 2), k * 2);
+        bx.set(trainSet.X.subarray(r * wx, r * wx + wx), k * wx);
+        by.set(trainSet.Y.subarray(r * wy, r * wy + wy), k * wy);
+        ba.set(trainSet.aux.subarray(r * wa, r * wa + wa), k * wa);
+        bw[k] = trainSet.weight[r]!;
       }
       const loss = tf.tidy(() => {
-        const x = tf.tensor2d(bx, [opts.batchSize, 12]);
-        const y = tf.tensor2d(by, [opts.batchSize, 5]);
-        const nd = tf.tensor2d(bn, [opts.batchSize, 2]);
-        return optimizer.minimize(() => costAwareLoss(model.apply(x) as tf.Tensor2D, y, nd, opts), true)!;
+        const x = tf.tensor2d(bx, [opts.batchSize, wx]);
+        const y = tf.tensor2d(by, [opts.batchSize, wy]);
+        const a = tf.tensor2d(ba, [opts.batchSize, wa]);
+        const w = tf.tensor2d(bw, [opts.batchSize, 1]);
+        return optimizer.minimize(() => opts.objective(tf, model.apply(x) as tf.Tensor2D, y, a, w), true)!;
       });
       sum += (await loss.data())[0]!;
       loss.dispose();
       batches++;
     }
-    const valLoss = tf.tidy(() => costAwareLoss(model.apply(vx) as tf.Tensor2D, vy, vn, opts).dataSync()[0]!);
+    const valLoss = tf.tidy(() => opts.objective(tf, model.apply(vx) as tf.Tensor2D, vy, va, vw).dataSync()[0]!);
     const rec = { epoch, loss: sum / Math.max(batches, 1), valLoss, seconds: (performance.now() - t0) / 1000 };
     history.push(rec);
     opts.onEpoch?.(rec);
     if (valLoss < best - 1e-6) {
       best = valLoss;
       bestEpoch = epoch;
-      bestWeights = toFloatWeights(model);
+      bestWeights = toFloatWeights(model, opts.sigmoid);
       stale = 0;
     } else if (++stale >= opts.patience) {
       break;
     }
   }
-  tf.dispose([vx, vy, vn]);
+  tf.dispose([vx, vy, va, vw]);
   optimizer.dispose();
   setFloatWeights(model, bestWeights);
   return { model, weights: bestWeights, history, bestEpoch, stoppedEarly: history.length < opts.epochs };
 }
 
-/** predictTf runs the tfjs model and applies the sigmoid to the confidence logit (n × 5 out). */
-export function predictTf(model: tf.LayersModel, x: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => {
-    const out = model.predict(tf.tensor2d(x, [n, 12])) as tf.Tensor2D;
-    const res = out.slice([0, 0], [-1, 4]);
-    const conf = tf.sigmoid(out.slice([0, 4], [-1, 1]));
-    return new Float32Array(tf.concat([res, conf], 1).dataSync());
-  });
+/** predictTf runs the tfjs model on n rows and applies the sigmoid to the `sigmoid` output columns. */
+export function predictTf(model: tf.LayersModel, x: Float32Array, n: number, sigmoid: readonly number[]): Float32Array {
+  const inputs = (model.inputs[0]!.shape[1] as number) ?? x.length / n;
+  const out = tf.tidy(() => new Float32Array((model.predict(tf.tensor2d(x, [n, inputs])) as tf.Tensor2D).dataSync()));
+  return applySigmoid(out, n, out.length / n, sigmoid);
 }
-
 /** saveTfModel returns the tfjs layers-format artifacts: model.json text and weights.bin bytes. */
 export async function saveTfModel(model: tf.LayersModel, meta: Record<string, unknown>): Promise<{ modelJson: string; weightsBin: Uint8Array }> {
   let out: { modelJson: string; weightsBin: Uint8Array } | null = null;

@@ -1,13 +1,10 @@
 /**
- * weights: the network's architecture and its weights as plain arrays, independent of any runtime.
- * 12 → 32 (ReLU) → 16 (ReLU) → 5, where outputs 0..3 are the resource heads (linear, in normalized
- * units) and output 4 is the confidence head (sigmoid of its logit). Weight matrices are stored row-major
- * as [in, out] (the ONNX MatMul layout: y = x · W + b).
+ * weights: a dense network's weights as plain arrays, independent of any runtime and of any family. The
+ * layer sizes come from the family's contract (core/contract.ts layerSizes: 12 → 32 → 16 → 5 for
+ * containers); hidden layers use ReLU, the last layer is linear, and the outputs listed in `sigmoid` go
+ * through a sigmoid (probabilities). Weight matrices are stored row-major as [in, out] (the ONNX MatMul
+ * layout: y = x · W + b).
  */
-import { N_FEATURES, N_OUTPUTS } from '../contract/features.js';
-
-export const LAYER_SIZES = [N_FEATURES, 32, 16, N_OUTPUTS] as const;
-export const ARCHITECTURE = 'dense-12-32-16-5-relu-relu';
 
 export interface DenseLayer {
   inSize: number;
@@ -20,13 +17,19 @@ export interface DenseLayer {
 
 export interface FloatWeights {
   layers: DenseLayer[];
+  /** indices of outputs that pass through a sigmoid */
+  sigmoid: readonly number[];
 }
 
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+/** applySigmoid applies the sigmoid in place to the given columns of an n-row output matrix. */
+export function applySigmoid(y: Float32Array, n: number, width: number, cols: readonly number[]): Float32Array {
+  for (let r = 0; r < n; r++) for (const c of cols) y[r * width + c] = 1 / (1 + Math.exp(-y[r * width + c]!));
+  return y;
+}
 
 /**
- * forwardFloat runs the float network on rows of x (n × 12, normalized) and returns n × 5 outputs,
- * the confidence already through the sigmoid. This is the reference the ONNX graphs are checked against.
+ * forwardFloat runs the float network on rows of x (n × inputs, normalized) and returns n × outputs,
+ * the sigmoid outputs already through the sigmoid. This is the reference the ONNX graphs are checked against.
  */
 export function forwardFloat(w: FloatWeights, x: Float32Array, n: number): Float32Array {
   let cur = x;
@@ -43,6 +46,5 @@ export function forwardFloat(w: FloatWeights, x: Float32Array, n: number): Float
     }
     cur = next;
   }
-  for (let r = 0; r < n; r++) cur[r * N_OUTPUTS + 4] = sigmoid(cur[r * N_OUTPUTS + 4]!);
-  return cur;
+  return applySigmoid(cur, n, w.layers[w.layers.length - 1]!.outSize, w.sigmoid);
 }

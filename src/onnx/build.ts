@@ -2,12 +2,13 @@
  * build: writes the network as an ONNX model with onnx-proto (protobufjs). IR version 7, opset 13, only
  * standard operators (QuantizeLinear, DequantizeLinear, MatMul, Add, Relu, Slice, Sigmoid, Concat).
  *
- * Graph contract (both the fp32 and the int8 file):
- *   input  "features"        float32 [batch, 12]  normalized features, contract order, in [0, 1]
- *   output "recommendation"  float32 [batch, 5]   normalized cpu_request, cpu_limit, mem_request,
- *                                                 mem_limit (denormalize with the contract) and
- *                                                 confidence (a probability)
- * `batch` is a symbolic (dynamic) dimension.
+ * Graph contract (both the fp32 and the int8 file), for any family's ModelContract:
+ *   input  "features"        float32 [batch, inputs]   normalized inputs, contract order, in [0, 1]
+ *   output "recommendation"  float32 [batch, outputs]  normalized outputs (denormalize with the contract);
+ *                                                      the contract's sigmoid outputs are probabilities
+ * `batch` is a symbolic (dynamic) dimension. For containers: [batch, 12] → [batch, 5], output 4 the
+ * confidence. The output is the last layer's values with each run of sigmoid columns sliced out, passed
+ * through Sigmoid and concatenated back in order.
  *
  * int8 form (QDQ): each weight matrix is an int8 initializer with per-output-channel scales, fed to MatMul
  * through DequantizeLinear(axis = 1); in 'static' mode every MatMul input activation also passes a
@@ -17,7 +18,7 @@
 import onnxProto from 'onnx-proto';
 import type { FloatWeights } from '../model/weights.js';
 import type { QuantizedModel } from '../model/quantize.js';
-import { FEATURE_NAMES, N_FEATURES, N_OUTPUTS, OUTPUT_NAMES } from '../contract/features.js';
+import type { ModelContract } from '../core/contract.js';
 
 const { onnx } = onnxProto;
 type INode = onnxProto.onnx.INodeProto;
@@ -52,16 +53,39 @@ function valueInfo(name: string, width: number, doc: string): onnxProto.onnx.IVa
   };
 }
 
-/** head appends Slice/Sigmoid/Concat that turn the last layer's n × 5 linear output into the graph output. */
-function head(nodes: INode[], inits: ITensor[], last: string): void {
-  inits.push(i64('slice_res_starts', [0]), i64('slice_res_ends', [4]), i64('slice_conf_starts', [4]), i64('slice_conf_ends', [5]), i64('slice_axes', [1]));
-  nodes.push(node('Slice', [last, 'slice_res_starts', 'slice_res_ends', 'slice_axes'], ['resources'], 'slice_resources'));
-  nodes.push(node('Slice', [last, 'slice_conf_starts', 'slice_conf_ends', 'slice_axes'], ['confidence_logit'], 'slice_confidence'));
-  nodes.push(node('Sigmoid', ['confidence_logit'], ['confidence'], 'sigmoid_confidence'));
-  nodes.push(node('Concat', ['resources', 'confidence'], [OUTPUT_NAME], 'concat_output', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]));
+/**
+ * head appends the nodes that turn the last layer's linear output into the graph output: runs of
+ * consecutive columns with the same activation are sliced, sigmoid runs go through Sigmoid, and the runs
+ * are concatenated back in order. With no sigmoid columns the output is the last layer itself (Identity).
+ * Container example (5 columns, sigmoid [4]): Slice 0..4 → resources, Slice 4..5 → Sigmoid, Concat.
+ */
+function head(nodes: INode[], inits: ITensor[], last: string, width: number, sigmoid: readonly number[]): void {
+  if (!sigmoid.length) {
+    nodes.push(node('Identity', [last], [OUTPUT_NAME], 'output'));
+    return;
+  }
+  const runs: { start: number; end: number; sig: boolean }[] = [];
+  for (let c = 0; c < width; c++) {
+    const sig = sigmoid.includes(c);
+    const r = runs[runs.length - 1];
+    if (r && r.sig === sig) r.end = c + 1;
+    else runs.push({ start: c, end: c + 1, sig });
+  }
+  const parts = runs.map((r, k) => {
+    // Names as written since v1.0.0 for the container layout, so existing files and new ones agree.
+    const nm = r.sig ? (runs.length === 2 && k === 1 ? 'confidence' : `sigmoid_${r.start}_${r.end}`) : runs.length === 2 && k === 0 ? 'resources' : `linear_${r.start}_${r.end}`;
+    const tag = r.sig ? (nm === 'confidence' ? 'conf' : nm) : nm === 'resources' ? 'res' : nm;
+    inits.push(i64(`slice_${tag}_starts`, [r.start]), i64(`slice_${tag}_ends`, [r.end]));
+    const sliced = r.sig ? `${nm}_logit` : nm;
+    nodes.push(node('Slice', [last, `slice_${tag}_starts`, `slice_${tag}_ends`, 'slice_axes'], [sliced], `slice_${nm}`));
+    if (r.sig) nodes.push(node('Sigmoid', [sliced], [nm], `sigmoid_${nm}`));
+    return nm;
+  });
+  inits.push(i64('slice_axes', [1]));
+  nodes.push(node('Concat', parts, [OUTPUT_NAME], 'concat_output', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]));
 }
 
-function model(nodes: INode[], inits: ITensor[], doc: string, metadata: Record<string, string>): Uint8Array {
+function model(c: ModelContract, nodes: INode[], inits: ITensor[], doc: string, metadata: Record<string, string>): Uint8Array {
   const m = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'container-resource-predictor',
@@ -75,15 +99,22 @@ function model(nodes: INode[], inits: ITensor[], doc: string, metadata: Record<s
       name: 'resource_predictor',
       node: nodes,
       initializer: inits,
-      input: [valueInfo(INPUT_NAME, N_FEATURES, `normalized features in [0, 1], in this order: ${FEATURE_NAMES.join(', ')}`)],
-      output: [valueInfo(OUTPUT_NAME, N_OUTPUTS, `normalized ${OUTPUT_NAMES.slice(0, 4).join(', ')} and confidence (probability)`)],
+      input: [valueInfo(INPUT_NAME, c.inputs.length, `normalized features in [0, 1], in this order: ${c.inputs.map((f) => f.name).join(', ')}`)],
+      output: [valueInfo(OUTPUT_NAME, c.outputs.length, outputDoc(c))],
     },
   });
   return onnx.ModelProto.encode(m).finish();
 }
 
+/** outputDoc: "normalized cpu_request, …, mem_limit and confidence (probability)" for containers. */
+function outputDoc(c: ModelContract): string {
+  const lin = c.outputs.filter((_, i) => !c.sigmoid.includes(i)).map((o) => o.name);
+  const sig = c.outputs.filter((_, i) => c.sigmoid.includes(i)).map((o) => o.name);
+  return `normalized ${lin.join(', ')}${sig.length ? ` and ${sig.join(', ')} (probability)` : ''}`;
+}
+
 /** buildFloatOnnx writes the fp32 graph: MatMul + Add (+ Relu) per layer. */
-export function buildFloatOnnx(w: FloatWeights, metadata: Record<string, string> = {}): Uint8Array {
+export function buildFloatOnnx(c: ModelContract, w: FloatWeights, metadata: Record<string, string> = {}): Uint8Array {
   const nodes: INode[] = [];
   const inits: ITensor[] = [];
   let cur = INPUT_NAME;
@@ -98,12 +129,12 @@ export function buildFloatOnnx(w: FloatWeights, metadata: Record<string, string>
       cur = `h${k}`;
     }
   });
-  head(nodes, inits, cur);
-  return model(nodes, inits, 'container-resource-predictor, float32', { quantization: 'none', ...metadata });
+  head(nodes, inits, cur, c.outputs.length, w.sigmoid);
+  return model(c, nodes, inits, 'container-resource-predictor, float32', { quantization: 'none', ...metadata });
 }
 
 /** buildQuantizedOnnx writes the int8 QDQ graph for a quantized model. */
-export function buildQuantizedOnnx(q: QuantizedModel, metadata: Record<string, string> = {}): Uint8Array {
+export function buildQuantizedOnnx(c: ModelContract, q: QuantizedModel, metadata: Record<string, string> = {}): Uint8Array {
   const nodes: INode[] = [];
   const inits: ITensor[] = [];
   let cur = INPUT_NAME;
@@ -132,8 +163,8 @@ export function buildQuantizedOnnx(q: QuantizedModel, metadata: Record<string, s
       cur = `h${k}`;
     }
   });
-  head(nodes, inits, cur);
-  return model(nodes, inits, `container-resource-predictor, int8 (${q.mode === 'static' ? 'static QDQ: int8 per-channel weights, uint8 calibrated activations' : 'weight-only int8 per-channel'})`, {
+  head(nodes, inits, cur, c.outputs.length, q.sigmoid);
+  return model(c, nodes, inits, `container-resource-predictor, int8 (${q.mode === 'static' ? 'static QDQ: int8 per-channel weights, uint8 calibrated activations' : 'weight-only int8 per-channel'})`, {
     quantization: q.mode === 'static' ? 'int8-static-qdq' : 'int8-weight-only',
     ...metadata,
   });

@@ -1,20 +1,24 @@
 /**
- * runtime: the one module that imports onnxruntime-node. Everything else receives an OnnxPredictor.
+ * runtime: the one module that imports onnxruntime-node. Everything else receives an OnnxPredictor, which
+ * knows its widths from the graph ([batch, inputs] → [batch, outputs]); callers that serve a family check
+ * them against the family's contract.
  */
 import * as ort from 'onnxruntime-node';
 import { INPUT_NAME, OUTPUT_NAME } from './build.js';
-import { N_FEATURES, N_OUTPUTS } from '../contract/features.js';
+import { InputError } from '../util/errors.js';
 
 /** OnnxModelError: a model file ONNX Runtime cannot load or that breaks the graph contract. */
-export class OnnxModelError extends Error {
+export class OnnxModelError extends InputError {
   constructor(message: string) {
     super(message);
-    this.name = 'OnnxModelError';
   }
 }
 
 export interface OnnxPredictor {
-  /** predict runs n rows of normalized features (n × 12) and returns n × 5 outputs. */
+  /** the graph's input and output widths (12 and 5 for containers) */
+  inputWidth: number;
+  outputWidth: number;
+  /** predict runs n rows of normalized inputs (n × inputWidth) and returns n × outputWidth outputs. */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
@@ -34,12 +38,25 @@ export async function loadOnnx(bytes: Uint8Array, label = 'model'): Promise<Onnx
     await session.release();
     throw new OnnxModelError(`${label}: expected input '${INPUT_NAME}' and output '${OUTPUT_NAME}', found inputs [${session.inputNames}] and outputs [${session.outputNames}]`);
   }
+  const width = (meta: readonly ort.InferenceSession.ValueMetadata[], name: string): number => {
+    const m = meta.find((v) => v.name === name);
+    const shape = m && m.isTensor ? m.shape : [];
+    return typeof shape[1] === 'number' ? shape[1] : NaN;
+  };
+  const inputWidth = width(session.inputMetadata, INPUT_NAME);
+  const outputWidth = width(session.outputMetadata, OUTPUT_NAME);
+  if (!(inputWidth > 0) || !(outputWidth > 0)) {
+    await session.release();
+    throw new OnnxModelError(`${label}: '${INPUT_NAME}' and '${OUTPUT_NAME}' must be [batch, width] tensors with a fixed width`);
+  }
   return {
+    inputWidth,
+    outputWidth,
     async predict(x: Float32Array, n: number): Promise<Float32Array> {
-      if (x.length !== n * N_FEATURES) throw new OnnxModelError(`${label}: got ${x.length} values for ${n} rows of ${N_FEATURES}`);
-      const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [n, N_FEATURES]) });
+      if (x.length !== n * inputWidth) throw new OnnxModelError(`${label}: got ${x.length} values for ${n} rows of ${inputWidth}`);
+      const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [n, inputWidth]) });
       const t = out[OUTPUT_NAME]!;
-      if (t.dims.length !== 2 || t.dims[1] !== N_OUTPUTS) throw new OnnxModelError(`${label}: output has shape [${t.dims}], expected [${n}, ${N_OUTPUTS}]`);
+      if (t.dims.length !== 2 || t.dims[1] !== outputWidth) throw new OnnxModelError(`${label}: output has shape [${t.dims}], expected [${n}, ${outputWidth}]`);
       return t.data as Float32Array;
     },
     release: () => session.release(),

@@ -22,16 +22,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
+import { InputError } from '../util/errors.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const DEFAULT_FAMILY = 'container-resources';
 export const RETAINED_VERSIONS = 5;
 
 /** ManifestError: a manifest that cannot be read, parsed or trusted, or a refused store operation. */
-export class ManifestError extends Error {
+export class ManifestError extends InputError {
   constructor(message: string) {
     super(message);
-    this.name = 'ManifestError';
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * cli: what the four thin scripts share: yargs set-up with strict options and --help, and the one place
- * that turns a UserError (or a known input error type) into one line on stderr and an exit code.
+ * that turns an InputError (util/errors.ts) into one line on stderr and an exit code.
  */
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UserError } from './errors.js';
+import { InputError, UserError } from './errors.js';
 
 /** makeCli returns a strict yargs parser with a usage line and --help. */
 export function makeCli(script: string, usage: string): Argv {
@@ -23,15 +23,12 @@ export function makeCli(script: string, usage: string): Argv {
     });
 }
 
-/** Errors that are bad input rather than bugs: their message is enough, no stack. */
-const INPUT_ERRORS = new Set(['UserError', 'GateError', 'NpzError', 'FeatureError', 'ManifestError', 'TraceParseError', 'DatasetError', 'OnnxModelError', 'FileWriteError']);
-
 /** runMain runs a CLI's main, printing input errors as one line. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((e: unknown) => {
-    if (e instanceof Error && INPUT_ERRORS.has(e.name)) {
+    if (e instanceof InputError) {
       process.stderr.write(`error: ${e.message}\n`);
-      process.exit(e instanceof UserError ? e.exitCode : 2);
+      process.exit(e.exitCode);
     }
     process.stderr.write(`internal error (please report): ${e instanceof Error ? e.stack : String(e)}\n`);
     process.exit(1);

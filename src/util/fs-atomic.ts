@@ -6,6 +6,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { InputError } from './errors.js';
 
 /** fsyncDir flushes a directory entry (after a rename). Not all filesystems allow it; errors are ignored. */
 export function fsyncDir(dir: string): void {
@@ -27,11 +28,10 @@ export function tempPathFor(path: string): string {
 }
 
 /** FileWriteError: a file that cannot be written (its folder is a file, no permission, disk full …). */
-export class FileWriteError extends Error {
+export class FileWriteError extends InputError {
   constructor(readonly path: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException)?.code;
     super(`cannot write ${path}${code ? ` (${code})` : ''}: ${code === 'EEXIST' || code === 'ENOTDIR' ? 'a part of its folder path is a file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : (cause as Error)?.message ?? String(cause)}; choose another path`);
-    this.name = 'FileWriteError';
   }
 }
 

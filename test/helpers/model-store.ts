@@ -7,11 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportModel } from '../../src/store/export.js';
+import { containerResources } from '../../src/families/container-resources/index.js';
+import { exportModel } from '../../src/export/publish.js';
 import { activate, family, modelPath, readManifest, writeManifest } from '../../src/store/manifest.js';
 import type { Manifest, VersionEntry } from '../../src/store/manifest.js';
 import type { OnnxPredictor } from '../../src/onnx/runtime.js';
-import { N_OUTPUTS } from '../../src/contract/features.js';
+import { N_OUTPUTS } from '../../src/families/container-resources/features.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import { modelBytes } from './models.js';
 
@@ -44,7 +45,7 @@ export function makeStore(seeds: number[] = [1, 2], active?: string): TempStore 
   const addVersion = (seed: number) => {
     const input = join(dir, `in-${k++}.onnx`);
     writeFileSync(input, modelBytes(seed));
-    const r = exportModel({ model: input, outputDir: join(dir, 'models'), manifestPath, validation: { businessScore: 50 + seed, memUnderPct: 3.1 } });
+    const r = exportModel({ model: input, outputDir: join(dir, 'models'), manifestPath, family: containerResources, validation: { businessScore: 50 + seed, memUnderPct: 3.1 } });
     rmSync(input);
     return r.version;
   };
@@ -97,6 +98,8 @@ export interface ConstPredictor extends OnnxPredictor {
 export function constLoad(outputs: ArrayLike<number>, made: ConstPredictor[] = []) {
   return async (_bytes: Uint8Array, _label: string): Promise<OnnxPredictor> => {
     const p: ConstPredictor = {
+      inputWidth: 12,
+      outputWidth: outputs.length,
       calls: [],
       released: false,
       async predict(_x: Float32Array, n: number) {

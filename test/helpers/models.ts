@@ -2,24 +2,25 @@
  * models: small ONNX models built from seeded random weights, for tests that need a model file but not
  * a trained one (the store, export, the agent).
  */
-import { contractDescriptor } from '../../src/contract/features.js';
+import { CONTAINER_CONTRACT, contractDescriptor } from '../../src/families/container-resources/features.js';
+import { layerSizes } from '../../src/core/contract.js';
 import { buildQuantizedOnnx } from '../../src/onnx/build.js';
 import { quantizeModel } from '../../src/model/quantize.js';
 import type { FloatWeights } from '../../src/model/weights.js';
-import { LAYER_SIZES } from '../../src/model/weights.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** randomWeights returns Glorot-uniform weights for the 12→32→16→5 network. */
 export function randomWeights(seed: number): FloatWeights {
   const rng = new Rng(seed);
   const layers = [];
-  for (let l = 1; l < LAYER_SIZES.length; l++) {
-    const i = LAYER_SIZES[l - 1]!;
-    const o = LAYER_SIZES[l]!;
+  const sizes = layerSizes(CONTAINER_CONTRACT);
+  for (let l = 1; l < sizes.length; l++) {
+    const i = sizes[l - 1]!;
+    const o = sizes[l]!;
     const lim = Math.sqrt(6 / (i + o));
     layers.push({ inSize: i, outSize: o, W: Float32Array.from({ length: i * o }, () => rng.range(-lim, lim)), b: Float32Array.from({ length: o }, () => rng.range(0, 0.5)) });
   }
-  return { layers };
+  return { layers, sigmoid: CONTAINER_CONTRACT.sigmoid };
 }
 
 /** modelBytes builds an int8 ONNX with the embedded contract (optionally altered, to force a major). */
@@ -29,5 +30,5 @@ export function modelBytes(seed: number, alterContract?: (c: ReturnType<typeof c
   const calib = Float32Array.from({ length: 200 * 12 }, () => rng.next());
   const contract = contractDescriptor();
   alterContract?.(contract);
-  return buildQuantizedOnnx(quantizeModel(w, calib, 200, 'weights'), { contract: JSON.stringify(contract), training_data_sha256: 'f'.repeat(64) });
+  return buildQuantizedOnnx(CONTAINER_CONTRACT, quantizeModel(w, calib, 200, 'weights'), { contract: JSON.stringify(contract), training_data_sha256: 'f'.repeat(64) });
 }

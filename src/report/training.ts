@@ -1,11 +1,12 @@
-/** training-html: the self-contained training_report.html (loss curves, hyperparameters, ONNX parity). */
+/** training: the self-contained training_report.html (loss curves, hyperparameters, ONNX parity). */
 import { chart, page, table } from './svg.js';
 
 interface ReportLike {
   createdAt: string;
   backend: string;
   hyperparameters: Record<string, unknown>;
-  data: { path: string; sha256: string; samples: number };
+  family: string;
+  data: { sha256: string; samples: number; sources: { path: string; weight: number; rows: number }[] };
   epochs: { epoch: number; loss: number; valLoss: number }[];
   bestEpoch: number;
   onnx: { int8Bytes: number; fp32Bytes: number; int8VsFloatMaxAbs: Record<string, number>; fp32VsFloatMaxAbs: Record<string, number> };
@@ -20,7 +21,7 @@ export function trainingReportHtml(r: ReportLike): string {
   ], { logY: true });
   const outputs = Object.keys(r.onnx.int8VsFloatMaxAbs);
   return page('Training report', [
-    `<p>Created ${r.createdAt} on backend <code>${r.backend}</code>; data <code>${r.data.path}</code> (${r.data.samples} samples, sha256 <code>${r.data.sha256.slice(0, 16)}…</code>). Best epoch: ${r.bestEpoch}.</p>`,
+    `<p>Created ${r.createdAt} on backend <code>${r.backend}</code>; family <code>${r.family}</code>; data ${r.data.sources.map((s) => `<code>${s.path}</code> (${s.rows} rows, weight ${s.weight})`).join(', ')} (${r.data.samples} samples in all, sha256 <code>${r.data.sha256.slice(0, 16)}…</code>). Best epoch: ${r.bestEpoch}.</p>`,
     `<div class="charts">${curves}</div>`,
     '<h2>Hyperparameters</h2>',
     table([['name', 'value'], ...Object.entries(r.hyperparameters).map(([k, v]) => [k, String(v)])]),

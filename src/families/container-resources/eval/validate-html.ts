@@ -1,6 +1,6 @@
 /** validate-html: report.html for validate: headline metrics, gates, per-kind table and plots. */
-import { chart, esc, page, table } from './svg.js';
-import type { ValidationReport } from './validate.js';
+import { chart, esc, page, table } from '../../../report/svg.js';
+import type { ValidationReport } from './types.js';
 import type { ResourceMetrics } from './metrics.js';
 
 const SYSTEM_COLORS: Record<string, string> = { model: '#d62728', vpa: '#1f77b4', krr: '#2ca02c', 'fixed-max-x1.3': '#9467bd', 'as-provisioned': '#7f7f7f' };

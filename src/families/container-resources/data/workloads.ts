@@ -7,8 +7,8 @@
  * log-uniform 64 MiB .. 64 GiB), a workload age at the end of the past window, and the wall-clock time,
  * which drives diurnal and weekly cycles. The models are documented on each kind below.
  */
-import { GiB, MiB } from '../contract/units.js';
-import type { Rng } from '../util/rng.js';
+import { GiB, MiB } from '../../../core/units.js';
+import type { Rng } from '../../../util/rng.js';
 
 /** SIM_STEP_SEC is the simulator's sample interval (10 minutes). */
 export const SIM_STEP_SEC = 600;

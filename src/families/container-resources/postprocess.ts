@@ -18,9 +18,9 @@
  *
  * No Node, no runtime, no HTTP: this module imports only the contract and units.
  */
-import type { RealOutputs } from '../contract/features.js';
-import type { Bytes, Millicores } from '../contract/units.js';
-import { GiB, MiB, millicoresFromCores } from '../contract/units.js';
+import type { RealOutputs } from './features.js';
+import type { Bytes, Millicores } from '../../core/units.js';
+import { GiB, MiB, millicoresFromCores } from '../../core/units.js';
 
 /** A recommendation in API units: CPU in millicores, memory in bytes. */
 export interface Recommendation {

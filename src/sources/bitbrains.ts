@@ -50,7 +50,6 @@ export class TraceParseError extends UserError {
     readonly field?: string,
   ) {
     super(`${file}:${line}: ${message}`);
-    this.name = 'TraceParseError';
   }
 }
 

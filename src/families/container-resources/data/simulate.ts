@@ -22,10 +22,10 @@
  * Outcomes kept for evaluating any recommender: future CPU p95/p99/max/mean (cores), future memory
  * peak/p95/mean (bytes), plus the past window's memory and CPU maxima (for fixed-rule baselines).
  */
-import { computeFeatures, normalizeFeatures, normalizeOutputs, N_FEATURES, N_OUTPUTS, toVector } from '../contract/features.js';
-import type { FeatureValues } from '../contract/features.js';
-import { maxOf, mean, percentileSorted, sortedCopy } from '../util/stats.js';
-import { mix32, Rng } from '../util/rng.js';
+import { computeFeatures, normalizeFeatures, normalizeOutputs, N_FEATURES, N_OUTPUTS, toVector } from '../features.js';
+import type { FeatureValues } from '../features.js';
+import { maxOf, mean, percentileSorted, sortedCopy } from '../../../util/stats.js';
+import { mix32, Rng } from '../../../util/rng.js';
 import { drawParams, FUTURE_STEPS, KINDS, MODELS, PAST_SEC, PAST_STEPS, SIM_STEP_SEC } from './workloads.js';
 import type { Kind } from './workloads.js';
 
@@ -62,6 +62,8 @@ export interface Dataset {
   outcomes: Record<OutcomeName, Float64Array>;
   /** index into KINDS per sample */
   kind: Uint8Array;
+  /** per-sample group for real windows (the VM or workload a window was cut from); absent for simulated data */
+  group?: string[];
 }
 
 /** One simulated container: its raw windows, for evaluators that need the series (baselines). */

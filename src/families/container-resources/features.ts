@@ -18,9 +18,12 @@
  * daily peak. CPU percentiles are over the raw samples: CPU is a rate, and its limit is breached by the
  * samples themselves.
  */
-import type { Bytes, Cores } from './units.js';
-import { GiB, MiB } from './units.js';
-import { mean, percentileSorted, sortedCopy } from '../util/stats.js';
+import type { Bytes, Cores } from '../../core/units.js';
+import { GiB, MiB } from '../../core/units.js';
+import { mean, percentileSorted, sortedCopy } from '../../util/stats.js';
+import { denormalize, normalizeRow } from '../../core/contract.js';
+import type { FieldSpec, ModelContract, Normalization } from '../../core/contract.js';
+import { InputError } from '../../util/errors.js';
 
 /** CONTRACT_VERSION changes whenever anything in this file changes what a number means. */
 export const CONTRACT_VERSION = '2';
@@ -44,25 +47,8 @@ export const N_OUTPUTS = OUTPUT_NAMES.length; // 5
 /** PEAK_INTERVAL_SEC is the interval whose maximum memory sample makes one "peak" (24 hours, as VPA). */
 export const PEAK_INTERVAL_SEC = 86400;
 
-/**
- * Normalization is a serializable description of a map from a real value to [0, 1] and back.
- * - log:        n = ln(x/min) / ln(max/min), clamped; inverse x = min · (max/min)^n
- * - linear:     n = (x − min) / (max − min), clamped; inverse x = min + n · (max − min)
- * - odds:       n = x / (1 + x) for x ≥ 0 (0 → 0, 1 → 0.5, 3 → 0.75); inverse x = n / (1 − n)
- * - signed-odds n = 0.5 + 0.5 · x / (1 + |x|) (−1 → 0.25, 0 → 0.5, 1 → 0.75); inverse by cases
- */
-export type Normalization =
-  | { type: 'log'; min: number; max: number }
-  | { type: 'linear'; min: number; max: number }
-  | { type: 'odds' }
-  | { type: 'signed-odds' };
-
-export interface FieldSpec {
-  name: string;
-  unit: string;
-  description: string;
-  normalization: Normalization;
-}
+export type { FieldSpec, Normalization } from '../../core/contract.js';
+export { denormalize, normalize } from '../../core/contract.js';
 
 export const CPU_RANGE = { min: 0.01, max: 64 } as const; // cores
 export const MEM_RANGE = { min: 32 * MiB, max: 256 * GiB } as const; // bytes
@@ -96,39 +82,6 @@ export const OUTPUTS: readonly FieldSpec[] = [
   { name: 'confidence', unit: 'probability', description: 'probability that the recommendation holds over the next window (no OOM kill, no CPU-limit breach)', normalization: { type: 'linear', min: 0, max: 1 } },
 ];
 
-const clamp01 = (n: number): number => (n < 0 ? 0 : n > 1 ? 1 : n);
-
-/** normalize maps a real value to [0, 1] by spec. normalize({type:'log',min:0.01,max:64}, 0.25) ≈ 0.3673 */
-export function normalize(spec: Normalization, x: number): number {
-  switch (spec.type) {
-    case 'log':
-      return clamp01(Math.log(Math.max(x, spec.min) / spec.min) / Math.log(spec.max / spec.min));
-    case 'linear':
-      return clamp01((x - spec.min) / (spec.max - spec.min));
-    case 'odds':
-      return x <= 0 ? 0 : x / (1 + x);
-    case 'signed-odds':
-      return 0.5 + (0.5 * x) / (1 + Math.abs(x));
-  }
-}
-
-/** denormalize is normalize's inverse on [0, 1]; n is clamped to [0, 1] first. */
-export function denormalize(spec: Normalization, n: number): number {
-  const c = clamp01(n);
-  switch (spec.type) {
-    case 'log':
-      return spec.min * Math.exp(c * Math.log(spec.max / spec.min));
-    case 'linear':
-      return spec.min + c * (spec.max - spec.min);
-    case 'odds':
-      return c >= 1 ? Infinity : c / (1 - c);
-    case 'signed-odds': {
-      const s = 2 * (c - 0.5); // s = x / (1 + |x|)  →  x = s / (1 − |s|)
-      return Math.abs(s) >= 1 ? Math.sign(s) * Infinity : s / (1 - Math.abs(s));
-    }
-  }
-}
-
 /** The 12 features in real units, named. */
 export type FeatureValues = Record<FeatureName, number>;
 
@@ -139,14 +92,12 @@ export function toVector(f: FeatureValues): number[] {
 
 /** normalizeFeatures writes the 12 normalized features of real-unit vector `x` into `out` at `offset`. */
 export function normalizeFeatures(x: ArrayLike<number>, out: Float32Array = new Float32Array(N_FEATURES), offset = 0): Float32Array {
-  for (let i = 0; i < N_FEATURES; i++) out[offset + i] = normalize(INPUTS[i]!.normalization, x[i]!);
-  return out;
+  return normalizeRow(INPUTS, x, out, offset);
 }
 
 /** normalizeOutputs maps 5 real-unit outputs (cores, cores, bytes, bytes, probability) to [0, 1]. */
 export function normalizeOutputs(y: ArrayLike<number>, out: Float32Array = new Float32Array(N_OUTPUTS), offset = 0): Float32Array {
-  for (let i = 0; i < N_OUTPUTS; i++) out[offset + i] = normalize(OUTPUTS[i]!.normalization, y[i]!);
-  return out;
+  return normalizeRow(OUTPUTS, y, out, offset);
 }
 
 /** Outputs in real units. */
@@ -190,10 +141,9 @@ export interface UsageWindow {
 }
 
 /** FeatureError names the field of a bad usage window and how to fix it. */
-export class FeatureError extends Error {
+export class FeatureError extends InputError {
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
-    this.name = 'FeatureError';
   }
 }
 
@@ -324,4 +274,18 @@ export function contractDescriptor() {
   };
 }
 export type ContractDescriptor = ReturnType<typeof contractDescriptor>;
+
+/**
+ * CONTAINER_CONTRACT: the container family's network contract, 12 → 32 → 16 → 5, the confidence (output 4)
+ * through a sigmoid. Its descriptor is what the manifest has recorded since contract version 2.
+ */
+export const CONTAINER_CONTRACT: ModelContract = {
+  family: 'container-resources',
+  version: CONTRACT_VERSION,
+  inputs: INPUTS,
+  outputs: OUTPUTS,
+  hidden: [32, 16],
+  sigmoid: [4],
+  descriptor: contractDescriptor,
+};
 

@@ -8,6 +8,7 @@
  * fixed-width unicode strings ('<U…'), in C order.
  */
 import { inflateRawSync } from 'node:zlib';
+import { InputError } from './errors.js';
 
 export type NpyArray =
   | { dtype: 'f4'; shape: number[]; data: Float32Array }
@@ -17,10 +18,9 @@ export type NpyArray =
   | { dtype: 'U'; shape: number[]; data: string[] };
 
 /** NpzError says which entry or byte of an .npz is wrong. */
-export class NpzError extends Error {
+export class NpzError extends InputError {
   constructor(message: string) {
     super(message);
-    this.name = 'NpzError';
   }
 }
 

@@ -2,4 +2,4 @@
 // pass the parent's --import hooks to worker threads.)
 import { register } from 'tsx/esm/api';
 register();
-await import('./generate-worker.ts');
+await import('./generate-worker.js');

@@ -1,5 +1,6 @@
 /**
- * export: puts a trained model into a model store as a new semantic version.
+ * publish: puts a trained model of a family into a model store as a new semantic version (what `npm run
+ * export` runs), and writes the Rust edge module for it.
  *
  * Versioning (per family): the first version is 1.0.0. Then, against the newest retained version:
  *   major — the input/output contract changed (the graph's tensors or the embedded feature contract:
@@ -18,16 +19,17 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { UserError } from '../util/errors.js';
-import { canonicalJson, compareSemver, bumpVersion, DEFAULT_FAMILY, maxBump, parseSemver, readManifest, RETAINED_VERSIONS, writeManifest, ManifestError, modelPath } from './manifest.js';
-import type { Bump, Manifest, VersionEntry } from './manifest.js';
-import { inspectOnnx, readQuantizedModel } from './onnx-inspect.js';
-import { generateRust } from './rust-export.js';
+import { canonicalJson, compareSemver, bumpVersion, maxBump, parseSemver, readManifest, RETAINED_VERSIONS, writeManifest, ManifestError, modelPath } from '../store/manifest.js';
+import type { Bump, Manifest, VersionEntry } from '../store/manifest.js';
+import { inspectOnnx, readQuantizedModel } from '../onnx/inspect.js';
+import { generateRust } from './rust.js';
+import type { ModelFamily } from '../families/types.js';
 
 export interface ExportOptions {
   model: string;
   outputDir: string;
   manifestPath: string;
-  family?: string;
+  family: ModelFamily;
   bump?: Bump;
   version?: string;
   /** validation summary to record (null when not validated) */
@@ -66,7 +68,8 @@ export function contractOf(bytes: Uint8Array, label: string): VersionEntry['cont
 
 /** exportModel adds a model to the store and makes it active. */
 export function exportModel(o: ExportOptions): ExportResult {
-  const familyName = o.family ?? DEFAULT_FAMILY;
+  const familyName = o.family.name;
+  const c = o.family.contract;
   let bytes: Buffer;
   try {
     bytes = readFileSync(o.model);
@@ -76,6 +79,10 @@ export function exportModel(o: ExportOptions): ExportResult {
   const info = inspectOnnx(bytes, o.model);
   const contract = contractOf(bytes, o.model);
   if (!contract.features) throw new UserError(`${o.model} has no embedded feature contract; export models written by npm run train`);
+  const width = (t: VersionEntry['contract']['inputs']) => Number(t[0]?.shape[1]);
+  if (width(contract.inputs) !== c.inputs.length || width(contract.outputs) !== c.outputs.length) {
+    throw new UserError(`${o.model} takes ${width(contract.inputs)} inputs and gives ${width(contract.outputs)} outputs, but family ${familyName} has ${c.inputs.length} and ${c.outputs.length}; is it a model of another family (--family)?`);
+  }
   const contractSha256 = sha256Hex(canonicalJson(contract));
 
   const manifest: Manifest = existsSync(o.manifestPath) ? readManifest(o.manifestPath) : { schemaVersion: 1, updatedAt: '', families: {} };
@@ -96,9 +103,9 @@ export function exportModel(o: ExportOptions): ExportResult {
   }
 
   const manifestDir = dirname(resolve(o.manifestPath));
-  // The default family keeps the promised names (predictor_vX.Y.Z.onnx, predictor.onnx); others are
-  // prefixed with their family name so that versions of two families never share a file.
-  const stem = familyName === DEFAULT_FAMILY ? 'predictor' : familyName;
+  // The default family keeps the promised names (predictor_vX.Y.Z.onnx, predictor.onnx); others use their
+  // own stem so that versions of two families never share a file.
+  const stem = o.family.fileStem;
   const fileAbs = resolve(o.outputDir, `${stem}_v${version}.onnx`);
   const fileRel = relative(manifestDir, fileAbs).split('\\').join('/');
   if (fileRel.startsWith('..')) throw new UserError(`--output ${o.outputDir} must be inside the manifest's folder ${manifestDir}`);
@@ -141,11 +148,11 @@ export function exportModel(o: ExportOptions): ExportResult {
       removed.push(d.file);
     }
   }
-  // The Rust edge module embeds the new version (default family only: it is this family's contract).
+  // The Rust edge module embeds the new version: embedded_model.rs for the default family, <stem>.rs otherwise.
   let rustPath: string | null = null;
-  if (o.rustPath !== null && familyName === DEFAULT_FAMILY) {
-    rustPath = resolve(o.rustPath ?? join(o.outputDir, 'embedded_model.rs'));
-    writeFileAtomic(rustPath, generateRust({ version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model) }));
+  if (o.rustPath !== null) {
+    rustPath = resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
+    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model) }));
   }
   return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, manifest: next, rustPath };
 }

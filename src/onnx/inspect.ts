@@ -1,19 +1,20 @@
 /**
- * onnx-inspect: reads what the store needs from an ONNX file without running it: opset and IR version,
+ * inspect: the ONNX reader beside the writer (build.ts). Reads what the store needs from an ONNX file without running it: opset and IR version,
  * graph inputs and outputs, a hash of the weight initializers, and the metadata train.ts embeds (the
  * feature contract, training-data hash, quantization).
  */
 import onnxProto from 'onnx-proto';
 import { createHash } from 'node:crypto';
-import type { TensorSpec } from './manifest.js';
+import type { TensorSpec } from '../store/manifest.js';
 import type { QuantizedModel } from '../model/quantize.js';
+import { InputError } from '../util/errors.js';
 
 const { onnx } = onnxProto;
 
-export class OnnxInspectError extends Error {
+/** OnnxInspectError: bytes that are not an ONNX model of ours. */
+export class OnnxInspectError extends InputError {
   constructor(message: string) {
     super(message);
-    this.name = 'OnnxModelError';
   }
 }
 
@@ -32,7 +33,7 @@ function tensorSpec(v: onnxProto.onnx.IValueInfoProto): TensorSpec {
   return { name: v.name ?? '', elemType: 'float32', shape: dims.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))) };
 }
 
-/** inspectOnnx decodes model bytes; throws OnnxInspectError (name OnnxModelError) when they are not ONNX. */
+/** inspectOnnx decodes model bytes; throws OnnxInspectError when they are not ONNX. */
 export function inspectOnnx(bytes: Uint8Array, label = 'model'): OnnxInfo {
   let m: onnxProto.onnx.ModelProto;
   try {
@@ -94,5 +95,26 @@ export function readQuantizedModel(bytes: Uint8Array, label = 'model'): Quantize
     });
   }
   const weightQmax = layers.map((L) => Math.max(...Array.from(L.Wq, Math.abs)));
-  return { mode: isStatic ? 'static' : 'weights', layers, actScales, actQmax, weightQmax };
+  return { sigmoid: sigmoidColumns(m), mode: isStatic ? 'static' : 'weights', layers, actScales, actQmax, weightQmax };
+}
+
+/**
+ * sigmoidColumns finds the output columns that pass through a Sigmoid: build.ts slices them out of the
+ * last layer with Slice(starts, ends) and feeds each slice to a Sigmoid. Container models: [4].
+ */
+export function sigmoidColumns(m: onnxProto.onnx.IModelProto): number[] {
+  const g = m.graph;
+  const inits = new Map((g?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const int64 = (name: string) => {
+    const d = inits.get(name)?.rawData;
+    return d ? Number(new BigInt64Array(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength))[0]) : NaN;
+  };
+  const cols: number[] = [];
+  for (const sig of (g?.node ?? []).filter((n) => n.opType === 'Sigmoid')) {
+    const slice = (g?.node ?? []).find((n) => n.opType === 'Slice' && n.output?.[0] === sig.input?.[0]);
+    if (!slice) continue;
+    const [a, b] = [int64(slice.input![1]!), int64(slice.input![2]!)];
+    for (let c = a; c < b; c++) cols.push(c);
+  }
+  return cols.sort((x, y) => x - y);
 }

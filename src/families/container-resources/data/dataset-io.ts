@@ -10,21 +10,21 @@
  * and as CSV (one row per sample, real-unit features, labels and outcomes) for people who want to look.
  */
 import { readFileSync } from 'node:fs';
-import { contractDescriptor, FEATURE_NAMES, N_FEATURES, N_OUTPUTS, OUTPUT_NAMES } from '../contract/features.js';
-import { decodeNpz, encodeNpz, NpzError } from './npz.js';
-import type { NpyArray } from './npz.js';
+import { contractDescriptor, FEATURE_NAMES, N_FEATURES, N_OUTPUTS, OUTPUT_NAMES } from '../features.js';
+import { decodeNpz, encodeNpz, NpzError } from '../../../util/npz.js';
+import type { NpyArray } from '../../../util/npz.js';
 import { allocateDataset, GENERATOR_VERSION, LABEL_POLICY, OUTCOME_NAMES } from './simulate.js';
 import type { Dataset } from './simulate.js';
 import { KINDS } from './workloads.js';
-import { denormalize, OUTPUTS } from '../contract/features.js';
+import { denormalize, OUTPUTS } from '../features.js';
+import { InputError } from '../../../util/errors.js';
 
 export const DATASET_SCHEMA_VERSION = 1;
 
 /** DatasetError: a data file that is missing, corrupt or of another schema. */
-export class DatasetError extends Error {
+export class DatasetError extends InputError {
   constructor(message: string) {
     super(message);
-    this.name = 'DatasetError';
   }
 }
 
@@ -40,6 +40,8 @@ export interface DatasetMetadata {
   outcomes: string[];
   contract: ReturnType<typeof contractDescriptor>;
   labelPolicy: typeof LABEL_POLICY;
+  /** where the windows come from: 'simulated' (absent in older files) or a trace source such as 'bitbrains' */
+  source?: string;
 }
 
 export function datasetMetadata(ds: Dataset, seed: number): DatasetMetadata {
@@ -69,6 +71,7 @@ export function encodeDataset(ds: Dataset, seed: number): Buffer {
     ['features_raw', { dtype: 'f8', shape: [ds.n, N_FEATURES], data: ds.featuresRaw }],
     ...OUTCOME_NAMES.map((k): [string, NpyArray] => [k, { dtype: 'f8', shape: [ds.n], data: ds.outcomes[k] }]),
     ['kind', { dtype: 'U', shape: [ds.n], data: Array.from(ds.kind, (k) => KINDS[k]!) }],
+    ...(ds.group ? [['group', { dtype: 'U', shape: [ds.n], data: ds.group }] as [string, NpyArray]] : []),
     ['metadata', { dtype: 'U', shape: [], data: [JSON.stringify(datasetMetadata(ds, seed))] }],
   ];
   return encodeNpz(arrays);
@@ -122,6 +125,11 @@ export function loadDataset(path: string): { ds: Dataset; meta: DatasetMetadata;
     const k = KINDS.indexOf(kinds[i] as (typeof KINDS)[number]);
     if (k < 0) throw new DatasetError(`${path}: kind[${i}] = '${kinds[i]}' is not a known workload kind (${KINDS.join(', ')})`);
     ds.kind[i] = k;
+  }
+  const group = arrays.get('group');
+  if (group) {
+    if (group.dtype !== 'U' || group.data.length !== n) throw new DatasetError(`${path}: array 'group' must be unicode with ${n} rows`);
+    ds.group = group.data as string[];
   }
   for (let i = 0; i < ds.X.length; i++) {
     const v = ds.X[i]!;

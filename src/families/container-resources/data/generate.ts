@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { allocateDataset, OUTCOME_NAMES, simulateRange } from './simulate.js';
 import type { Dataset } from './simulate.js';
-import { N_FEATURES, N_OUTPUTS } from '../contract/features.js';
+import { N_FEATURES, N_OUTPUTS } from '../features.js';
 
 export interface GenerateOptions {
   /** worker threads; default: the machine's parallelism (1 runs in this thread). */

@@ -10,15 +10,15 @@
  * request and limit (VPA's proportional limits and the "as-provisioned" system use them).
  */
 import { readFileSync } from 'node:fs';
-import { loadBitbrainsDir } from '../traces/bitbrains.js';
-import type { BitbrainsVm } from '../traces/bitbrains.js';
-import { loadOnnx, OnnxModelError } from '../onnx/runtime.js';
+import { loadBitbrainsDir } from '../../../sources/bitbrains.js';
+import type { BitbrainsVm } from '../../../sources/bitbrains.js';
+import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
 import { recommendAll, SYSTEMS } from './compare.js';
 import type { EvalWindow, SystemName } from './compare.js';
 import { resourceMetrics } from './metrics.js';
 import type { ResourceMetrics, WindowOutcomes } from './metrics.js';
-import { maxOf, mean, percentile } from '../util/stats.js';
-import { UserError } from '../util/errors.js';
+import { maxOf, mean, percentile } from '../../../util/stats.js';
+import { UserError } from '../../../util/errors.js';
 
 export const PROTOCOL = { pastDays: 7, futureDays: 3, strideDays: 1 } as const;
 const DAY = 86400;

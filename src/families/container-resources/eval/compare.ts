@@ -8,15 +8,15 @@
  *   fixed-max-x1.3  memory request = limit = past max × 1.3, CPU request p95, CPU limit max × 1.3
  *   as-provisioned  the original allocation, where the data carries one (Bitbrains' provisioned capacity)
  */
-import { computeFeatures, N_FEATURES, normalizeFeatures, toVector } from '../contract/features.js';
-import type { UsageWindow } from '../contract/features.js';
-import { recommendVpa } from '../baselines/vpa/index.js';
-import { recommendKrr } from '../baselines/krr.js';
-import { asProvisioned, recommendFixedRule } from '../baselines/fixed-rule.js';
-import type { BaselineRecommendation, UsageSeries } from '../baselines/types.js';
-import type { OnnxPredictor } from '../onnx/runtime.js';
+import { computeFeatures, N_FEATURES, normalizeFeatures, toVector } from '../features.js';
+import type { UsageWindow } from '../features.js';
+import { recommendVpa } from '../../../baselines/vpa/index.js';
+import { recommendKrr } from '../../../baselines/krr.js';
+import { asProvisioned, recommendFixedRule } from '../../../baselines/fixed-rule.js';
+import type { BaselineRecommendation, UsageSeries } from '../../../baselines/types.js';
+import type { OnnxPredictor } from '../../../onnx/runtime.js';
 import type { Recommendations } from './metrics.js';
-import { recommendationsFromOutputs } from './validate.js';
+import { denormalize, N_OUTPUTS, OUTPUTS } from '../features.js';
 
 export const SYSTEMS = ['model', 'vpa', 'krr', 'fixed-max-x1.3', 'as-provisioned'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -49,6 +49,12 @@ export function featureMatrix(windows: EvalWindow[]): Float32Array {
   const X = new Float32Array(windows.length * N_FEATURES);
   windows.forEach((w, i) => normalizeFeatures(toVector(computeFeatures(w.past)), X, i * N_FEATURES));
   return X;
+}
+
+/** recommendationsFromOutputs denormalizes n × 5 model outputs into real units. */
+export function recommendationsFromOutputs(out: Float32Array, n: number): Recommendations & { confidence: Float64Array } {
+  const col = (j: number) => Float64Array.from({ length: n }, (_, i) => denormalize(OUTPUTS[j]!.normalization, out[i * N_OUTPUTS + j]!));
+  return { cpuRequest: col(0), cpuLimit: col(1), memRequest: col(2), memLimit: col(3), confidence: col(4) };
 }
 
 /** recommendAll returns each system's recommendations for the windows (as-provisioned only when known). */

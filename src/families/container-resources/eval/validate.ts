@@ -5,20 +5,22 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { denormalize, N_OUTPUTS, OUTPUT_NAMES, OUTPUTS } from '../contract/features.js';
+import { N_OUTPUTS, OUTPUT_NAMES } from '../features.js';
 import { loadDataset } from '../data/dataset-io.js';
 import { generateDataset } from '../data/generate.js';
 import type { Dataset } from '../data/simulate.js';
 import { KINDS } from '../data/workloads.js';
-import { loadOnnx, OnnxModelError } from '../onnx/runtime.js';
+import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
 import { calibration, holdsMask, meanAbsError, resourceMetrics } from './metrics.js';
-import type { Calibration, Recommendations, ResourceMetrics, WindowOutcomes } from './metrics.js';
-import { maxAbsDeviation } from '../model/quantize.js';
-import { writeFileAtomic } from '../util/fs-atomic.js';
-import { UserError } from '../util/errors.js';
+import type { WindowOutcomes } from './metrics.js';
+import { maxAbsDeviation } from '../../../model/quantize.js';
+import { writeFileAtomic } from '../../../util/fs-atomic.js';
+import { UserError } from '../../../util/errors.js';
 import { validationReportHtml } from './validate-html.js';
-import { recommendBaselines, SYSTEMS } from './compare.js';
-import type { EvalWindow, SystemName } from './compare.js';
+import { recommendBaselines, recommendationsFromOutputs, SYSTEMS } from './compare.js';
+import type { EvalWindow } from './compare.js';
+import type { ValidationReport } from './types.js';
+import type { ExportGate } from '../../types.js';
 import { GENERATOR_VERSION, simulateOne } from '../data/simulate.js';
 
 /** VALIDATION_SEED: the default held-out seed; training uses 42. */
@@ -46,12 +48,6 @@ export function readGates(path: string): Gates {
   return g as unknown as Gates;
 }
 
-/** recommendationsFromOutputs denormalizes n × 5 model outputs into real units. */
-export function recommendationsFromOutputs(out: Float32Array, n: number): Recommendations & { confidence: Float64Array } {
-  const col = (j: number) => Float64Array.from({ length: n }, (_, i) => denormalize(OUTPUTS[j]!.normalization, out[i * N_OUTPUTS + j]!));
-  return { cpuRequest: col(0), cpuLimit: col(1), memRequest: col(2), memLimit: col(3), confidence: col(4) };
-}
-
 export function outcomesOf(ds: Dataset): WindowOutcomes {
   return { futureCpuP99: ds.outcomes.future_cpu_p99, futureCpuMean: ds.outcomes.future_cpu_mean, futureMemPeak: ds.outcomes.future_mem_peak, futureMemMean: ds.outcomes.future_mem_mean };
 }
@@ -68,20 +64,7 @@ export interface ValidateOptions {
   log: (line: string) => void;
 }
 
-export interface ValidationReport {
-  schemaVersion: 1;
-  createdAt: string;
-  model: string;
-  data: { source: string; samples: number; seed: number | null };
-  overall: ResourceMetrics & { mae: Record<string, number> };
-  perKind: Record<string, ResourceMetrics & { mae: Record<string, number> }>;
-  calibration: Calibration;
-  int8VsFloat: { floatModel: string; maxAbsNormalized: Record<string, number> } | null;
-  gates: { name: string; limit: number; value: number | null; passed: boolean }[];
-  passed: boolean;
-  /** with --compare: every system on the same windows */
-  comparison?: Partial<Record<SystemName, ResourceMetrics>>;
-}
+export type { ValidationReport } from './types.js';
 
 /** runModel runs an ONNX file over a data set. */
 export async function runModelFile(path: string, ds: Dataset): Promise<Float32Array> {
@@ -141,7 +124,7 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
   let int8VsFloat: ValidationReport['int8VsFloat'] = null;
   if (existsSync(floatPath) && basename(o.model) !== 'predictor_fp32.onnx') {
     const fo = await runModelFile(floatPath, ds);
-    const dev = maxAbsDeviation(out, fo);
+    const dev = maxAbsDeviation(out, fo, N_OUTPUTS);
     int8VsFloat = { floatModel: floatPath, maxAbsNormalized: Object.fromEntries(OUTPUT_NAMES.map((n, i) => [n, dev[i]!])) };
   } else {
     o.log(`validate: no ${floatPath} beside the model: int8-vs-float deviation not measured`);
@@ -190,4 +173,25 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     writeFileAtomic(join(o.reportDir, 'report.html'), validationReportHtml(report, scatter, kindsOfSample));
   }
   return report;
+}
+
+
+/**
+ * gateForExport validates a model on fresh held-out windows (seed VALIDATION_SEED) and summarizes what the
+ * manifest records. The caller (export) refuses a model with failed gates unless forced.
+ */
+export async function gateForExport(o: { model: string; samples: number; gatesFile: string; log: (line: string) => void }): Promise<ExportGate> {
+  const v = await validateModel({ model: o.model, samples: o.samples, seed: VALIDATION_SEED, gatesFile: o.gatesFile, log: o.log });
+  const failed = v.gates.filter((g) => !g.passed).map((g) => ({ name: g.name, value: g.value, limit: g.limit }));
+  return {
+    failed,
+    validation: {
+      data: v.data.source, windows: v.overall.windows,
+      memUnderAllocationPct: v.overall.memUnderAllocationPct, cpuLimitBreachPct: v.overall.cpuLimitBreachPct,
+      memOverAllocationPct: v.overall.memOverAllocationPct, businessScore: v.overall.businessScore,
+      expectedCalibrationError: v.calibration.ece,
+      int8VsFloatMaxAbs: v.int8VsFloat ? Math.max(...Object.values(v.int8VsFloat.maxAbsNormalized)) : null,
+      gatesPassed: failed.length === 0, forced: failed.length > 0,
+    },
+  };
 }

@@ -1,0 +1,61 @@
+/**
+ * rust: the container family's part of the Rust edge module (export/rust.ts writes the rest): the
+ * Recommendation struct and `recommend(&[f32; 12])`, which runs predict() on real-unit features and
+ * applies the agent's post-processing with the default policy (postprocess.ts): minimums → limit ≥
+ * request → round up to steps. The constants are read from postprocess.ts so the two cannot drift.
+ */
+import { rustDenormalize } from '../../export/rust.js';
+import { OUTPUTS } from './features.js';
+import { CPU_STEP_LARGE, CPU_STEP_SMALL, CPU_STEP_THRESHOLD, DEFAULT_POLICY, MEM_STEP_LARGE, MEM_STEP_SMALL, MEM_STEP_THRESHOLD } from './postprocess.js';
+
+/** rustRecommend returns the Rust source of Recommendation and recommend(). */
+export function rustRecommend(): string {
+  const P = DEFAULT_POLICY;
+  return `/// A recommendation in real units, after the agent's post-processing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recommendation {
+    pub cpu_request_millicores: f64,
+    pub cpu_limit_millicores: f64,
+    pub memory_request_bytes: f64,
+    pub memory_limit_bytes: f64,
+    pub confidence: f32,
+}
+
+/// The agent's default minimums: ${P.minCpuMillicores} millicores of CPU and ${P.minMemoryBytes} bytes of memory.
+pub const MIN_CPU_MILLICORES: f64 = ${P.minCpuMillicores}.0;
+pub const MIN_MEMORY_BYTES: f64 = ${P.minMemoryBytes}.0;
+
+/// ceil_to rounds x up to a multiple of step, ignoring float noise of 1e-9 steps (as the agent does).
+fn ceil_to(x: f64, step: f64) -> f64 {
+    (x / step - 1e-9).ceil() * step
+}
+
+/// round_cpu: up to ${CPU_STEP_SMALL}m steps up to ${CPU_STEP_THRESHOLD}m, ${CPU_STEP_LARGE}m steps above (11m → 15m, 1001m → 1100m).
+fn round_cpu(m: f64) -> f64 {
+    if m <= ${CPU_STEP_THRESHOLD}.0 { ceil_to(m, ${CPU_STEP_SMALL}.0) } else { ceil_to(m, ${CPU_STEP_LARGE}.0) }
+}
+
+/// round_memory: up to 1Mi steps up to 1Gi, 64Mi steps above (1Gi + 1 byte → 1088Mi).
+fn round_memory(b: f64) -> f64 {
+    if b <= ${MEM_STEP_THRESHOLD}.0 { ceil_to(b, ${MEM_STEP_SMALL}.0) } else { ceil_to(b, ${MEM_STEP_LARGE}.0) }
+}
+
+/// recommend runs the model on real-unit features and applies the agent's post-processing
+/// (src/families/container-resources/postprocess.ts, default policy): minimums → limit ≥ request → round up to steps.
+pub fn recommend(raw: &[f32; 12]) -> Recommendation {
+    let y = predict(&normalize(raw));
+    let cores = |n: f32| -> f64 { let n = n as f64; ${rustDenormalize(OUTPUTS[0]!.normalization)} };
+    let bytes = |n: f32| -> f64 { let n = n as f64; ${rustDenormalize(OUTPUTS[2]!.normalization)} };
+    let cpu_req = (cores(y[0]) * 1000.0).max(MIN_CPU_MILLICORES);
+    let cpu_lim = (cores(y[1]) * 1000.0).max(MIN_CPU_MILLICORES).max(cpu_req);
+    let mem_req = bytes(y[2]).max(MIN_MEMORY_BYTES);
+    let mem_lim = bytes(y[3]).max(MIN_MEMORY_BYTES).max(mem_req);
+    Recommendation {
+        cpu_request_millicores: round_cpu(cpu_req),
+        cpu_limit_millicores: round_cpu(cpu_lim),
+        memory_request_bytes: round_memory(mem_req),
+        memory_limit_bytes: round_memory(mem_lim),
+        confidence: y[4].max(0.0).min(1.0),
+    }
+}`;
+}

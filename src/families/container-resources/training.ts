@@ -1,0 +1,69 @@
+/**
+ * training: the container family's training-data reader. Reads one or more .npz files written by
+ * `npm run generate` (simulated or real windows), each with a weight, into one TrainingSet: normalized
+ * features X (n × 12), labels Y (n × 5), aux (n × 2: the normalized future CPU p99 and memory peak, what
+ * the confidence head's target is computed from) and per-row sample weights.
+ *
+ * Weights: a file's weight w spreads over its rows so that the file counts w / Σw of the total, whatever
+ * its row count: real 50,000 rows at weight 1 + synthetic 100,000 rows at weight 1 → each file half.
+ * Row weights are then scaled to mean 1, so with one file every row weighs exactly 1 (as before weights).
+ */
+import { normalize } from '../../core/contract.js';
+import { sha256Hex } from '../../util/hash.js';
+import { InputError } from '../../util/errors.js';
+import type { DataSource, TrainingSet } from '../types.js';
+import type { TrainData } from '../../model/tf.js';
+import { N_FEATURES, N_OUTPUTS, OUTPUTS } from './features.js';
+import { loadDataset } from './data/dataset-io.js';
+import type { Dataset } from './data/simulate.js';
+
+/** gatherRows copies rows of a Dataset into a TrainingSet layout (aux: normalized future CPU p99, memory peak). */
+export function gatherRows(ds: Dataset, rows: ArrayLike<number>, out: { X: Float32Array; Y: Float32Array; aux: Float32Array }, at: number): void {
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    const i = at + k;
+    out.X.set(ds.X.subarray(r * N_FEATURES, (r + 1) * N_FEATURES), i * N_FEATURES);
+    out.Y.set(ds.Y.subarray(r * N_OUTPUTS, (r + 1) * N_OUTPUTS), i * N_OUTPUTS);
+    out.aux[2 * i] = normalize(OUTPUTS[1]!.normalization, ds.outcomes.future_cpu_p99[r]!);
+    out.aux[2 * i + 1] = normalize(OUTPUTS[3]!.normalization, ds.outcomes.future_mem_peak[r]!);
+  }
+}
+
+/** trainDataOf turns one in-memory Dataset into training rows (every row weight 1). */
+export function trainDataOf(ds: Dataset): TrainData {
+  const out: TrainData = { X: new Float32Array(ds.n * N_FEATURES), Y: new Float32Array(ds.n * N_OUTPUTS), aux: new Float32Array(ds.n * 2), weight: new Float32Array(ds.n).fill(1), n: ds.n, widths: { x: N_FEATURES, y: N_OUTPUTS, aux: 2 } };
+  gatherRows(ds, Uint32Array.from({ length: ds.n }, (_, i) => i), out, 0);
+  return out;
+}
+
+/** loadContainerTraining reads and concatenates the files of `sources` (see the header for weights). */
+export function loadContainerTraining(sources: DataSource[]): TrainingSet {
+  if (!sources.length) throw new InputError('--data: give at least one training file');
+  for (const s of sources) {
+    if (!(Number.isFinite(s.weight) && s.weight > 0)) throw new InputError(`--data ${s.path}: weight ${s.weight} must be a positive number (e.g. --data real.npz:2)`);
+  }
+  const loaded = sources.map((s) => ({ s, ...loadDataset(s.path) }));
+  const n = loaded.reduce((a, l) => a + l.ds.n, 0);
+  const set: TrainingSet = {
+    X: new Float32Array(n * N_FEATURES),
+    Y: new Float32Array(n * N_OUTPUTS),
+    aux: new Float32Array(n * 2),
+    weight: new Float32Array(n),
+    n,
+    widths: { x: N_FEATURES, y: N_OUTPUTS, aux: 2 },
+    groups: loaded.some((l) => l.ds.group) ? [] : null,
+    sources: [],
+  };
+  const wSum = sources.reduce((a, s) => a + s.weight, 0);
+  let at = 0;
+  for (const l of loaded) {
+    gatherRows(l.ds, Uint32Array.from({ length: l.ds.n }, (_, i) => i), set, at);
+    // mean row weight 1 overall: file share (w / Σw) × n rows / its own rows
+    const rowW = ((l.s.weight / wSum) * n) / l.ds.n;
+    set.weight.fill(rowW, at, at + l.ds.n);
+    if (set.groups) for (let i = 0; i < l.ds.n; i++) set.groups.push(l.ds.group ? `${l.s.path}:${l.ds.group[i]}` : `${l.s.path}:row${i}`);
+    set.sources.push({ path: l.s.path, sha256: sha256Hex(l.bytes), rows: l.ds.n, weight: l.s.weight, info: { generatorVersion: l.meta.generatorVersion, seed: l.meta.seed, source: l.meta.source ?? 'simulated' } });
+    at += l.ds.n;
+  }
+  return set;
+}
