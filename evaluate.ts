@@ -1,22 +1,27 @@
 /**
  * evaluate: the model next to VPA, KRR, a fixed rule and the original allocation, on real traces.
  *   npm run evaluate -- --trace bitbrains --input ../shared/data/bitbrains --model models/predictor.onnx --json reports/bitbrains.json
+ *   npm run evaluate -- --input ../shared/data/bitbrains-250 --vms 201-250
  */
 import { makeCli, progress, runMain } from './src/util/cli.js';
-import { evaluateBitbrains, formatTable } from './src/families/container-resources/eval/trace-eval.js';
+import { evaluateTraces, formatTable } from './src/families/container-resources/eval/trace-eval.js';
+import { SOURCES } from './src/sources/registry.js';
+import { parseSelector } from './src/sources/select.js';
 import { writeFileAtomic } from './src/util/fs-atomic.js';
 import { comparisonHtml } from './src/families/container-resources/eval/validate-html.js';
 import { page } from './src/report/svg.js';
 
 runMain(async () => {
   const argv = await makeCli('evaluate', 'Score the model and the baselines on real traces, side by side.\n\nUsage: npm run evaluate -- --trace bitbrains --input DIR --model models/predictor.onnx --json OUT')
-    .option('trace', { choices: ['bitbrains'] as const, default: 'bitbrains' as const, describe: 'trace format of the input folder' })
-    .option('input', { alias: 'i', type: 'string', demandOption: true, describe: 'folder of trace CSV files (e.g. ../shared/data/bitbrains)' })
+    .option('trace', { choices: SOURCES.map((s) => s.name), default: SOURCES[0]!.name, describe: 'usage source (format) of the input' })
+    .option('input', { alias: 'i', type: 'string', array: true, demandOption: true, describe: 'folder(s) or file(s) of traces, .csv or .csv.gz (e.g. ../shared/data/bitbrains-250)' })
+    .option('vms', { type: 'string', describe: 'keep only these traces: ranges of the number in their name and/or names, e.g. 201-250' })
+    .option('strict', { type: 'boolean', default: false, describe: 'refuse the input at the first bad row instead of skipping, merging and counting' })
     .option('model', { alias: 'm', type: 'string', default: 'models/predictor.onnx', describe: 'ONNX model' })
     .option('json', { type: 'string', describe: 'write the full report (overall and per VM) as JSON here' })
     .option('per-vm', { type: 'boolean', default: false, describe: 'also print the table of every VM' })
     .parse();
-  const r = await evaluateBitbrains(argv.input, argv.model, (l) => progress(l, true));
+  const r = await evaluateTraces({ source: argv.trace, input: argv.input, model: argv.model, strict: argv.strict, select: argv.vms ? parseSelector(argv.vms) : undefined, log: (l) => progress(l, true) });
   console.log(`${r.trace}: ${r.vms.length} VMs, ${r.windows} windows (past ${r.protocol.pastDays} d → next ${r.protocol.futureDays} d, stride ${r.protocol.strideDays} d)`);
   console.log(formatTable(r.overall));
   if (argv.perVm) for (const [vm, rows] of Object.entries(r.perVm)) console.log(`\n${vm}\n${formatTable(rows)}`);

@@ -1,6 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
-import { loadBitbrainsDir, parseBitbrains, TraceParseError } from '../src/sources/bitbrains.js';
+import { bitbrains, loadBitbrainsDir, parseBitbrains, TraceParseError } from '../src/sources/bitbrains.js';
+import { summarizeReport } from '../src/sources/types.js';
+
+const STRICT = { strict: true };
 import { SHARED_DATA, need } from './helpers/env.js';
 
 /** The shared trace folder sits beside the repo: <repo>/../shared/data/bitbrains. */
@@ -42,9 +45,8 @@ describe('parseBitbrains', () => {
     expect(vm.memoryBytes[0]).toBeCloseTo(1_059_423_027.2, 3);
     expect(vm.memoryBytes[2]).toBe(184548 * 1024);
     // provisioned: 2 cores; memory capacity is 8388608 KB in 2 rows of 3 (the mode) → × 1024 = 8 GiB
-    expect(vm.provisionedCores).toBe(2);
-    expect(vm.provisionedMemoryBytes).toBe(8 * 1024 ** 3);
-    expect(vm.skippedRows).toEqual([]);
+    expect(vm.provisioned).toEqual({ cpuCores: 2, memoryBytes: 8 * 1024 ** 3 });
+    expect(vm.report).toMatchObject({ rows: 3, samples: 3, skipped: {}, merged: 0, reordered: 0, gaps: 0 });
   });
 
   it('accepts a file without the trailing newline and with CRLF line ends', () => {
@@ -52,16 +54,42 @@ describe('parseBitbrains', () => {
     expect(vm.timestampsSec.length).toBe(2);
   });
 
-  it('duplicate timestamp: keeps the first row and records the skip', () => {
+  it('repeated timestamp: merges the rows, CPU averaged and memory the maximum, and counts it (also in strict mode)', () => {
     const dup = ROW2.replace('1372630104', '1372629804');
-    const vm = parseBitbrains(csv(HEADER, ROW1, dup, ROW3), 'vm1');
-    expect(vm.timestampsSec.length).toBe(2);
-    expect(vm.cpuCores[0]).toBeCloseTo(0.03, 6); // the first row's value survives
-    expect(vm.skippedRows).toEqual([{ line: 3, reason: 'duplicate timestamp 1372629804 (kept line 2)' }]);
+    for (const strict of [false, true]) {
+      const vm = parseBitbrains(csv(HEADER, ROW1, dup, ROW3), 'vm1', 'vm1', { strict });
+      expect(vm.timestampsSec.length).toBe(2);
+      expect(vm.cpuCores[0]).toBeCloseTo((0.03 + 0.01) / 2, 6); // mean of 0.03 and 0.01 cores
+      expect(vm.memoryBytes[0]).toBeCloseTo(1034592.8 * 1024, 3); // max(1034592.8, 458575.47) KB
+      expect(vm.report.merged).toBe(1);
+    }
   });
 
-  it('EXPECTED FAILURE - a row with too few fields names the file and the line', () => {
-    const e = thrown(() => parseBitbrains(csv(HEADER, ROW1, '1372630104;\t2;\t5851.9989', ROW3), 'vm1', 'data/vm1.csv'));
+  it('dirty rows are skipped and counted by reason, never a refusal of the whole file', () => {
+    const off = ROW2.replace(';\t2;', ';\t0;').replace('1372630104', '1372630704');
+    const offCapacity = ROW2.replace('5851.9989', '0').replace('1372630104', '1372631004');
+    const short = '1372631304;\t2;\t5851.9989';
+    const bad = ROW2.replace('458575.4666666667', 'n/a').replace('1372630104', '1372631604');
+    // ROW3 before ROW2: out of time order, sorted back; a 2-hour gap after ROW3.
+    const late = ROW1.replace('1372629804', '1372638000');
+    const vm = parseBitbrains(csv(HEADER, ROW1, ROW3, ROW2, off, offCapacity, '', short, bad, late), 'vm1', 'vm1.csv');
+    expect([...vm.timestampsSec]).toEqual([1372629804, 1372630104, 1372630404, 1372638000]);
+    expect(vm.report.skipped).toEqual({ 'switched off': 2, blank: 1, malformed: 1, 'invalid value': 1 });
+    expect(vm.report).toMatchObject({ rows: 9, samples: 4, reordered: 1, gaps: 1, longestGapSec: 1372638000 - 1372630404 });
+    expect(vm.report.examples[0]).toEqual({ line: 5, reason: 'switched off: column "CPU cores" is "0", expected a number > 0 (the VM is switched off in this row); delete the row' });
+    expect(summarizeReport(vm.report)).toBe('vm1.csv: 9 rows → 4 samples; skipped 2 switched off, 1 blank, 1 malformed, 1 invalid value; sorted 1 rows out of time order; 1 gaps (longest 2.1 h)');
+  });
+
+  it('a file whose VM is always off gives an empty trace, not an error', () => {
+    const vm = parseBitbrains(csv(HEADER, ROW1.replace(';\t2;', ';\t0;')), 'vm9');
+    expect(vm.timestampsSec.length).toBe(0);
+    expect(vm.provisioned).toBeNull();
+    expect(vm.report.skipped).toEqual({ 'switched off': 1 });
+  });
+
+  // --strict: the first bad row refuses the file, naming the file, the line, the column and the fix.
+  it('EXPECTED FAILURE - strict: a row with too few fields names the file and the line', () => {
+    const e = thrown(() => parseBitbrains(csv(HEADER, ROW1, '1372630104;\t2;\t5851.9989', ROW3), 'vm1', 'data/vm1.csv', STRICT));
     expect(e.file).toBe('data/vm1.csv');
     expect(e.line).toBe(3);
     expect(e.message).toMatch(/^data\/vm1\.csv:3: expected 11 fields .* found 3/);
@@ -69,23 +97,23 @@ describe('parseBitbrains', () => {
   });
 
   it('EXPECTED FAILURE - a non-numeric value names the column', () => {
-    const e = thrown(() => parseBitbrains(csv(HEADER, ROW1, ROW2.replace('458575.4666666667', 'n/a')), 'vm1'));
+    const e = thrown(() => parseBitbrains(csv(HEADER, ROW1, ROW2.replace('458575.4666666667', 'n/a')), 'vm1', 'vm1', STRICT));
     expect(e.line).toBe(3);
     expect(e.field).toBe('Memory usage [KB]');
     expect(e.message).toContain('column "Memory usage [KB]" is "n/a"');
   });
 
   it('EXPECTED FAILURE - a negative or empty value is rejected', () => {
-    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace('87.7799835', '-1')), 'vm1')).field).toBe('CPU usage [MHZ]');
-    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace('87.7799835', '')), 'vm1')).field).toBe('CPU usage [MHZ]');
-    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace(';\t2;', ';\t0;')), 'vm1')).field).toBe('CPU cores');
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace('87.7799835', '-1')), 'vm1', 'vm1', STRICT)).field).toBe('CPU usage [MHZ]');
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace('87.7799835', '')), 'vm1', 'vm1', STRICT)).field).toBe('CPU usage [MHZ]');
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1.replace(';\t2;', ';\t0;')), 'vm1', 'vm1', STRICT)).field).toBe('CPU cores');
   });
 
   it('EXPECTED FAILURE - rows out of time order, an empty line inside, a missing header column', () => {
-    const e = thrown(() => parseBitbrains(csv(HEADER, ROW2, ROW1), 'vm1'));
+    const e = thrown(() => parseBitbrains(csv(HEADER, ROW2, ROW1), 'vm1', 'vm1', STRICT));
     expect(e.line).toBe(3);
     expect(e.message).toMatch(/sort the rows/);
-    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1, '', ROW2), 'vm1')).line).toBe(3);
+    expect(thrown(() => parseBitbrains(csv(HEADER, ROW1, '', ROW2), 'vm1', 'vm1', STRICT)).line).toBe(3);
     const h = thrown(() => parseBitbrains(csv(HEADER.replace('Memory usage [KB]', 'Mem'), ROW1), 'vm1'));
     expect(h.line).toBe(1);
     expect(h.field).toBe('Memory usage [KB]');
@@ -105,18 +133,30 @@ describe.skipIf(!!sharedMissing)('loadBitbrainsDir on the shared GWA-T-12 traces
       const spanDays = (vm.timestampsSec[vm.timestampsSec.length - 1]! - vm.timestampsSec[0]!) / 86400;
       expect(spanDays).toBeGreaterThan(29);
       expect(spanDays).toBeLessThan(31);
-      expect(vm.provisionedCores).toBeGreaterThanOrEqual(1);
+      expect(vm.provisioned!.cpuCores).toBeGreaterThanOrEqual(1);
       // usage never exceeds what was provisioned (1 % slack for capacity changes mid-trace)
-      expect(Math.max(...vm.cpuCores)).toBeLessThanOrEqual(vm.provisionedCores * 1.01);
-      expect(Math.max(...vm.memoryBytes)).toBeLessThanOrEqual(vm.provisionedMemoryBytes * 1.01);
+      expect(Math.max(...vm.cpuCores)).toBeLessThanOrEqual(vm.provisioned!.cpuCores * 1.01);
+      expect(Math.max(...vm.memoryBytes)).toBeLessThanOrEqual(vm.provisioned!.memoryBytes * 1.01);
       expect(Math.min(...vm.cpuCores, ...vm.memoryBytes)).toBeGreaterThanOrEqual(0);
     }
     const vm1 = vms[0]!;
-    expect(vm1.provisionedCores).toBe(2);
-    expect(vm1.provisionedMemoryBytes).toBe(8388608 * 1024); // 8 GiB, the mode (7 962 of 8 260 rows)
+    expect(vm1.provisioned).toEqual({ cpuCores: 2, memoryBytes: 8388608 * 1024 }); // 8 GiB, the mode (7 962 of 8 260 rows)
     const sorted = Float64Array.from(vm1.memoryBytes).sort();
     const medianGiB = sorted[sorted.length >> 1]! / 1024 ** 3;
     expect(medianGiB).toBeGreaterThan(0.8); // SOURCE.txt: 0.85 GiB median use
     expect(medianGiB).toBeLessThan(0.9);
+  });
+});
+
+describe.skipIf(!!sharedMissing)('the 250 gzipped VMs, dirt included', () => {
+  const DIR250 = path.join(SHARED_DATA, 'bitbrains-250');
+  it('reads vm20 (switched off from line 4,478 on) and counts what it skipped; --strict refuses it', () => {
+    const lines: string[] = [];
+    const [vm20] = bitbrains.read([path.join(DIR250, 'vm20.csv.gz')], { log: (l) => lines.push(l) });
+    expect(vm20!.report.skipped['switched off']).toBeGreaterThan(1000);
+    expect(vm20!.timestampsSec.length).toBeGreaterThan(4000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^.*vm20\.csv\.gz: [\d,]+ rows → [\d,]+ samples; skipped [\d,]+ switched off/);
+    expect(() => bitbrains.read([path.join(DIR250, 'vm20.csv.gz')], { strict: true })).toThrow(/vm20\.csv\.gz:4478: column "CPU cores" is "0"/);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibration, holdsMask, resourceMetrics } from '../src/families/container-resources/eval/metrics.js';
 import { windowsOf } from '../src/families/container-resources/eval/trace-eval.js';
-import type { BitbrainsVm } from '../src/sources/bitbrains.js';
+import type { UsageTrace } from '../src/sources/types.js';
 import { GiB } from '../src/core/units.js';
 import { REPO, SHARED_DATA, need } from './helpers/env.js';
 
@@ -61,14 +61,13 @@ describe('windowsOf', () => {
     // 12 days of hourly samples: windows start at day 0, 1 and 2 (day 2 + 10 = day 12 = the last sample).
     const n = 12 * 24 + 1;
     const t0 = 1_700_000_000;
-    const vm: BitbrainsVm = {
+    const vm: UsageTrace = {
       name: 'vmX',
       timestampsSec: Float64Array.from({ length: n }, (_, i) => t0 + i * 3600),
       cpuCores: Float64Array.from({ length: n }, (_, i) => (i % 24) / 24),
       memoryBytes: Float64Array.from({ length: n }, (_, i) => (1 + i / n) * GiB),
-      provisionedCores: 4,
-      provisionedMemoryBytes: 8 * GiB,
-      skippedRows: [],
+      provisioned: { cpuCores: 4, memoryBytes: 8 * GiB },
+      report: { input: 'vmX', rows: n, samples: n, skipped: {}, merged: 0, reordered: 0, gaps: 0, longestGapSec: 0, examples: [] },
     };
     const w = windowsOf(vm);
     expect(w.map((x) => (x.startSec - t0) / 86400)).toEqual([0, 1, 2]);
@@ -100,6 +99,6 @@ describe.skipIf(!!sharedMissing)('npm run evaluate on ../shared/data/bitbrains',
     const empty = mkdtempSync(join(tmpdir(), 'crp-empty-'));
     const r = spawnSync(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'evaluate.ts'), '--input', empty], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^error: --input .* has no \.csv files/);
+    expect(r.stderr.trim()).toMatch(/^error: --input .* has no \.csv or \.csv\.gz files/);
   });
 });

@@ -10,8 +10,8 @@
  * request and limit (VPA's proportional limits and the "as-provisioned" system use them).
  */
 import { readFileSync } from 'node:fs';
-import { loadBitbrainsDir } from '../../../sources/bitbrains.js';
-import type { BitbrainsVm } from '../../../sources/bitbrains.js';
+import { getSource } from '../../../sources/registry.js';
+import type { ReadReport, UsageTrace } from '../../../sources/types.js';
 import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
 import { recommendAll, SYSTEMS } from './compare.js';
 import type { EvalWindow, SystemName } from './compare.js';
@@ -39,7 +39,7 @@ function slice(ts: Float64Array, t0: number, t1: number): [number, number] {
 }
 
 /** windowsOf cuts one VM into protocol windows (skipping any with fewer than 2 past or 1 future sample). */
-export function windowsOf(vm: BitbrainsVm, p = PROTOCOL): TraceWindow[] {
+export function windowsOf(vm: UsageTrace, p = PROTOCOL): TraceWindow[] {
   const ts = vm.timestampsSec;
   if (ts.length < 2) return [];
   const first = ts[0]!;
@@ -55,7 +55,7 @@ export function windowsOf(vm: BitbrainsVm, p = PROTOCOL): TraceWindow[] {
       vm: vm.name,
       startSec: s,
       past: { timestampsSec: ts.subarray(pa, pb), cpuCores: vm.cpuCores.subarray(pa, pb), memoryBytes: vm.memoryBytes.subarray(pa, pb), workloadStartSec: first },
-      original: { cpuRequestCores: vm.provisionedCores, cpuLimitCores: vm.provisionedCores, memRequestBytes: vm.provisionedMemoryBytes, memLimitBytes: vm.provisionedMemoryBytes },
+      original: vm.provisioned ? { cpuRequestCores: vm.provisioned.cpuCores, cpuLimitCores: vm.provisioned.cpuCores, memRequestBytes: vm.provisioned.memoryBytes, memLimitBytes: vm.provisioned.memoryBytes } : undefined,
       outcome: { cpuP99: percentile(fc, 99), cpuMean: mean(fc), memPeak: maxOf(fm), memMean: mean(fm) },
     });
   }
@@ -71,20 +71,32 @@ export interface TraceReport {
   protocol: typeof PROTOCOL;
   windows: number;
   vms: string[];
+  /** what the source skipped, merged and sorted, per input file */
+  inputs: ReadReport[];
   overall: Partial<Record<SystemName, ResourceMetrics>>;
   perVm: Record<string, Partial<Record<SystemName, ResourceMetrics>>>;
 }
 
-/** evaluateBitbrains runs every system on every window of every VM in `dir`. */
-export async function evaluateBitbrains(dir: string, modelPath: string, log: (l: string) => void = () => {}): Promise<TraceReport> {
-  let vms: BitbrainsVm[];
-  try {
-    vms = loadBitbrainsDir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--input ${dir} does not exist; give a folder of Bitbrains CSV files`);
-    throw e;
-  }
-  if (!vms.length) throw new UserError(`--input ${dir} has no .csv files; give a folder of Bitbrains CSV files`);
+export interface TraceEvalOptions {
+  /** the usage source ('bitbrains') */
+  source: string;
+  /** files or folders */
+  input: string[];
+  model: string;
+  strict?: boolean;
+  /** keep only these traces (by name), e.g. from --vms 201-250 */
+  select?: (name: string) => boolean;
+  log?: (line: string) => void;
+}
+
+/** evaluateTraces runs every system on every window of every selected trace of the input. */
+export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> {
+  const log = o.log ?? (() => {});
+  const dir = o.input.join(', ');
+  const modelPath = o.model;
+  const source = getSource(o.source);
+  const vms = source.read(o.input, { strict: o.strict, log, select: o.select });
+  if (!vms.length) throw new UserError(`--input ${dir} has no .csv or .csv.gz files${o.select ? ' that --vms selects' : ''}; give a folder of trace files`);
   const windows = vms.flatMap((vm) => windowsOf(vm));
   if (!windows.length) throw new UserError(`${dir}: no VM has ${PROTOCOL.pastDays + PROTOCOL.futureDays} days of samples for one window`);
   log(`evaluate: ${vms.length} VMs, ${windows.length} windows (past ${PROTOCOL.pastDays} d → next ${PROTOCOL.futureDays} d, stride ${PROTOCOL.strideDays} d)`);
@@ -113,16 +125,16 @@ export async function evaluateBitbrains(dir: string, modelPath: string, log: (l:
     const rows = windows.flatMap((w, i) => (w.vm === vm.name ? [i] : []));
     if (rows.length) perVm[vm.name] = score(rows);
   }
-  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: 'bitbrains', input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), overall: score(), perVm };
+  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: o.source, input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), inputs: vms.map((v) => v.report), overall: score(), perVm };
 }
 
 /** formatTable renders systems × metrics as fixed-width text. */
 export function formatTable(rows: Partial<Record<SystemName, ResourceMetrics>>): string {
   const head = ['system', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business'];
-  const lines = [head.map((h, i) => (i ? h.padStart(15) : h.padEnd(16))).join('')];
+  const lines = [head.map((h, i) => (i ? h.padStart(16) : h.padEnd(16))).join('')];
   for (const [s, m] of Object.entries(rows)) {
     const v = [m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore];
-    lines.push(s.padEnd(16) + v.map((x) => x.toFixed(2).padStart(15)).join(''));
+    lines.push(s.padEnd(16) + v.map((x) => x.toFixed(2).padStart(16)).join(''));
   }
   return lines.join('\n');
 }
