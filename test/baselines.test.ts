@@ -15,10 +15,10 @@ import {
   withConfidenceMultiplier,
   withMargin,
   withMinResource,
-} from '../src/baselines/vpa/index.js';
-import type { ContainerStateAggregator, ContainerUsageSample } from '../src/baselines/vpa/index.js';
-import { krrRoundValue, prometheusQuantile, recommendKrr } from '../src/baselines/krr.js';
-import { asProvisioned, recommendFixedRule } from '../src/baselines/fixed-rule.js';
+} from '../src/families/container-resources/baselines/vpa/index.js';
+import type { ContainerStateAggregator, ContainerUsageSample } from '../src/families/container-resources/baselines/vpa/index.js';
+import { krrRoundValue, prometheusQuantile, recommendKrr } from '../src/families/container-resources/baselines/krr.js';
+import { asProvisioned, recommendFixedRule } from '../src/families/container-resources/baselines/fixed-rule.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

@@ -38,8 +38,12 @@ export function mean(values: ArrayLike<number>): number {
   return values.length ? s / values.length : NaN;
 }
 
-/** maxOf values (−Infinity for none). */
+/**
+ * maxOf returns the largest value, NaN for none (the maximum of nothing is undefined: a NaN shows up in
+ * every score it reaches, where −∞ would pass as a very small limit). maxOf([3, 1, 2]) === 3.
+ */
 export function maxOf(values: ArrayLike<number>): number {
+  if (values.length === 0) return NaN;
   let m = -Infinity;
   for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
   return m;

@@ -18,7 +18,6 @@
  * daily peak. CPU percentiles are over the raw samples: CPU is a rate, and its limit is breached by the
  * samples themselves.
  */
-import type { Bytes, Cores } from '../../core/units.js';
 import { GiB, MiB } from '../../core/units.js';
 import { mean, percentileSorted, sortedCopy } from '../../util/stats.js';
 import { denormalize, normalizeRow } from '../../core/contract.js';
@@ -100,14 +99,7 @@ export function normalizeOutputs(y: ArrayLike<number>, out: Float32Array = new F
   return normalizeRow(OUTPUTS, y, out, offset);
 }
 
-/** Outputs in real units. */
-export interface RealOutputs {
-  cpuRequestCores: Cores;
-  cpuLimitCores: Cores;
-  memRequestBytes: Bytes;
-  memLimitBytes: Bytes;
-  confidence: number;
-}
+import type { ModelRecommendation } from './recommendation.js';
 
 const [OUT_CPU_REQ, OUT_CPU_LIM, OUT_MEM_REQ, OUT_MEM_LIM, OUT_CONF] = OUTPUTS.map((o) => o.normalization) as [Normalization, Normalization, Normalization, Normalization, Normalization];
 
@@ -115,7 +107,7 @@ const [OUT_CPU_REQ, OUT_CPU_LIM, OUT_MEM_REQ, OUT_MEM_LIM, OUT_CONF] = OUTPUTS.m
  * denormalizeOutputs maps the model's 5 normalized outputs (row at `offset`) back to real units. No
  * closure or array per call: the agent calls it for every row of a 10,000-row batch.
  */
-export function denormalizeOutputs(n: ArrayLike<number>, offset = 0): RealOutputs {
+export function denormalizeOutputs(n: ArrayLike<number>, offset = 0): ModelRecommendation {
   return {
     cpuRequestCores: denormalize(OUT_CPU_REQ, n[offset]!),
     cpuLimitCores: denormalize(OUT_CPU_LIM, n[offset + 1]!),
@@ -125,20 +117,9 @@ export function denormalizeOutputs(n: ArrayLike<number>, offset = 0): RealOutput
   };
 }
 
-/** A raw usage window: samples in time order, as a metrics collector scrapes them. */
-export interface UsageWindow {
-  /** Sample times, seconds since the epoch, strictly increasing. */
-  timestampsSec: ArrayLike<number>;
-  /** CPU usage of each sample interval, cores (≥ 0). */
-  cpuCores: ArrayLike<number>;
-  /** Memory usage (working set) at each sample, bytes (≥ 0). */
-  memoryBytes: ArrayLike<number>;
-  /** Optional cumulative CFS counters (container_cpu_cfs_throttled_periods_total, ..._periods_total). */
-  throttledPeriods?: ArrayLike<number>;
-  totalPeriods?: ArrayLike<number>;
-  /** Optional workload start, seconds since the epoch; defaults to the first sample. */
-  workloadStartSec?: number;
-}
+/** The window computeFeatures reads is the project's one usage window (src/sources/types.ts). */
+export type { UsageWindow } from '../../sources/types.js';
+import type { UsageWindow } from '../../sources/types.js';
 
 /** FeatureError names the field of a bad usage window and how to fix it. */
 export class FeatureError extends InputError {

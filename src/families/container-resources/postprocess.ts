@@ -18,7 +18,7 @@
  *
  * No Node, no runtime, no HTTP: this module imports only the contract and units.
  */
-import type { RealOutputs } from './features.js';
+import type { ModelRecommendation } from './recommendation.js';
 import type { Bytes, Millicores } from '../../core/units.js';
 import { GiB, MiB, millicoresFromCores } from '../../core/units.js';
 
@@ -59,7 +59,7 @@ export const MEM_STEP_THRESHOLD = GiB;
  * fromModel converts the denormalized model outputs (cores, bytes) into API units.
  * Example: { cpuRequestCores: 0.2481, … } → { cpuRequestMillicores: 248.1, … }.
  */
-export function fromModel(o: RealOutputs): Recommendation {
+export function fromModel(o: ModelRecommendation): Recommendation {
   return {
     cpuRequestMillicores: millicoresFromCores(o.cpuRequestCores),
     cpuLimitMillicores: millicoresFromCores(o.cpuLimitCores),
@@ -134,7 +134,7 @@ export function pipeline(p: Policy): Step[] {
  * Example (default policy): cpu request 0.2481 cores, limit 0.2 cores, memory request 300.2Mi, limit 1.3Gi
  *   → withMinimums: unchanged → limitAtLeastRequest: cpu limit 248.1m → round: 250m / 250m, 301Mi / 1344Mi.
  */
-export function postProcess(o: RealOutputs, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p)): Recommendation {
+export function postProcess(o: ModelRecommendation, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p)): Recommendation {
   let r = fromModel(o);
   for (const s of steps) r = s(r);
   return r;

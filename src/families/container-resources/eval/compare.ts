@@ -9,11 +9,12 @@
  *   as-provisioned  the original allocation, where the data carries one (Bitbrains' provisioned capacity)
  */
 import { computeFeatures, N_FEATURES, normalizeFeatures, toVector } from '../features.js';
-import type { UsageWindow } from '../features.js';
-import { recommendVpa } from '../../../baselines/vpa/index.js';
-import { recommendKrr } from '../../../baselines/krr.js';
-import { asProvisioned, recommendFixedRule } from '../../../baselines/fixed-rule.js';
-import type { BaselineRecommendation, UsageSeries } from '../../../baselines/types.js';
+import { recommendVpa } from '../baselines/vpa/index.js';
+import { recommendKrr } from '../baselines/krr.js';
+import { asProvisioned, recommendFixedRule } from '../baselines/fixed-rule.js';
+import type { Recommendation } from '../recommendation.js';
+
+import type { UsageWindow } from '../../../sources/types.js';
 import type { OnnxPredictor } from '../../../onnx/runtime.js';
 import type { Recommendations } from './metrics.js';
 import { denormalize, N_OUTPUTS, OUTPUTS } from '../features.js';
@@ -28,14 +29,8 @@ export interface EvalWindow {
   original?: { cpuRequestCores?: number; cpuLimitCores?: number; memRequestBytes?: number; memLimitBytes?: number };
 }
 
-/** series gives a window's past in the baselines' input shape. */
-function series(w: EvalWindow): UsageSeries {
-  const f = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
-  return { timestampsSec: f(w.past.timestampsSec), cpuCores: f(w.past.cpuCores), memoryBytes: f(w.past.memoryBytes) };
-}
-
 /** collect turns per-window baseline answers into column arrays (null CPU limit → Infinity: none). */
-function collect(recs: BaselineRecommendation[]): Recommendations {
+function collect(recs: Recommendation[]): Recommendations {
   return {
     cpuRequest: Float64Array.from(recs, (r) => r.cpuRequestCores),
     cpuLimit: Float64Array.from(recs, (r) => r.cpuLimitCores ?? Infinity),
@@ -68,16 +63,16 @@ export async function recommendAll(windows: EvalWindow[], model: OnnxPredictor, 
 export function recommendBaselines(windows: EvalWindow[], onProgress?: (system: string) => void): Partial<Record<Exclude<SystemName, 'model'>, Recommendations>> {
   const out: Partial<Record<Exclude<SystemName, 'model'>, Recommendations>> = {};
   onProgress?.('vpa');
-  out.vpa = collect(windows.map((w) => recommendVpa(series(w), {
+  out.vpa = collect(windows.map((w) => recommendVpa(w.past, {
     originalCpuRequestCores: w.original?.cpuRequestCores,
     originalCpuLimitCores: w.original?.cpuLimitCores,
     originalMemRequestBytes: w.original?.memRequestBytes,
     originalMemLimitBytes: w.original?.memLimitBytes,
   })));
   onProgress?.('krr');
-  out.krr = collect(windows.map((w) => recommendKrr(series(w))));
+  out.krr = collect(windows.map((w) => recommendKrr(w.past)));
   onProgress?.('fixed-max-x1.3');
-  out['fixed-max-x1.3'] = collect(windows.map((w) => recommendFixedRule(series(w), { factor: 1.3 })));
+  out['fixed-max-x1.3'] = collect(windows.map((w) => recommendFixedRule(w.past, { factor: 1.3 })));
   if (windows.every((w) => w.original?.cpuLimitCores !== undefined && w.original?.memLimitBytes !== undefined)) {
     out['as-provisioned'] = collect(windows.map((w) => asProvisioned(w.original!.cpuLimitCores!, w.original!.memLimitBytes!)));
   }

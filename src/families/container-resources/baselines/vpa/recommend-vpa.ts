@@ -5,7 +5,7 @@
  *
  * Choices where upstream is not one fixed thing (all overridable through VpaOptions):
  * - Limits: with no original limit upstream sets none. That is what we do for CPU (cpuLimitCores = null);
- *   for memory BaselineRecommendation needs a number, so memLimitBytes = the memory request (documented
+ *   for memory Recommendation needs a number, so memLimitBytes = the memory request (documented
  *   deviation: an unlimited container cannot be scored for OOM kills).
  * - The CPU first bucket and the other aggregation constants: see container-state.ts.
  *
@@ -13,7 +13,8 @@
  *   CPU target = bucket end 0.01 × (1.05^26 − 1)/0.05 = 0.51113 core → 511 m → +15 % (76 m) = 587 m;
  *   memory target = bucket end 1e7 × (1.05^38 − 1)/0.05 = 1.0771e9 B → +15 % = 1.2387e9 B.
  */
-import type { BaselineRecommendation, UsageSeries } from '../types.js';
+import type { Recommendation } from '../../recommendation.js';
+import type { UsageWindow } from '../types.js';
 import { usageSeriesLength } from '../types.js';
 import type { AggregationsConfig } from './container-state.js';
 import { AggregateContainerState, ContainerState, DEFAULT_AGGREGATIONS_CONFIG } from './container-state.js';
@@ -37,13 +38,13 @@ export interface VpaOptions {
   recommender?: Partial<RecommenderConfig>;
 }
 
-/** VpaBound is one of the bounds in the units of BaselineRecommendation. */
+/** VpaBound is one of the bounds in the units of Recommendation. */
 export interface VpaBound {
   cpuCores: number;
   memoryBytes: number;
 }
 
-export type VpaRecommendation = BaselineRecommendation & {
+export type VpaRecommendation = Recommendation & {
   lowerBound: VpaBound;
   upperBound: VpaBound;
   /** How much history backed the bounds and which OOM events upstream would have discarded. */
@@ -57,7 +58,7 @@ export type VpaRecommendation = BaselineRecommendation & {
  * (a usage row first when times tie).
  * Example: 2 days of 0.5 core / 1 GiB every minute → cpuRequestCores 0.587, memRequestBytes ≈ 1.2387e9.
  */
-export function recommendVpa(series: UsageSeries, opts: VpaOptions = {}): VpaRecommendation {
+export function recommendVpa(series: UsageWindow, opts: VpaOptions = {}): VpaRecommendation {
   const n = usageSeriesLength(series, 'recommendVpa');
   const agg: AggregationsConfig = { ...DEFAULT_AGGREGATIONS_CONFIG, ...opts.aggregations };
   const rcfg: RecommenderConfig = { ...DEFAULT_RECOMMENDER_CONFIG, ...opts.recommender };

@@ -21,8 +21,10 @@
  * KRR recommends per workload from one max-over-pods series; here the series is that one series.
  * With fewer than points_required samples KRR answers "?" (undefined): we return NaN and `info`.
  */
-import type { BaselineRecommendation, UsageSeries } from './types.js';
+import type { Recommendation } from '../recommendation.js';
+import type { UsageWindow } from './types.js';
 import { usageSeriesLength } from './types.js';
+import { maxOf } from '../../../util/stats.js';
 
 /** KrrOptions: SimpleStrategySettings and the runner's rounding, with KRR's defaults. */
 export interface KrrOptions {
@@ -40,7 +42,7 @@ export interface KrrOptions {
   memoryMinMb?: number;
 }
 
-export type KrrRecommendation = BaselineRecommendation & { cpuLimitCores: null; info: string | null };
+export type KrrRecommendation = Recommendation & { cpuLimitCores: null; info: string | null };
 
 /**
  * prometheusQuantile is PromQL's quantile(q, values), q in [0, 1]: sort, rank = q × (n − 1),
@@ -61,14 +63,6 @@ export function prometheusQuantile(q: number, values: ArrayLike<number>): number
   return sorted[lowerIndex]! * (1 - weight) + sorted[upperIndex]! * weight;
 }
 
-/** maxOf returns the largest value (NaN for none). */
-export function maxOf(values: ArrayLike<number>): number {
-  if (values.length === 0) return NaN;
-  let m = -Infinity;
-  for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
-  return m;
-}
-
 /**
  * krrRoundValue is runner.py's _round_value: CPU → ceil(v × 10³)/10³ cores, memory →
  * ceil(v × 10⁻⁶)/10⁻⁶ bytes (the same float operations as the Python), then at least the minimum
@@ -87,7 +81,7 @@ export function krrRoundValue(value: number, resource: 'cpu' | 'memory', cpuMinM
  * = max × 1.15; then KRR's rounding and minimums.
  * Example (round off): CPU [0.1 … 0.5], memory max 5e8 B → 0.48 cores, null, 5.75e8 B, 5.75e8 B.
  */
-export function recommendKrr(series: UsageSeries, opts: KrrOptions = {}): KrrRecommendation {
+export function recommendKrr(series: UsageWindow, opts: KrrOptions = {}): KrrRecommendation {
   const n = usageSeriesLength(series, 'recommendKrr');
   const cpuPercentile = opts.cpuPercentile ?? 95;
   const buffer = opts.memoryBufferPercentage ?? 15;

@@ -11,7 +11,7 @@
  *   estimator.ts           logic/estimator.go                  percentile → margin → confidence → minimum
  *   recommender.ts         logic/recommender.go                the default chain: p90 / p50 / p95, 15 % margin
  *   limits.ts              ../utils/vpa/limit_and_request_scaling.go
- *   recommend-vpa.ts       our glue: a usage series in, a BaselineRecommendation out
+ *   recommend-vpa.ts       our glue: a usage series in, a Recommendation out
  *
  * This index re-exports what the rest of the project uses (the evaluation and test/baselines.test.ts);
  * the other building blocks are exported from their own files.

@@ -8,9 +8,11 @@
  * Example: CPU [0.1, 0.2, 0.3, 0.4, 0.5], memory max 5e8 B →
  *   cpuRequest = 0.4 × 0.2 + 0.5 × 0.8 = 0.48, cpuLimit = 0.5 × 1.3 = 0.65, memory = 5e8 × 1.3 = 6.5e8 B.
  */
-import type { BaselineRecommendation, UsageSeries } from './types.js';
+import type { Recommendation } from '../recommendation.js';
+import type { UsageWindow } from './types.js';
 import { usageSeriesLength } from './types.js';
-import { maxOf, prometheusQuantile } from './krr.js';
+import { prometheusQuantile } from './krr.js';
+import { maxOf } from '../../../util/stats.js';
 
 export interface FixedRuleOptions {
   /** Multiplier on the past maxima (default 1.3). */
@@ -20,7 +22,7 @@ export interface FixedRuleOptions {
 }
 
 /** recommendFixedRule: see the module header. An empty series gives NaN everywhere. */
-export function recommendFixedRule(series: UsageSeries, opts: FixedRuleOptions = {}): BaselineRecommendation {
+export function recommendFixedRule(series: UsageWindow, opts: FixedRuleOptions = {}): Recommendation {
   usageSeriesLength(series, 'recommendFixedRule');
   const factor = opts.factor ?? 1.3;
   const memory = maxOf(series.memoryBytes) * factor;
@@ -33,7 +35,7 @@ export function recommendFixedRule(series: UsageSeries, opts: FixedRuleOptions =
 }
 
 /** asProvisioned(2, 8 GiB) → request = limit = 2 cores and 8 GiB. */
-export function asProvisioned(provisionedCores: number, provisionedMemoryBytes: number): BaselineRecommendation {
+export function asProvisioned(provisionedCores: number, provisionedMemoryBytes: number): Recommendation {
   return {
     cpuRequestCores: provisionedCores,
     cpuLimitCores: provisionedCores,
