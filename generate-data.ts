@@ -1,7 +1,7 @@
 /**
  * generate-data: simulate workloads and write a training-data file.
  *   npm run generate -- --samples 100000 --output data/training_data.npz --seed 42
- * See src/data/workloads.ts for the workload kinds and src/data/simulate.ts for the label policy.
+ * See src/families/container-resources/data/workloads.ts for the workload kinds and data/simulate.ts for the label policy.
  */
 import { extname } from 'node:path';
 import { makeCli, progress, runMain, formatDuration } from './src/util/cli.js';

@@ -2,9 +2,9 @@
  * compare: every system's recommendations for the same windows, so they can be scored side by side with
  * the shared metrics. Systems:
  *   model           the ONNX network (features from computeFeatures on the past window)
- *   vpa             Kubernetes VPA recommender, defaults (src/baselines/vpa.ts), limits proportional to
+ *   vpa             Kubernetes VPA recommender, defaults (baselines/vpa/), limits proportional to
  *                   the original spec when there is one
- *   krr             Robusta KRR "simple" (src/baselines/krr.ts): CPU request p95, no CPU limit, memory max × 1.15
+ *   krr             Robusta KRR "simple" (baselines/krr.ts): CPU request p95, no CPU limit, memory max × 1.15
  *   fixed-max-x1.3  memory request = limit = past max × 1.3, CPU request p95, CPU limit max × 1.3
  *   as-provisioned  the original allocation, where the data carries one (Bitbrains' provisioned capacity)
  */

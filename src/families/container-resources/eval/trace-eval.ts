@@ -6,7 +6,7 @@
  * result was looked at and are the same for every system.
  *
  * Units: Bitbrains CPU usage [MHz] → cores = MHz / (provisioned MHz / provisioned cores); memory [KB] →
- * bytes = KB × 1024 (src/traces/bitbrains.ts). The VM's provisioned cores and memory are its original
+ * bytes = KB × 1024 (src/sources/bitbrains.ts). The VM's provisioned cores and memory are its original
  * request and limit (VPA's proportional limits and the "as-provisioned" system use them).
  */
 import { readFileSync } from 'node:fs';
