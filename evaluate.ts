@@ -5,6 +5,7 @@
  */
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { evaluateTraces, formatTable } from './src/families/container-resources/eval/trace-eval.js';
+import { formatIntervals } from './src/families/container-resources/eval/bootstrap.js';
 import { SOURCES } from './src/sources/registry.js';
 import { parseSelector } from './src/sources/select.js';
 import { writeFileAtomic } from './src/util/fs-atomic.js';
@@ -24,6 +25,7 @@ runMain(async () => {
   const r = await evaluateTraces({ source: argv.trace, input: argv.input, model: argv.model, strict: argv.strict, select: argv.vms ? parseSelector(argv.vms) : undefined, log: (l) => progress(l, true) });
   console.log(`${r.trace}: ${r.vms.length} VMs, ${r.windows} windows (past ${r.protocol.pastDays} d → next ${r.protocol.futureDays} d, stride ${r.protocol.strideDays} d)`);
   console.log(formatTable(r.overall));
+  if (r.intervals) console.log(`\n${formatIntervals(r.intervals)}`);
   if (argv.perVm) for (const [vm, rows] of Object.entries(r.perVm)) console.log(`\n${vm}\n${formatTable(rows)}`);
   if (argv.json) {
     writeFileAtomic(argv.json, JSON.stringify(r, null, 2) + '\n');

@@ -15,7 +15,7 @@ import { decodeNpz, encodeNpz, NpzError } from '../../../util/npz.js';
 import type { NpyArray } from '../../../util/npz.js';
 import { allocateDataset, GENERATOR_VERSION, LABEL_POLICY, OUTCOME_NAMES } from './simulate.js';
 import type { Dataset } from './simulate.js';
-import { KINDS } from './workloads.js';
+import { DATA_KINDS, KINDS } from './workloads.js';
 import { denormalize, OUTPUTS } from '../features.js';
 import { InputError } from '../../../util/errors.js';
 
@@ -44,35 +44,36 @@ export interface DatasetMetadata {
   source?: string;
 }
 
-export function datasetMetadata(ds: Dataset, seed: number): DatasetMetadata {
+export function datasetMetadata(ds: Dataset, seed: number, source?: string): DatasetMetadata {
   const countsPerKind: Record<string, number> = {};
   for (const k of KINDS) countsPerKind[k] = 0;
-  for (let i = 0; i < ds.n; i++) countsPerKind[KINDS[ds.kind[i]!]!]!++;
+  for (let i = 0; i < ds.n; i++) countsPerKind[DATA_KINDS[ds.kind[i]!]!] = (countsPerKind[DATA_KINDS[ds.kind[i]!]!] ?? 0) + 1;
   return {
     schemaVersion: DATASET_SCHEMA_VERSION,
     generatorVersion: GENERATOR_VERSION,
     seed,
     samples: ds.n,
-    kinds: [...KINDS],
+    kinds: countsPerKind.real ? [...DATA_KINDS] : [...KINDS],
     countsPerKind,
     features: [...FEATURE_NAMES],
     outputs: [...OUTPUT_NAMES],
     outcomes: [...OUTCOME_NAMES],
     contract: contractDescriptor(),
     labelPolicy: LABEL_POLICY,
+    ...(source ? { source } : {}),
   };
 }
 
 /** encodeDataset returns the .npz bytes of a data set (deterministic). */
-export function encodeDataset(ds: Dataset, seed: number): Buffer {
+export function encodeDataset(ds: Dataset, seed: number, source?: string): Buffer {
   const arrays: [string, NpyArray][] = [
     ['X', { dtype: 'f4', shape: [ds.n, N_FEATURES], data: ds.X }],
     ['Y', { dtype: 'f4', shape: [ds.n, N_OUTPUTS], data: ds.Y }],
     ['features_raw', { dtype: 'f8', shape: [ds.n, N_FEATURES], data: ds.featuresRaw }],
     ...OUTCOME_NAMES.map((k): [string, NpyArray] => [k, { dtype: 'f8', shape: [ds.n], data: ds.outcomes[k] }]),
-    ['kind', { dtype: 'U', shape: [ds.n], data: Array.from(ds.kind, (k) => KINDS[k]!) }],
+    ['kind', { dtype: 'U', shape: [ds.n], data: Array.from(ds.kind, (k) => DATA_KINDS[k]!) }],
     ...(ds.group ? [['group', { dtype: 'U', shape: [ds.n], data: ds.group }] as [string, NpyArray]] : []),
-    ['metadata', { dtype: 'U', shape: [], data: [JSON.stringify(datasetMetadata(ds, seed))] }],
+    ['metadata', { dtype: 'U', shape: [], data: [JSON.stringify(datasetMetadata(ds, seed, source))] }],
   ];
   return encodeNpz(arrays);
 }
@@ -122,8 +123,8 @@ export function loadDataset(path: string): { ds: Dataset; meta: DatasetMetadata;
   }
   const kinds = get('kind', 'U').data;
   for (let i = 0; i < n; i++) {
-    const k = KINDS.indexOf(kinds[i] as (typeof KINDS)[number]);
-    if (k < 0) throw new DatasetError(`${path}: kind[${i}] = '${kinds[i]}' is not a known workload kind (${KINDS.join(', ')})`);
+    const k = DATA_KINDS.indexOf(kinds[i] as (typeof DATA_KINDS)[number]);
+    if (k < 0) throw new DatasetError(`${path}: kind[${i}] = '${kinds[i]}' is not a known workload kind (${DATA_KINDS.join(', ')})`);
     ds.kind[i] = k;
   }
   const group = arrays.get('group');
@@ -143,7 +144,7 @@ export function datasetToCsv(ds: Dataset): string {
   const header = ['kind', ...FEATURE_NAMES, ...OUTPUT_NAMES.map((o) => `label_${o}`), ...OUTCOME_NAMES];
   const lines = [header.join(',')];
   for (let i = 0; i < ds.n; i++) {
-    const row: (string | number)[] = [KINDS[ds.kind[i]!]!];
+    const row: (string | number)[] = [DATA_KINDS[ds.kind[i]!]!];
     for (let j = 0; j < N_FEATURES; j++) row.push(+ds.featuresRaw[i * N_FEATURES + j]!.toPrecision(7));
     for (let j = 0; j < N_OUTPUTS; j++) row.push(+denormalize(OUTPUTS[j]!.normalization, ds.Y[i * N_OUTPUTS + j]!).toPrecision(7));
     for (const k of OUTCOME_NAMES) row.push(+ds.outcomes[k][i]!.toPrecision(7));

@@ -27,7 +27,9 @@ import type { FeatureValues } from '../features.js';
 import { maxOf, mean, percentileSorted, sortedCopy } from '../../../util/stats.js';
 import { mix32, Rng } from '../../../util/rng.js';
 import { drawParams, FUTURE_STEPS, KINDS, MODELS, PAST_SEC, PAST_STEPS, SIM_STEP_SEC } from './workloads.js';
-import type { Kind } from './workloads.js';
+import type { DataKind, Kind } from './workloads.js';
+import type { UsageWindow } from '../../../sources/types.js';
+import { DATA_KINDS } from './workloads.js';
 
 /** GENERATOR_VERSION changes whenever the same seed would give different data. */
 export const GENERATOR_VERSION = '1.3.0';
@@ -60,14 +62,23 @@ export interface Dataset {
   featuresRaw: Float64Array;
   /** outcome arrays in real units (cores, bytes) */
   outcomes: Record<OutcomeName, Float64Array>;
-  /** index into KINDS per sample */
+  /** index into DATA_KINDS per sample */
   kind: Uint8Array;
   /** per-sample group for real windows (the VM or workload a window was cut from); absent for simulated data */
   group?: string[];
 }
 
+/** A window to label: its past usage and its future (simulated, or cut from a real trace). */
+export interface LabeledWindow {
+  kind: DataKind;
+  past: UsageWindow;
+  /** the future window's CPU demand (cores) and memory (bytes), one value per sample */
+  futureDemand: ArrayLike<number>;
+  futureMemory: ArrayLike<number>;
+}
+
 /** One simulated container: its raw windows, for evaluators that need the series (baselines). */
-export interface SimulatedWindow {
+export interface SimulatedWindow extends LabeledWindow {
   kind: Kind;
   past: { timestampsSec: Float64Array; cpuCores: Float64Array; memoryBytes: Float64Array; throttledPeriods: Float64Array; totalPeriods: Float64Array; workloadStartSec: number };
   /** the existing CPU limit the past ran under (cores), or null */
@@ -142,14 +153,14 @@ export function simulateOne(seed: number, index: number): SimulatedWindow {
 
 /** Sample is one row of the data set in real units. */
 export interface Sample {
-  kind: Kind;
+  kind: DataKind;
   features: FeatureValues;
   labels: [number, number, number, number, number];
   outcomes: Record<OutcomeName, number>;
 }
 
-/** labelSample computes the features, outcomes and labels of one simulated window. */
-export function labelSample(w: SimulatedWindow): Sample {
+/** labelSample computes the features, outcomes and labels of one window (simulated or real). */
+export function labelSample(w: LabeledWindow): Sample {
   const features = computeFeatures(w.past);
   const fc = sortedCopy(w.futureDemand);
   const fm = sortedCopy(w.futureMemory);
@@ -189,7 +200,7 @@ export function writeRow(ds: Dataset, i: number, s: Sample): void {
   normalizeFeatures(raw, ds.X, i * N_FEATURES);
   normalizeOutputs(s.labels, ds.Y, i * N_OUTPUTS);
   for (const k of OUTCOME_NAMES) ds.outcomes[k][i] = s.outcomes[k];
-  ds.kind[i] = KINDS.indexOf(s.kind);
+  ds.kind[i] = DATA_KINDS.indexOf(s.kind);
 }
 
 /**

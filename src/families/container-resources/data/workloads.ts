@@ -20,6 +20,9 @@ export const FUTURE_STEPS = FUTURE_SEC / SIM_STEP_SEC; // 432
 
 export const KINDS = ['web', 'batch', 'ml-training', 'database', 'queue-worker', 'jvm', 'leaky', 'steady-service'] as const;
 export type Kind = (typeof KINDS)[number];
+/** DATA_KINDS: what a data file's `kind` array may hold: the simulated kinds, and 'real' for windows cut from real traces. */
+export const DATA_KINDS = [...KINDS, 'real'] as const;
+export type DataKind = (typeof DATA_KINDS)[number];
 
 /** Workload parameters drawn once per sample. */
 export interface WorkloadParams {

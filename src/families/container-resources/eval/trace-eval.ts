@@ -11,56 +11,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { getSource } from '../../../sources/registry.js';
-import type { ReadReport, UsageTrace } from '../../../sources/types.js';
+import type { ReadReport } from '../../../sources/types.js';
 import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
 import { recommendAll, SYSTEMS } from './compare.js';
-import type { EvalWindow, SystemName } from './compare.js';
+import { PROTOCOL, windowsOf } from '../data/windows.js';
+import type { SystemName } from './compare.js';
 import { resourceMetrics } from './metrics.js';
+import { bootstrapVersus, sumsOf } from './bootstrap.js';
+import type { BootstrapResult, Sums } from './bootstrap.js';
 import type { ResourceMetrics, WindowOutcomes } from './metrics.js';
-import { maxOf, mean, percentile } from '../../../util/stats.js';
 import { UserError } from '../../../util/errors.js';
 
-export const PROTOCOL = { pastDays: 7, futureDays: 3, strideDays: 1 } as const;
-const DAY = 86400;
-
-export interface TraceWindow extends EvalWindow {
-  vm: string;
-  startSec: number;
-  outcome: { cpuP99: number; cpuMean: number; memPeak: number; memMean: number };
-}
-
-/** slice returns the index range [a, b) of samples with a time in [t0, t1). */
-function slice(ts: Float64Array, t0: number, t1: number): [number, number] {
-  let a = 0;
-  while (a < ts.length && ts[a]! < t0) a++;
-  let b = a;
-  while (b < ts.length && ts[b]! < t1) b++;
-  return [a, b];
-}
-
-/** windowsOf cuts one VM into protocol windows (skipping any with fewer than 2 past or 1 future sample). */
-export function windowsOf(vm: UsageTrace, p = PROTOCOL): TraceWindow[] {
-  const ts = vm.timestampsSec;
-  if (ts.length < 2) return [];
-  const first = ts[0]!;
-  const last = ts[ts.length - 1]!;
-  const out: TraceWindow[] = [];
-  for (let s = first; s + (p.pastDays + p.futureDays) * DAY <= last + 1; s += p.strideDays * DAY) {
-    const [pa, pb] = slice(ts, s, s + p.pastDays * DAY);
-    const [fa, fb] = slice(ts, s + p.pastDays * DAY, s + (p.pastDays + p.futureDays) * DAY);
-    if (pb - pa < 2 || fb - fa < 1) continue;
-    const fc = vm.cpuCores.subarray(fa, fb);
-    const fm = vm.memoryBytes.subarray(fa, fb);
-    out.push({
-      vm: vm.name,
-      startSec: s,
-      past: { timestampsSec: ts.subarray(pa, pb), cpuCores: vm.cpuCores.subarray(pa, pb), memoryBytes: vm.memoryBytes.subarray(pa, pb), workloadStartSec: first },
-      original: vm.provisioned ? { cpuRequestCores: vm.provisioned.cpuCores, cpuLimitCores: vm.provisioned.cpuCores, memRequestBytes: vm.provisioned.memoryBytes, memLimitBytes: vm.provisioned.memoryBytes } : undefined,
-      outcome: { cpuP99: percentile(fc, 99), cpuMean: mean(fc), memPeak: maxOf(fm), memMean: mean(fm) },
-    });
-  }
-  return out;
-}
+export { PROTOCOL, windowsOf } from '../data/windows.js';
+export type { TraceWindow } from '../data/windows.js';
 
 export interface TraceReport {
   schemaVersion: 1;
@@ -75,6 +38,8 @@ export interface TraceReport {
   inputs: ReadReport[];
   overall: Partial<Record<SystemName, ResourceMetrics>>;
   perVm: Record<string, Partial<Record<SystemName, ResourceMetrics>>>;
+  /** model − each baseline, with 95% bootstrap intervals over VMs */
+  intervals: BootstrapResult | null;
 }
 
 export interface TraceEvalOptions {
@@ -121,11 +86,15 @@ export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> 
     return r;
   };
   const perVm: TraceReport['perVm'] = {};
+  const sums: Record<string, Sums[]> = {};
   for (const vm of vms) {
     const rows = windows.flatMap((w, i) => (w.vm === vm.name ? [i] : []));
-    if (rows.length) perVm[vm.name] = score(rows);
+    if (!rows.length) continue;
+    perVm[vm.name] = score(rows);
+    for (const s of SYSTEMS) if (recs[s] && s !== 'as-provisioned') (sums[s] ??= []).push(sumsOf(recs[s]!, outcomes, rows));
   }
-  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: o.source, input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), inputs: vms.map((v) => v.report), overall: score(), perVm };
+  const intervals = Object.keys(perVm).length >= 2 ? bootstrapVersus(sums) : null;
+  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: o.source, input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), inputs: vms.map((v) => v.report), overall: score(), perVm, intervals };
 }
 
 /** formatTable renders systems × metrics as fixed-width text. */
