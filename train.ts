@@ -34,6 +34,7 @@ runMain(async () => {
     .option('learning-rate', { type: 'number', default: d.learningRate })
     .option('patience', { type: 'number', default: d.patience, describe: 'epochs without validation improvement before stopping' })
     .option('val-fraction', { type: 'number', default: d.valFraction, describe: 'share held out for early stopping (whole VMs when the data has them)' })
+    .option('calibration-data', { type: 'string', array: true, describe: 'real windows of workloads NOT in --data (e.g. generate --from-trace --vms 151-200): the conformal risk table for --memory-hold / risk targets is computed on them and embedded in the model' })
     .option('quantization', { choices: ['static', 'weights'] as const, default: d.quantization, describe: 'int8 form: static QDQ (weights and activations) or weight-only' });
   for (const h of hyperFlags) cli = cli.option(h.flag, { type: 'number', default: h.v, describe: (family.training.hyperHelp as Record<string, string>)[h.key] ?? h.key });
   const argv = (await cli.parse()) as Record<string, unknown> & { data: string[]; output: string; epochs: number; seed: number; batchSize: number; learningRate: number; patience: number; valFraction: number; quantization: 'static' | 'weights' };
@@ -64,6 +65,7 @@ runMain(async () => {
     valFraction: argv.valFraction,
     quantization: argv.quantization,
     hyper,
+    calibration: ((argv['calibrationData'] as string[] | undefined) ?? []).map(parseDataArg),
     log: (l: string) => progress(l, true),
   });
   console.log(JSON.stringify({ family: family.name, output: argv.output, backend: report.backend, bestEpoch: report.bestEpoch, valLoss: report.final.valLoss, seconds: report.trainSeconds, int8Bytes: report.onnx.int8Bytes, int8MaxDeviation: Math.max(...Object.values(report.onnx.int8VsFloatMaxAbs)) }));

@@ -33,6 +33,8 @@ export interface TrainConfig {
   patience: number;
   valFraction: number;
   quantization: QuantizedModel['mode'];
+  /** real windows of workloads NOT in `data`, for the family's calibration (risk table); optional */
+  calibration?: DataSource[];
   /** the family's objective hyperparameters (defaults: family.training.hyperDefaults) */
   hyper: Record<string, number>;
   log: (line: string) => void;
@@ -125,7 +127,8 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   // Quantize: activation scales calibrated on (up to) 10,000 training rows.
   const nCal = Math.min(10000, tr.n);
   const q = quantizeModel(result.weights, tr.X.subarray(0, nCal * c.inputs.length), nCal, cfg.quantization);
-  const metadata = {
+  const files = { int8: `${family.fileStem}.onnx`, fp32: `${family.fileStem}_fp32.onnx` };
+  const metadata: Record<string, string> = {
     contract: JSON.stringify(c.descriptor()),
     quantization_params: JSON.stringify({
       weights: 'int8 symmetric per output channel',
@@ -140,15 +143,34 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   };
   // The default family keeps the metadata it has always had; others also name their family.
   if (family.fileStem !== 'predictor') Object.assign(metadata, { family: family.name });
-  const int8Bytes = buildQuantizedOnnx(c, q, metadata);
-  const fp32Bytes = buildFloatOnnx(c, result.weights, metadata);
+  let int8Bytes = buildQuantizedOnnx(c, q, metadata);
+  let fp32Bytes = buildFloatOnnx(c, result.weights, metadata);
+  let calibration: Record<string, unknown> | null = null;
+  if (cfg.calibration?.length && family.training.calibrate) {
+    // Calibrate what is served (the int8 model) on workloads it never trained on, then embed the result.
+    const cal = family.training.load(cfg.calibration);
+    if (set.groups && cal.groups) {
+      const trained = new Set(set.groups.map((g) => g.slice(g.lastIndexOf(':') + 1)));
+      const shared = [...new Set(cal.groups.map((g) => g.slice(g.lastIndexOf(':') + 1)))].filter((g) => trained.has(g));
+      if (shared.length) throw new InputError(`--calibration-data shares ${shared.length} workloads with --data (${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}); calibrate on workloads the model was not trained on`);
+    }
+    const sess = await loadOnnx(int8Bytes, files.int8 ?? 'int8');
+    const outputs = await sess.predict(cal.X, cal.n);
+    await sess.release();
+    const label = cfg.calibration.map((s) => s.path).join(', ');
+    const extra = family.training.calibrate(cal, outputs, label);
+    Object.assign(metadata, extra);
+    calibration = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+    cfg.log(`train: calibrated on ${cal.n} windows of ${label}`);
+    int8Bytes = buildQuantizedOnnx(c, q, metadata);
+    fp32Bytes = buildFloatOnnx(c, result.weights, metadata);
+  }
   const W = c.outputs.length;
 
   // Deviation of the ONNX files from the float tfjs model on (up to) 10,000 held-out rows.
   const nDev = Math.min(10000, va.n);
   const xDev = va.X.subarray(0, nDev * c.inputs.length);
   const ref = predictTf(result.model, xDev, nDev, c.sigmoid);
-  const files = { int8: `${family.fileStem}.onnx`, fp32: `${family.fileStem}_fp32.onnx` };
   const int8Sess = await loadOnnx(int8Bytes, files.int8);
   const fp32Sess = await loadOnnx(fp32Bytes, files.fp32);
   const int8Dev = maxAbsDeviation(ref, await int8Sess.predict(xDev, nDev), W);
@@ -201,6 +223,7 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
       int8OnnxVsTypeScriptInt8MaxAbs: named(tsQuantDev),
       typeScriptFloatVsTfjsMaxAbs: named(tsFloatDev),
     },
+    calibration,
     files: ['model.json', 'weights.bin', files.int8, files.fp32, 'training_report.json', 'training_report.html'],
   };
   writeFileAtomic(join(cfg.output, 'training_report.json'), JSON.stringify(report, null, 2) + '\n');

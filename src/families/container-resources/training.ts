@@ -8,7 +8,8 @@
  * its row count: real 50,000 rows at weight 1 + synthetic 100,000 rows at weight 1 → each file half.
  * Row weights are then scaled to mean 1, so with one file every row weighs exactly 1 (as before weights).
  */
-import { normalize } from '../../core/contract.js';
+import { denormalize, normalize } from '../../core/contract.js';
+import { calibrateRisk } from './risk.js';
 import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
 import type { DataSource, TrainingSet } from '../types.js';
@@ -66,4 +67,20 @@ export function loadContainerTraining(sources: DataSource[]): TrainingSet {
     at += l.ds.n;
   }
   return set;
+}
+
+/**
+ * calibrateContainer: the conformal risk table (risk.ts) of the served (int8) model on a calibration set:
+ * per window, future memory peak / memory limit and future CPU p99 / CPU limit, from the normalized aux
+ * targets and outputs. Returned as ONNX metadata: { risk_calibration: JSON }.
+ */
+export function calibrateContainer(set: TrainingSet, outputs: Float32Array, sourceLabel: string): Record<string, string> {
+  const mem = new Float64Array(set.n);
+  const cpu = new Float64Array(set.n);
+  for (let i = 0; i < set.n; i++) {
+    mem[i] = denormalize(OUTPUTS[3]!.normalization, set.aux[2 * i + 1]!) / denormalize(OUTPUTS[3]!.normalization, outputs[i * N_OUTPUTS + 3]!);
+    cpu[i] = denormalize(OUTPUTS[1]!.normalization, set.aux[2 * i]!) / denormalize(OUTPUTS[1]!.normalization, outputs[i * N_OUTPUTS + 1]!);
+  }
+  const groups = set.groups ? new Set(set.groups).size : set.n;
+  return { risk_calibration: JSON.stringify(calibrateRisk(mem, cpu, { source: sourceLabel, groups, windows: set.n })) };
 }

@@ -123,6 +123,30 @@ export function holdsMask(r: Recommendations, o: WindowOutcomes): boolean[] {
   });
 }
 
+/**
+ * rocAuc: the probability that a random window that held gets a higher confidence than a random one that
+ * did not (ties count half); 0.5 is chance, NaN when one class is empty. Rank-based (Mann–Whitney U).
+ * Example: confidences [0.9, 0.8, 0.3], held [true, false, false] → 1; held [false, true, true] → 0.
+ */
+export function rocAuc(score: ArrayLike<number>, positive: ArrayLike<boolean>): number {
+  const idx = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[a]! - score[b]!);
+  let pos = 0;
+  let rankSum = 0;
+  for (let k = 0; k < idx.length; ) {
+    let e = k;
+    while (e + 1 < idx.length && score[idx[e + 1]!] === score[idx[k]!]) e++;
+    const avgRank = (k + e) / 2 + 1; // 1-based average rank of the tie run
+    for (let j = k; j <= e; j++) if (positive[idx[j]!]) {
+      pos++;
+      rankSum += avgRank;
+    }
+    k = e + 1;
+  }
+  const neg = idx.length - pos;
+  if (!pos || !neg) return NaN;
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
 /** meanAbsError of two arrays over rows (all when omitted). */
 export function meanAbsError(a: ArrayLike<number>, b: ArrayLike<number>, rows?: ArrayLike<number>): number {
   const n = rows ? rows.length : a.length;

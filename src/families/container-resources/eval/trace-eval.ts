@@ -16,7 +16,11 @@ import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
 import { recommendAll, SYSTEMS } from './compare.js';
 import { PROTOCOL, windowsOf } from '../data/windows.js';
 import type { SystemName } from './compare.js';
-import { resourceMetrics } from './metrics.js';
+import { calibration, holdsMask, resourceMetrics, rocAuc } from './metrics.js';
+import type { Calibration, Recommendations } from './metrics.js';
+import { factorFor, parseRiskTable } from '../risk.js';
+import type { RiskTable } from '../risk.js';
+import { inspectOnnx } from '../../../onnx/inspect.js';
 import { bootstrapVersus, sumsOf } from './bootstrap.js';
 import type { BootstrapResult, Sums } from './bootstrap.js';
 import type { ResourceMetrics, WindowOutcomes } from './metrics.js';
@@ -40,6 +44,54 @@ export interface TraceReport {
   perVm: Record<string, Partial<Record<SystemName, ResourceMetrics>>>;
   /** model − each baseline, with 95% bootstrap intervals over VMs */
   intervals: BootstrapResult | null;
+  /** the hold-rate targets applied to the model's limits (--memory-hold, --cpu-hold), or null */
+  risk: { memory: { target: number; factor: number } | null; cpu: { target: number; factor: number } | null; calibration: RiskTable['calibration'] } | null;
+  /** for every target of the model's risk table: the observed hold rate and what it costs */
+  riskCurve: RiskPoint[];
+  riskCalibration: RiskTable['calibration'] | null;
+  /** the confidence output as a risk signal: ROC AUC for "the recommendation held", and its calibration */
+  confidence: { rocAuc: number; calibration: Calibration } | null;
+}
+
+/** RiskPoint: one target of the risk table applied to every window. */
+export interface RiskPoint {
+  resource: 'memory' | 'cpu';
+  target: number;
+  factor: number;
+  /** % of windows that held (memory: future peak ≤ limit; CPU: future p99 ≤ limit) */
+  observedHoldPct: number;
+  /** memory: over-allocation %; CPU: limit slack % (Σ(limit − p99)⁺ / Σ p99) */
+  overPct: number;
+  businessScore: number | null;
+}
+
+/** scaleLimits multiplies the model's memory and/or CPU limits (requests stay at most the limits). */
+export function scaleLimits(r: Recommendations, memFactor: number, cpuFactor: number): Recommendations {
+  const memLimit = Float64Array.from(r.memLimit, (v) => v * memFactor);
+  const cpuLimit = Float64Array.from(r.cpuLimit, (v) => v * cpuFactor);
+  return { ...r, memLimit, cpuLimit, memRequest: Float64Array.from(r.memRequest, (v, i) => Math.min(v, memLimit[i]!)), cpuRequest: Float64Array.from(r.cpuRequest, (v, i) => Math.min(v, cpuLimit[i]!)) };
+}
+
+/** riskCurve scores every calibrated target of `table` on the windows. */
+export function riskCurve(r: Recommendations, o: WindowOutcomes, table: RiskTable): RiskPoint[] {
+  const pts: RiskPoint[] = [];
+  for (const [target, factor] of table.memory) {
+    const m = resourceMetrics(scaleLimits(r, factor, 1), o);
+    pts.push({ resource: 'memory', target, factor, observedHoldPct: 100 - m.memUnderAllocationPct, overPct: m.memOverAllocationPct, businessScore: m.businessScore });
+  }
+  for (const [target, factor] of table.cpu) {
+    let held = 0;
+    let slack = 0;
+    let p99 = 0;
+    for (let i = 0; i < o.futureCpuP99.length; i++) {
+      const lim = r.cpuLimit[i]! * factor;
+      if (o.futureCpuP99[i]! <= lim) held++;
+      slack += Math.max(lim - o.futureCpuP99[i]!, 0);
+      p99 += o.futureCpuP99[i]!;
+    }
+    pts.push({ resource: 'cpu', target, factor, observedHoldPct: (100 * held) / o.futureCpuP99.length, overPct: (100 * slack) / p99, businessScore: null });
+  }
+  return pts;
 }
 
 export interface TraceEvalOptions {
@@ -49,6 +101,9 @@ export interface TraceEvalOptions {
   input: string[];
   model: string;
   strict?: boolean;
+  /** hold-rate targets for the model's limits (from the model's conformal table) */
+  memoryHold?: number;
+  cpuHold?: number;
   /** keep only these traces (by name), e.g. from --vms 201-250 */
   select?: (name: string) => boolean;
   log?: (line: string) => void;
@@ -74,6 +129,17 @@ export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> 
   const model = await loadOnnx(bytes, modelPath);
   const recs = await recommendAll(windows, model, (s) => log(`evaluate: ${s}`));
   await model.release();
+  const table = parseRiskTable(inspectOnnx(bytes, modelPath).metadata.risk_calibration, modelPath);
+  let risk: TraceReport['risk'] = null;
+  const raw = recs.model!;
+  if (o.memoryHold !== undefined || o.cpuHold !== undefined) {
+    if (!table) throw new UserError(`${modelPath} has no risk calibration, so --memory-hold/--cpu-hold have no meaning for it; train it with --calibration-data`);
+    const mem = o.memoryHold !== undefined ? factorFor(table.memory, o.memoryHold, '--memory-hold') : null;
+    const cpu = o.cpuHold !== undefined ? factorFor(table.cpu, o.cpuHold, '--cpu-hold') : null;
+    recs.model = { ...scaleLimits(raw, mem?.factor ?? 1, cpu?.factor ?? 1), confidence: raw.confidence };
+    risk = { memory: mem, cpu, calibration: table.calibration };
+    log(`evaluate: model limits × ${mem?.factor ?? 1} (memory hold ${mem?.target ?? '-'}) and × ${cpu?.factor ?? 1} (CPU hold ${cpu?.target ?? '-'}), calibrated on ${table.calibration.windows} windows of ${table.calibration.source}`);
+  }
   const outcomes: WindowOutcomes = {
     futureCpuP99: windows.map((w) => w.outcome.cpuP99),
     futureCpuMean: windows.map((w) => w.outcome.cpuMean),
@@ -94,7 +160,13 @@ export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> 
     for (const s of SYSTEMS) if (recs[s] && s !== 'as-provisioned') (sums[s] ??= []).push(sumsOf(recs[s]!, outcomes, rows));
   }
   const intervals = Object.keys(perVm).length >= 2 ? bootstrapVersus(sums) : null;
-  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: o.source, input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), inputs: vms.map((v) => v.report), overall: score(), perVm, intervals };
+  const curve = table ? riskCurve(raw, outcomes, table) : [];
+  let confidence: TraceReport['confidence'] = null;
+  if (recs.model!.confidence) {
+    const held = holdsMask(recs.model!, outcomes);
+    confidence = { rocAuc: rocAuc(recs.model!.confidence, held), calibration: calibration(recs.model!.confidence, held) };
+  }
+  return { schemaVersion: 1, createdAt: new Date().toISOString(), trace: o.source, input: dir, model: modelPath, protocol: PROTOCOL, windows: windows.length, vms: vms.map((v) => v.name), inputs: vms.map((v) => v.report), overall: score(), perVm, intervals, risk, riskCurve: curve, riskCalibration: table?.calibration ?? null, confidence };
 }
 
 /** formatTable renders systems × metrics as fixed-width text. */
