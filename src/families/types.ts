@@ -40,6 +40,11 @@ export interface FamilyTraining<H extends Record<string, number> = Record<string
   objective(h: H): Objective;
   /** a sentence for the training report */
   describeObjective(h: H): string;
+  /**
+   * calibrate (optional): from a calibration set (real windows of workloads not trained on) and the int8
+   * model's normalized outputs on it, the metadata to embed in the model (e.g. a conformal risk table).
+   */
+  calibrate?(set: TrainingSet, outputs: Float32Array, sourceLabel: string): Record<string, string>;
 }
 
 /** ExportGate: what `npm run export` records about a model and which gates it failed. */
