@@ -24,6 +24,7 @@ runMain(async () => {
   const familyName = process.argv.includes('--family') ? process.argv[process.argv.indexOf('--family') + 1] ?? DEFAULT_FAMILY_NAME : DEFAULT_FAMILY_NAME;
   const family = getFamily(familyName);
   const hyperFlags = Object.entries(family.training.hyperDefaults).map(([k, v]) => ({ key: k, flag: k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v }));
+  const choices = (family.training.hyperChoices ?? {}) as Record<string, readonly string[] | undefined>;
   let cli = makeCli('train', `Train a model family's network.\n\nUsage: npm run train -- --data data/training_data.npz --output models/\n       npm run train -- --data real.npz:2 --data synthetic.npz:1   (files with weights in the mix)`)
     .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
     .option('data', { alias: 'd', type: 'string', array: true, default: ['data/training_data.npz'], describe: 'training data file(s), each optionally FILE:WEIGHT; a file\'s weight is its share of the total, whatever its row count' })
@@ -36,7 +37,10 @@ runMain(async () => {
     .option('val-fraction', { type: 'number', default: d.valFraction, describe: 'share held out for early stopping (whole VMs when the data has them)' })
     .option('calibration-data', { type: 'string', array: true, describe: 'real windows of workloads NOT in --data (e.g. generate --from-trace --vms 151-200): the conformal risk table for --memory-hold / risk targets is computed on them and embedded in the model' })
     .option('quantization', { choices: ['static', 'weights'] as const, default: d.quantization, describe: 'int8 form: static QDQ (weights and activations) or weight-only' });
-  for (const h of hyperFlags) cli = cli.option(h.flag, { type: 'number', default: h.v, describe: (family.training.hyperHelp as Record<string, string>)[h.key] ?? h.key });
+  for (const h of hyperFlags) {
+    const describe = (family.training.hyperHelp as Record<string, string>)[h.key] ?? h.key;
+    cli = typeof h.v === 'string' ? cli.option(h.flag, { type: 'string', default: h.v, describe, ...(choices[h.key] ? { choices: [...choices[h.key]!] } : {}) }) : cli.option(h.flag, { type: 'number', default: h.v, describe });
+  }
   const argv = (await cli.parse()) as Record<string, unknown> & { data: string[]; output: string; epochs: number; seed: number; batchSize: number; learningRate: number; patience: number; valFraction: number; quantization: 'static' | 'weights' };
   const pos = (name: string, v: number, int = false) => {
     if (!Number.isFinite(v) || v <= 0 || (int && !Number.isInteger(v))) throw new UserError(`--${name} must be a positive ${int ? 'whole ' : ''}number, got ${v}`);
@@ -47,10 +51,10 @@ runMain(async () => {
   pos('patience', argv.patience, true);
   if (!(argv.valFraction > 0 && argv.valFraction < 1)) throw new UserError(`--val-fraction must be between 0 and 1, got ${argv.valFraction}`);
   if (!Number.isInteger(argv.seed) || argv.seed < 0) throw new UserError(`--seed must be a whole number ≥ 0, got ${argv.seed}`);
-  const hyper: Record<string, number> = {};
+  const hyper: Record<string, number | string> = {};
   for (const h of hyperFlags) {
-    const v = argv[h.flag] as number;
-    pos(h.flag, v);
+    const v = argv[h.flag] as number | string;
+    if (typeof h.v === 'number' && !(Number.isFinite(v) && (v as number) >= 0)) throw new UserError(`--${h.flag} must be a number ≥ 0, got ${v}`);
     hyper[h.key] = v;
   }
   const report = await runTraining(family, {

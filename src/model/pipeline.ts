@@ -36,7 +36,7 @@ export interface TrainConfig {
   /** real windows of workloads NOT in `data`, for the family's calibration (risk table); optional */
   calibration?: DataSource[];
   /** the family's objective hyperparameters (defaults: family.training.hyperDefaults) */
-  hyper: Record<string, number>;
+  hyper: Record<string, number | string>;
   log: (line: string) => void;
 }
 

@@ -1,8 +1,9 @@
 /**
  * training: the container family's training-data reader. Reads one or more .npz files written by
  * `npm run generate` (simulated or real windows), each with a weight, into one TrainingSet: normalized
- * features X (n × 12), labels Y (n × 5), aux (n × 2: the normalized future CPU p99 and memory peak, what
- * the confidence head's target is computed from) and per-row sample weights.
+ * features X (n × 12), labels Y (n × 5), aux (n × 4: the normalized future CPU p99 and memory peak, what
+ * the confidence head's target is computed from, and the same outcomes ⁄ the set's mean, the surrogate
+ * objective's byte weights) and per-row sample weights.
  *
  * Weights: a file's weight w spreads over its rows so that the file counts w / Σw of the total, whatever
  * its row count: real 50,000 rows at weight 1 + synthetic 100,000 rows at weight 1 → each file half.
@@ -10,6 +11,7 @@
  */
 import { denormalize, normalize } from '../../core/contract.js';
 import { calibrateRisk } from './risk.js';
+import { AUX_COLUMNS } from './objective.js';
 import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
 import type { DataSource, TrainingSet } from '../types.js';
@@ -18,6 +20,26 @@ import { N_FEATURES, N_OUTPUTS, OUTPUTS } from './features.js';
 import { loadDataset } from './data/dataset-io.js';
 import type { Dataset } from './data/simulate.js';
 
+/** AUX: aux columns per row (objective.ts AUX_COLUMNS). */
+const AUX = AUX_COLUMNS.length;
+
+/**
+ * relativeOutcomes turns aux columns 2 and 3 (raw future CPU p99 and memory peak) into outcome ⁄ the set's
+ * weighted mean outcome, the p ⁄ p̄ of the surrogate objective's waste term.
+ */
+function relativeOutcomes(t: TrainData): void {
+  for (const c of [2, 3]) {
+    let s = 0;
+    let w = 0;
+    for (let i = 0; i < t.n; i++) {
+      s += t.weight[i]! * t.aux[AUX * i + c]!;
+      w += t.weight[i]!;
+    }
+    const mean = s / w;
+    for (let i = 0; i < t.n; i++) t.aux[AUX * i + c] = mean > 0 ? t.aux[AUX * i + c]! / mean : 1;
+  }
+}
+
 /** gatherRows copies rows of a Dataset into a TrainingSet layout (aux: normalized future CPU p99, memory peak). */
 export function gatherRows(ds: Dataset, rows: ArrayLike<number>, out: { X: Float32Array; Y: Float32Array; aux: Float32Array }, at: number): void {
   for (let k = 0; k < rows.length; k++) {
@@ -25,15 +47,19 @@ export function gatherRows(ds: Dataset, rows: ArrayLike<number>, out: { X: Float
     const i = at + k;
     out.X.set(ds.X.subarray(r * N_FEATURES, (r + 1) * N_FEATURES), i * N_FEATURES);
     out.Y.set(ds.Y.subarray(r * N_OUTPUTS, (r + 1) * N_OUTPUTS), i * N_OUTPUTS);
-    out.aux[2 * i] = normalize(OUTPUTS[1]!.normalization, ds.outcomes.future_cpu_p99[r]!);
-    out.aux[2 * i + 1] = normalize(OUTPUTS[3]!.normalization, ds.outcomes.future_mem_peak[r]!);
+    out.aux[AUX * i] = normalize(OUTPUTS[1]!.normalization, ds.outcomes.future_cpu_p99[r]!);
+    out.aux[AUX * i + 1] = normalize(OUTPUTS[3]!.normalization, ds.outcomes.future_mem_peak[r]!);
+    // columns 2, 3: the raw outcomes for now; relativeOutcomes divides them by the set's weighted means
+    out.aux[AUX * i + 2] = ds.outcomes.future_cpu_p99[r]!;
+    out.aux[AUX * i + 3] = ds.outcomes.future_mem_peak[r]!;
   }
 }
 
 /** trainDataOf turns one in-memory Dataset into training rows (every row weight 1). */
 export function trainDataOf(ds: Dataset): TrainData {
-  const out: TrainData = { X: new Float32Array(ds.n * N_FEATURES), Y: new Float32Array(ds.n * N_OUTPUTS), aux: new Float32Array(ds.n * 2), weight: new Float32Array(ds.n).fill(1), n: ds.n, widths: { x: N_FEATURES, y: N_OUTPUTS, aux: 2 } };
+  const out: TrainData = { X: new Float32Array(ds.n * N_FEATURES), Y: new Float32Array(ds.n * N_OUTPUTS), aux: new Float32Array(ds.n * AUX), weight: new Float32Array(ds.n).fill(1), n: ds.n, widths: { x: N_FEATURES, y: N_OUTPUTS, aux: AUX } };
   gatherRows(ds, Uint32Array.from({ length: ds.n }, (_, i) => i), out, 0);
+  relativeOutcomes(out);
   return out;
 }
 
@@ -48,10 +74,10 @@ export function loadContainerTraining(sources: DataSource[]): TrainingSet {
   const set: TrainingSet = {
     X: new Float32Array(n * N_FEATURES),
     Y: new Float32Array(n * N_OUTPUTS),
-    aux: new Float32Array(n * 2),
+    aux: new Float32Array(n * AUX),
     weight: new Float32Array(n),
     n,
-    widths: { x: N_FEATURES, y: N_OUTPUTS, aux: 2 },
+    widths: { x: N_FEATURES, y: N_OUTPUTS, aux: AUX },
     groups: loaded.some((l) => l.ds.group) ? [] : null,
     sources: [],
   };
@@ -66,6 +92,7 @@ export function loadContainerTraining(sources: DataSource[]): TrainingSet {
     set.sources.push({ path: l.s.path, sha256: sha256Hex(l.bytes), rows: l.ds.n, weight: l.s.weight, info: { generatorVersion: l.meta.generatorVersion, seed: l.meta.seed, source: l.meta.source ?? 'simulated' } });
     at += l.ds.n;
   }
+  relativeOutcomes(set);
   return set;
 }
 
@@ -78,8 +105,8 @@ export function calibrateContainer(set: TrainingSet, outputs: Float32Array, sour
   const mem = new Float64Array(set.n);
   const cpu = new Float64Array(set.n);
   for (let i = 0; i < set.n; i++) {
-    mem[i] = denormalize(OUTPUTS[3]!.normalization, set.aux[2 * i + 1]!) / denormalize(OUTPUTS[3]!.normalization, outputs[i * N_OUTPUTS + 3]!);
-    cpu[i] = denormalize(OUTPUTS[1]!.normalization, set.aux[2 * i]!) / denormalize(OUTPUTS[1]!.normalization, outputs[i * N_OUTPUTS + 1]!);
+    mem[i] = denormalize(OUTPUTS[3]!.normalization, set.aux[AUX * i + 1]!) / denormalize(OUTPUTS[3]!.normalization, outputs[i * N_OUTPUTS + 3]!);
+    cpu[i] = denormalize(OUTPUTS[1]!.normalization, set.aux[AUX * i]!) / denormalize(OUTPUTS[1]!.normalization, outputs[i * N_OUTPUTS + 1]!);
   }
   const groups = set.groups ? new Set(set.groups).size : set.n;
   return { risk_calibration: JSON.stringify(calibrateRisk(mem, cpu, { source: sourceLabel, groups, windows: set.n })) };
