@@ -29,13 +29,15 @@ export interface TrainingSet extends TrainData {
 }
 
 /** FamilyTraining: how a family's network learns. */
-export interface FamilyTraining<H extends Record<string, number> = Record<string, number>> {
+export interface FamilyTraining<H extends Record<string, number | string> = Record<string, number | string>> {
   /** reads one or more training files (each with its weight) into one set; throws InputError on bad files */
   load(sources: DataSource[]): TrainingSet;
   /** the hyperparameters of the objective with their defaults, e.g. { underPenalty: 5 } */
   hyperDefaults: H;
   /** one line per hyperparameter for --help */
   hyperHelp: Record<keyof H & string, string>;
+  /** the allowed values of string hyperparameters (becomes --flag choices) */
+  hyperChoices?: Partial<Record<keyof H & string, readonly string[]>>;
   /** the objective for these hyperparameters */
   objective(h: H): Objective;
   /** a sentence for the training report */
