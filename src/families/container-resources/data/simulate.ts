@@ -32,7 +32,7 @@ import type { UsageWindow } from '../../../sources/types.js';
 import { DATA_KINDS } from './workloads.js';
 
 /** GENERATOR_VERSION changes whenever the same seed would give different data. */
-export const GENERATOR_VERSION = '1.3.0';
+export const GENERATOR_VERSION = '1.4.0';
 
 /** CFS periods in one simulator step (100 ms periods). */
 const PERIODS_PER_STEP = SIM_STEP_SEC * 10;
@@ -93,16 +93,48 @@ export interface SimulatedWindow extends LabeledWindow {
  * of steps; each adds 10..100% of the current usage for 1..3 steps. Real VM traces (Bitbrains) show such
  * isolated maxima, which is why the memory features are over per-day peaks.
  */
-function addMemorySpikes(rng: Rng, memory: Float64Array): void {
-  if (!rng.chance(0.5)) return;
-  const rate = rng.logUniform(0.0005, 0.01);
+function addMemorySpikes(rng: Rng, memory: Float64Array, s: MemorySpikeSettings = DEFAULT_MEMORY_SPIKES): void {
+  if (!rng.chance(s.share)) return;
+  const rate = rng.logUniform(0.0005 * s.rateScale, 0.01 * s.rateScale);
   for (let i = 0; i < memory.length; i++) {
     if (!rng.chance(rate)) continue;
-    const extra = rng.range(0.1, 1);
+    const extra = rng.range(0.1, 1) * s.sizeScale;
     const len = 1 + rng.int(3);
     for (let k = i; k < Math.min(memory.length, i + len); k++) memory[k] = memory[k]! * (1 + extra);
     i += len;
   }
+}
+
+/** MemorySpikeSettings: the share of workloads that spike, and scales on the spike rate (0.05%..1% of steps) and size (+10..100%). */
+export interface MemorySpikeSettings {
+  share: number;
+  rateScale: number;
+  sizeScale: number;
+}
+export const DEFAULT_MEMORY_SPIKES: MemorySpikeSettings = { share: 0.5, rateScale: 1, sizeScale: 1 };
+
+/**
+ * SimulatorSettings: what a calibration (calibration.ts) may change. Without settings the simulator draws
+ * every kind with probability 1/8 and the default spikes, exactly as before calibration existed (same seed,
+ * same bytes); with settings it draws kind k with probability kindWeights[k] / Σ weights (one uniform draw,
+ * as the default) and overlays spikes with `memorySpikes`.
+ */
+export interface SimulatorSettings {
+  kindWeights: Record<Kind, number>;
+  memorySpikes: MemorySpikeSettings;
+}
+
+/** pickKind maps one uniform u in [0, 1) to a kind by cumulative weights. */
+function pickKind(u: number, w: Record<Kind, number>): Kind {
+  let total = 0;
+  for (const k of KINDS) total += Math.max(0, w[k] ?? 0);
+  if (!(total > 0)) throw new RangeError('kindWeights: at least one weight must be positive');
+  let acc = 0;
+  for (const k of KINDS) {
+    acc += Math.max(0, w[k] ?? 0) / total;
+    if (u < acc) return k;
+  }
+  return [...KINDS].reverse().find((k) => (w[k] ?? 0) > 0)!;
 }
 
 /** A year of end times: windows end between 2026-01-08 and 2027-01-08 UTC, on a step boundary. */
@@ -110,11 +142,14 @@ const EPOCH_2026 = Date.UTC(2026, 0, 8) / 1000;
 
 /**
  * simulateOne simulates sample `index` of the data set with `seed`: the sample depends only on
- * (seed, index), so any subset can be regenerated and the work split across threads.
+ * (seed, index) (and the settings), so any subset can be regenerated and the work split across threads.
+ * `forceKind` (calibration only) replaces the drawn kind after the draw, so the rest of the sample's random
+ * stream has the same layout.
  */
-export function simulateOne(seed: number, index: number): SimulatedWindow {
+export function simulateOne(seed: number, index: number, settings?: SimulatorSettings, forceKind?: Kind): SimulatedWindow {
   const rng = new Rng(mix32(seed, index));
-  const kind = KINDS[rng.int(KINDS.length)]!;
+  const drawn = settings ? pickKind(rng.next(), settings.kindWeights) : KINDS[rng.int(KINDS.length)]!;
+  const kind = forceKind ?? drawn;
   const p = drawParams(kind, rng);
   const steps = PAST_STEPS + FUTURE_STEPS;
   const tEnd = EPOCH_2026 + rng.int((365 * 86400) / SIM_STEP_SEC) * SIM_STEP_SEC;
@@ -122,7 +157,7 @@ export function simulateOne(seed: number, index: number): SimulatedWindow {
   const demand = new Float64Array(steps);
   const memory = new Float64Array(steps);
   MODELS[kind](p, rng, t0, steps, demand, memory);
-  addMemorySpikes(rng, memory);
+  addMemorySpikes(rng, memory, settings?.memorySpikes);
 
   const cpuLimit = rng.chance(0.7) ? p.cpu * rng.range(1, 4) : null;
   const ts = new Float64Array(PAST_STEPS);
@@ -207,9 +242,9 @@ export function writeRow(ds: Dataset, i: number, s: Sample): void {
  * simulateRange simulates samples [from, to) of the data set for seed into ds, sample i at row
  * i − rowOffset (rowOffset = from fills a data set that holds just this range).
  */
-export function simulateRange(ds: Dataset, seed: number, from: number, to: number, onProgress?: (done: number) => void, rowOffset = 0): void {
+export function simulateRange(ds: Dataset, seed: number, from: number, to: number, onProgress?: (done: number) => void, rowOffset = 0, settings?: SimulatorSettings): void {
   for (let i = from; i < to; i++) {
-    writeRow(ds, i - rowOffset, labelSample(simulateOne(seed, i)));
+    writeRow(ds, i - rowOffset, labelSample(simulateOne(seed, i, settings)));
     if (onProgress && (i - from) % 2000 === 1999) onProgress(i - from + 1);
   }
 }
