@@ -3,7 +3,7 @@
  * request, the ROC AUC of the confidence, and coverage on exchangeable data.
  */
 import { describe, it, expect } from 'vitest';
-import { calibrateRisk, conformalFactor, factorFor } from '../src/families/container-resources/risk.js';
+import { calibrateRisk, conformalFactor, factorFor } from '../src/core/risk.js';
 import { rocAuc } from '../src/families/container-resources/eval/metrics.js';
 import { InputError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
@@ -17,14 +17,14 @@ describe('conformal factors', () => {
   });
 
   it('calibrateRisk keeps only the targets its windows can certify, and the base hold rate', () => {
-    const t = calibrateRisk(Array.from({ length: 99 }, (_, i) => (i + 1) / 50), [1, 1, 1], { source: 'x', groups: 3, windows: 99 });
+    const t = calibrateRisk({ mem_limit: Array.from({ length: 99 }, (_, i) => (i + 1) / 50), cpu_limit: [1, 1, 1] }, { source: 'x', groups: 3, windows: 99 });
     // ratios 0.02 … 1.98; h = 0.9 → ⌈100 × 0.9⌉ = 90th = 1.8; h = 0.99 → 99th = 1.98; 0.995 → 100 > 99: absent
-    expect(t.memory).toContainEqual([0.9, 1.8]);
-    expect(t.memory).toContainEqual([0.99, 1.98]);
-    expect(t.memory.map(([h]) => h)).not.toContain(0.995);
-    expect(t.baseHold.memory).toBeCloseTo(50 / 99, 12); // ratios ≤ 1: 0.02 … 1.00
+    expect(t.factors.mem_limit).toContainEqual([0.9, 1.8]);
+    expect(t.factors.mem_limit).toContainEqual([0.99, 1.98]);
+    expect(t.factors.mem_limit!.map(([h]) => h)).not.toContain(0.995);
+    expect(t.baseHold.mem_limit).toBeCloseTo(50 / 99, 12); // ratios ≤ 1: 0.02 … 1.00
     // 3 windows: h = 0.5 → ⌈4 × 0.5⌉ = 2nd = 1; h = 0.8 → ⌈3.2⌉ = 4 > 3, and every higher target: absent
-    expect(t.cpu).toEqual([[0.5, 1]]);
+    expect(t.factors.cpu_limit).toEqual([[0.5, 1]]);
   });
 
   it('factorFor takes the smallest calibrated target at or above the request', () => {
@@ -40,9 +40,9 @@ describe('conformal factors', () => {
     // Ratios from one lognormal population: calibrate on 2,000, test on 20,000 fresh ones.
     const rng = new Rng(3);
     const draw = () => Math.exp(0.4 * rng.normal());
-    const t = calibrateRisk(Array.from({ length: 2000 }, draw), [], { source: 'sim', groups: 2000, windows: 2000 });
+    const t = calibrateRisk({ mem_limit: Array.from({ length: 2000 }, draw) }, { source: 'sim', groups: 2000, windows: 2000 });
     const test = Array.from({ length: 20000 }, draw);
-    for (const [h, f] of t.memory) {
+    for (const [h, f] of t.factors.mem_limit!) {
       const held = test.filter((r) => r <= f).length / test.length;
       expect(held, `target ${h}`).toBeGreaterThan(h - 0.015);
       expect(held, `target ${h}`).toBeLessThan(h + 0.02);

@@ -10,7 +10,7 @@
  * Row weights are then scaled to mean 1, so with one file every row weighs exactly 1 (as before weights).
  */
 import { denormalize, normalize } from '../../core/contract.js';
-import { calibrateRisk } from './risk.js';
+import { calibrateRisk } from '../../core/risk.js';
 import { AUX_COLUMNS } from './objective.js';
 import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
@@ -109,5 +109,5 @@ export function calibrateContainer(set: TrainingSet, outputs: Float32Array, sour
     cpu[i] = denormalize(OUTPUTS[1]!.normalization, set.aux[AUX * i]!) / denormalize(OUTPUTS[1]!.normalization, outputs[i * N_OUTPUTS + 1]!);
   }
   const groups = set.groups ? new Set(set.groups).size : set.n;
-  return { risk_calibration: JSON.stringify(calibrateRisk(mem, cpu, { source: sourceLabel, groups, windows: set.n })) };
+  return { risk_calibration: JSON.stringify(calibrateRisk({ mem_limit: mem, cpu_limit: cpu }, { source: sourceLabel, groups, windows: set.n })) };
 }

@@ -18,8 +18,8 @@ import { PROTOCOL, windowsOf } from '../data/windows.js';
 import type { SystemName } from './compare.js';
 import { calibration, holdsMask, resourceMetrics, rocAuc } from './metrics.js';
 import type { Calibration, Recommendations } from './metrics.js';
-import { factorFor, parseRiskTable } from '../risk.js';
-import type { RiskTable } from '../risk.js';
+import { factorFor, parseRiskTable } from '../../../core/risk.js';
+import type { RiskTable } from '../../../core/risk.js';
 import { inspectOnnx } from '../../../onnx/inspect.js';
 import { bootstrapVersus, sumsOf } from './bootstrap.js';
 import type { BootstrapResult, Sums } from './bootstrap.js';
@@ -75,11 +75,11 @@ export function scaleLimits(r: Recommendations, memFactor: number, cpuFactor: nu
 /** riskCurve scores every calibrated target of `table` on the windows. */
 export function riskCurve(r: Recommendations, o: WindowOutcomes, table: RiskTable): RiskPoint[] {
   const pts: RiskPoint[] = [];
-  for (const [target, factor] of table.memory) {
+  for (const [target, factor] of table.factors.mem_limit ?? []) {
     const m = resourceMetrics(scaleLimits(r, factor, 1), o);
     pts.push({ resource: 'memory', target, factor, observedHoldPct: 100 - m.memUnderAllocationPct, overPct: m.memOverAllocationPct, businessScore: m.businessScore });
   }
-  for (const [target, factor] of table.cpu) {
+  for (const [target, factor] of table.factors.cpu_limit ?? []) {
     let held = 0;
     let slack = 0;
     let p99 = 0;
@@ -134,8 +134,8 @@ export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> 
   const raw = recs.model!;
   if (o.memoryHold !== undefined || o.cpuHold !== undefined) {
     if (!table) throw new UserError(`${modelPath} has no risk calibration, so --memory-hold/--cpu-hold have no meaning for it; train it with --calibration-data`);
-    const mem = o.memoryHold !== undefined ? factorFor(table.memory, o.memoryHold, '--memory-hold') : null;
-    const cpu = o.cpuHold !== undefined ? factorFor(table.cpu, o.cpuHold, '--cpu-hold') : null;
+    const mem = o.memoryHold !== undefined ? factorFor(table.factors.mem_limit ?? [], o.memoryHold, '--memory-hold') : null;
+    const cpu = o.cpuHold !== undefined ? factorFor(table.factors.cpu_limit ?? [], o.cpuHold, '--cpu-hold') : null;
     recs.model = { ...scaleLimits(raw, mem?.factor ?? 1, cpu?.factor ?? 1), confidence: raw.confidence };
     risk = { memory: mem, cpu, calibration: table.calibration };
     log(`evaluate: model limits × ${mem?.factor ?? 1} (memory hold ${mem?.target ?? '-'}) and × ${cpu?.factor ?? 1} (CPU hold ${cpu?.target ?? '-'}), calibrated on ${table.calibration.windows} windows of ${table.calibration.source}`);

@@ -1,10 +1,11 @@
 /**
- * risk: user-chosen hold rates with a measured guarantee (split conformal prediction).
+ * risk: user-chosen hold rates with a measured guarantee (split conformal prediction), for any family
+ * whose outputs are limits. Factors are keyed by the limit output's name in the family's contract.
  *
- * A user asks for a target hold rate h for memory ("at most 1% OOM-killed windows": h = 0.99) and one for
- * the CPU limit. On a CALIBRATION set of real windows from workloads the model was not trained on, each
- * window i gives the ratio r_i = what happened / what the model recommended: future memory peak / memory
- * limit (CPU: future CPU p99 / CPU limit). The factor for h is the ⌈(n + 1)·h⌉-th smallest r_i; multiplying
+ * A user asks for a target hold rate h for a limit, e.g. memory ("at most 1% OOM-killed windows": h =
+ * 0.99) and the CPU limit. On a CALIBRATION set of real windows from workloads the model was not trained
+ * on, each window i gives the ratio r_i = what happened / what the model recommended: for containers
+ * future memory peak / mem_limit, future CPU p99 / cpu_limit. The factor for h is the ⌈(n + 1)·h⌉-th smallest r_i; multiplying
  * the model's limit by it makes a new window from the same population hold with probability ≥ h when the
  * windows are exchangeable (Vovk et al.; Angelopoulos & Bates, "A Gentle Introduction to Conformal
  * Prediction", 2021, §1). Windows of one VM are not independent, so the guarantee is on average over
@@ -18,7 +19,7 @@
  * metadata and so recorded with that version in the manifest and in the Rust export: each version answers
  * only for the targets it was calibrated on.
  */
-import { InputError } from '../../util/errors.js';
+import { InputError } from '../util/errors.js';
 
 /** RISK_TARGETS: the hold rates every calibration certifies (when the calibration set is large enough). */
 export const RISK_TARGETS = [0.5, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 0.98, 0.99, 0.995] as const;
@@ -29,11 +30,10 @@ export interface RiskTable {
   method: 'split-conformal';
   /** what the calibration windows were: file, groups (VMs) and windows */
   calibration: { source: string; groups: number; windows: number };
-  /** per resource: [target hold rate, factor on the model's limit], ascending targets */
-  memory: [number, number][];
-  cpu: [number, number][];
-  /** the model's own hold rate on the calibration windows, without a factor */
-  baseHold: { memory: number; cpu: number };
+  /** per limit output (by its contract name): [target hold rate, factor on the model's limit], ascending */
+  factors: Record<string, [number, number][]>;
+  /** per limit output: the model's own hold rate on the calibration windows, without a factor */
+  baseHold: Record<string, number>;
 }
 
 /** conformalFactor returns the ⌈(n+1)h⌉-th smallest ratio, or null when n is too small for h. */
@@ -44,17 +44,32 @@ export function conformalFactor(sortedRatios: ArrayLike<number>, h: number): num
   return sortedRatios[k - 1]!;
 }
 
-/** calibrateRisk builds the table from per-window ratios (outcome / recommended limit). */
-export function calibrateRisk(memRatios: ArrayLike<number>, cpuRatios: ArrayLike<number>, calibration: RiskTable['calibration']): RiskTable {
-  const sorted = (r: ArrayLike<number>) => Float64Array.from(r).filter((x) => Number.isFinite(x)).sort();
-  const m = sorted(memRatios);
-  const c = sorted(cpuRatios);
-  const table = (s: Float64Array) => RISK_TARGETS.flatMap((h): [number, number][] => {
-    const f = conformalFactor(s, h);
-    return f === null ? [] : [[h, +f.toPrecision(6)]];
-  });
-  const holds = (s: Float64Array) => (s.length ? s.filter((x) => x <= 1).length / s.length : NaN);
-  return { schemaVersion: 1, method: 'split-conformal', calibration, memory: table(m), cpu: table(c), baseHold: { memory: holds(m), cpu: holds(c) } };
+/**
+ * calibrateRisk builds the table from per-window ratios (outcome / recommended limit), one array per limit
+ * output: calibrateRisk({ mem_limit: […], cpu_limit: […] }, …).
+ */
+export function calibrateRisk(ratios: Record<string, ArrayLike<number>>, calibration: RiskTable['calibration']): RiskTable {
+  const factors: RiskTable['factors'] = {};
+  const baseHold: RiskTable['baseHold'] = {};
+  for (const [name, r] of Object.entries(ratios)) {
+    const s = Float64Array.from(r).filter((x) => Number.isFinite(x)).sort();
+    // rounded UP in the 6th digit, so a stored factor is never below the certified ratio
+    factors[name] = RISK_TARGETS.flatMap((h): [number, number][] => {
+      const f = conformalFactor(s, h);
+      return f === null ? [] : [[h, roundUp6(f)]];
+    });
+    baseHold[name] = s.length ? s.filter((x) => x <= 1).length / s.length : NaN;
+  }
+  return { schemaVersion: 1, method: 'split-conformal', calibration, factors, baseHold };
+}
+
+/** roundUp6 rounds up to 6 significant digits: 1.4371612 → 1.43717. */
+function roundUp6(x: number): number {
+  if (!(x > 0)) return x;
+  const e = Math.floor(Math.log10(x)) - 5;
+  const step = 10 ** e;
+  const r = +(Math.ceil(x / step - 1e-6) * step).toPrecision(6);
+  return r >= x ? r : +(r + step).toPrecision(6);
 }
 
 /**
@@ -78,6 +93,6 @@ export function parseRiskTable(json: string | undefined, label: string): RiskTab
   } catch {
     throw new InputError(`${label}: its risk_calibration metadata is not JSON; recalibrate it with npm run train -- --calibration-data`);
   }
-  if (t.schemaVersion !== 1 || !Array.isArray(t.memory) || !Array.isArray(t.cpu)) throw new InputError(`${label}: risk_calibration has schema ${String(t.schemaVersion)}, expected 1; recalibrate it`);
+  if (t.schemaVersion !== 1 || typeof t.factors !== 'object' || t.factors === null) throw new InputError(`${label}: risk_calibration has schema ${String(t.schemaVersion)}, expected 1; recalibrate it`);
   return t;
 }
