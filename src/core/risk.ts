@@ -93,6 +93,7 @@ export function parseRiskTable(json: string | undefined, label: string): RiskTab
   } catch {
     throw new InputError(`${label}: its risk_calibration metadata is not JSON; recalibrate it with npm run train -- --calibration-data`);
   }
-  if (t.schemaVersion !== 1 || typeof t.factors !== 'object' || t.factors === null) throw new InputError(`${label}: risk_calibration has schema ${String(t.schemaVersion)}, expected 1; recalibrate it`);
+  if (t.schemaVersion !== 1) throw new InputError(`${label}: risk_calibration has schema ${String(t.schemaVersion)}, expected 1; recalibrate it (npm run train -- --calibration-data)`);
+  if (typeof t.factors !== 'object' || t.factors === null) throw new InputError(`${label}: risk_calibration has no 'factors' table; it was written by an older development build, recalibrate it (npm run train -- --calibration-data)`);
   return t;
 }

@@ -23,6 +23,7 @@ import { canonicalJson, compareSemver, bumpVersion, maxBump, parseSemver, readMa
 import type { Bump, Manifest, VersionEntry } from '../store/manifest.js';
 import { inspectOnnx, readQuantizedModel } from '../onnx/inspect.js';
 import { generateRust } from './rust.js';
+import { parseRiskTable } from '../core/risk.js';
 import type { ModelFamily } from '../families/types.js';
 
 export interface ExportOptions {
@@ -123,6 +124,7 @@ export function exportModel(o: ExportOptions): ExportResult {
     quantization: { mode: info.metadata.quantization ?? 'unknown', ...(info.metadata.quantization_params ? JSON.parse(info.metadata.quantization_params) as object : {}) },
     trainingDataSha256: info.metadata.training_data_sha256 ?? null,
     validation: o.validation,
+    risk: parseRiskTable(info.metadata.risk_calibration, o.model),
     replaces: fam?.active ?? null,
   };
 
@@ -152,7 +154,7 @@ export function exportModel(o: ExportOptions): ExportResult {
   let rustPath: string | null = null;
   if (o.rustPath !== null) {
     rustPath = resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
-    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model) }));
+    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model), risk: entry.risk ?? null }));
   }
   return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, manifest: next, rustPath };
 }

@@ -15,6 +15,7 @@
 import { relative, dirname } from 'node:path';
 import type { ModelContract, Normalization } from '../core/contract.js';
 import type { QuantizedModel } from '../model/quantize.js';
+import type { RiskTable } from '../core/risk.js';
 
 /** f32lit renders a number as a Rust f32 literal that parses back to the same float32. */
 function f32lit(v: number): string {
@@ -63,6 +64,8 @@ export interface RustExportInput {
   rsPath: string;
   onnxPath: string;
   model: QuantizedModel;
+  /** the version's conformal risk table (factors per limit output), embedded as RISK_FACTORS */
+  risk?: RiskTable | null;
 }
 
 /** generateRust returns the Rust source for one model version. */
@@ -73,6 +76,7 @@ export function generateRust(o: RustExportInput): string {
   const NO = c.outputs.length;
   const include = relative(dirname(o.rsPath), o.onnxPath).split('\\').join('/');
   const extras = o.extras ?? '';
+  const risk = Object.entries(o.risk?.factors ?? {}).map(([name, rows]) => `    ("${name}", &[${rows.map(([t, f]) => `(${t}_f64, ${f}_f64)`).join(', ')}]),`).join('\n');
   const sigmoid = q.sigmoid.map((i) => `    out[${i}] = 1.0 / (1.0 + (-out[${i}]).exp());`).join('\n');
   const layerConsts = q.layers
     .map((L, l) => {
@@ -177,6 +181,19 @@ ${norm}
 }
 
 ${extras}
+
+/// RISK_FACTORS: per limit output, (target hold rate, factor on the model's limit), calibrated with this
+/// version by split conformal prediction (src/core/risk.ts); empty when the version was not calibrated.
+pub const RISK_FACTORS: &[(&str, &[(f64, f64)])] = &[
+${risk}
+];
+
+/// limit_factor returns the factor for a requested hold rate: the smallest calibrated target at or above
+/// it (None when the version was not calibrated that high). limit_factor("mem_limit", 0.99) → Some(f).
+pub fn limit_factor(output: &str, hold: f64) -> Option<f64> {
+    let (_, rows) = RISK_FACTORS.iter().find(|(name, _)| *name == output)?;
+    rows.iter().find(|(t, _)| *t >= hold - 1e-12).map(|(_, f)| *f)
+}
 
 // ---- SHA-256 (FIPS 180-4), for verify_model ----
 const K: [u32; 64] = [

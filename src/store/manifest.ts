@@ -22,6 +22,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
+import type { RiskTable } from '../core/risk.js';
 import { InputError } from '../util/errors.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -59,6 +60,8 @@ export interface VersionEntry {
   quantization: Record<string, unknown>;
   trainingDataSha256: string | null;
   validation: Record<string, unknown> | null;
+  /** the conformal risk table this version was calibrated with (src/core/risk.ts), when it has one */
+  risk?: RiskTable | null;
   /** the version that was active when this one was exported (null for the first) */
   replaces: string | null;
 }
@@ -139,6 +142,7 @@ export function checkManifest(m: unknown, where: string): Manifest {
       if (typeof v.file !== 'string' || !v.file || isAbsolute(v.file) || v.file.split(/[\\/]/).includes('..')) fail(`${vi}.file`, 'must be a path relative to the manifest folder, without ".."');
       if (typeof v.sha256 !== 'string' || !SHA.test(v.sha256)) fail(`${vi}.sha256`, 'must be 64 lowercase hex digits');
       if (!Number.isInteger(v.bytes) || v.bytes <= 0) fail(`${vi}.bytes`, 'must be a positive whole number');
+      if (v.risk !== undefined && v.risk !== null && (typeof v.risk !== 'object' || typeof v.risk.factors !== 'object' || v.risk.factors === null)) fail(`${vi}.risk`, 'must be a risk table ({schemaVersion, factors, …}) or null');
     });
     if (!seen.has(fam.active)) fail(`${at}.active`, `is ${JSON.stringify(fam.active)}, which is not a retained version (${[...seen].join(', ')})`);
     if (fam.previousActive !== null && fam.previousActive !== undefined && typeof fam.previousActive !== 'string') fail(`${at}.previousActive`, 'must be a version string or null');
