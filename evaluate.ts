@@ -37,7 +37,7 @@ runMain(async () => {
   if (argv.json) {
     writeFileAtomic(argv.json, JSON.stringify(r, null, 2) + '\n');
     const html = argv.json.replace(/\.json$/i, '') + '.html';
-    writeFileAtomic(html, page(`Real traces: ${r.trace} (${r.vms.length} VMs, ${r.windows} windows)`, comparisonHtml('All windows', r.overall) + Object.entries(r.perVm).map(([vm, rows]) => comparisonHtml(vm, rows)).join('')));
+    writeFileAtomic(html, page(`Real traces: ${r.trace} (${r.vms.length} VMs, ${r.windows} windows)`, comparisonHtml('All windows', r.overall, r.riskCurve) + Object.entries(r.perVm).map(([vm, rows]) => comparisonHtml(vm, rows)).join('')));
     console.log(`report: ${argv.json}, ${html}`);
   }
 });

@@ -16,15 +16,20 @@ runMain(async () => {
     .option('seed', { type: 'number', default: VALIDATION_SEED, describe: 'seed of the generated held-out data (training uses 42)' })
     .option('gates', { type: 'string', default: DEFAULT_GATES_FILE, describe: 'gates config file' })
     .option('compare', { type: 'boolean', default: false, describe: 'also score VPA, KRR and the fixed rule on the same windows' })
+    .option('memory-hold', { type: 'number', describe: "target hold rate for memory (e.g. 0.99); the model's limits are scaled by its conformal factor" })
+    .option('cpu-hold', { type: 'number', describe: 'target hold rate for the CPU limit' })
     .option('report', { alias: 'r', type: 'string', default: 'reports/validate', describe: 'folder for report.json and report.html' })
     .parse();
   if (!Number.isInteger(argv.samples) || argv.samples < 100) throw new UserError(`--samples must be a whole number ≥ 100, got ${argv.samples}`);
-  const r = await validateModel({ model: argv.model, data: argv.data, samples: argv.samples, seed: argv.seed, gatesFile: argv.gates, reportDir: argv.report, compare: argv.compare, log: (l) => progress(l, true) });
+  const r = await validateModel({ model: argv.model, data: argv.data, samples: argv.samples, seed: argv.seed, gatesFile: argv.gates, reportDir: argv.report, compare: argv.compare, memoryHold: argv.memoryHold, cpuHold: argv.cpuHold, log: (l) => progress(l, true) });
   const o = r.overall;
   const f = (v: number) => v.toFixed(2);
   console.log(`windows ${o.windows}: memory under-allocation ${f(o.memUnderAllocationPct)}%, CPU-limit breach ${f(o.cpuLimitBreachPct)}%, memory over-allocation ${f(o.memOverAllocationPct)}%, CPU request slack ${f(o.cpuRequestSlackPct)}%, memory request slack ${f(o.memRequestSlackPct)}%, business score ${f(o.businessScore)}, ECE ${r.calibration.ece.toFixed(3)}`);
   for (const [k, m] of Object.entries(r.perKind)) console.log(`  ${k.padEnd(13)} under ${f(m.memUnderAllocationPct).padStart(6)}%  breach ${f(m.cpuLimitBreachPct).padStart(6)}%  over ${f(m.memOverAllocationPct).padStart(7)}%  business ${f(m.businessScore)}`);
   if (r.int8VsFloat) console.log(`int8 vs float max |Δ| (normalized): ${Math.max(...Object.values(r.int8VsFloat.maxAbsNormalized)).toFixed(4)}`);
+  if (r.risk) console.log(`risk: memory ${r.risk.memory ? `hold ${r.risk.memory.target} (× ${r.risk.memory.factor})` : 'as the model says'}, CPU ${r.risk.cpu ? `hold ${r.risk.cpu.target} (× ${r.risk.cpu.factor})` : 'as the model says'}; calibrated on ${r.riskCalibration!.windows} windows of ${r.riskCalibration!.source}`);
+  for (const p of r.riskCurve) console.log(`  target ${p.resource.padEnd(6)} ${p.target.toFixed(3)} → observed hold ${f(p.observedHoldPct)}%, ${p.resource === 'memory' ? 'over-allocation' : 'limit slack'} ${f(p.overPct)}%`);
+  console.log(`confidence: ROC AUC ${r.confidenceAuc.toFixed(3)} for "the recommendation held" (0.5 = chance)`);
   if (r.comparison) console.log(`side by side on the same ${o.windows} windows:\n${formatTable(r.comparison)}`);
   console.log(`report: ${argv.report}/report.json, ${argv.report}/report.html`);
   const failed = r.gates.filter((g) => !g.passed);

@@ -17,8 +17,10 @@ import { recommendAll, SYSTEMS } from './compare.js';
 import { PROTOCOL, windowsOf } from '../data/windows.js';
 import type { SystemName } from './compare.js';
 import { calibration, holdsMask, resourceMetrics, rocAuc } from './metrics.js';
-import type { Calibration, Recommendations } from './metrics.js';
+import type { Calibration } from './metrics.js';
 import { factorFor, parseRiskTable } from '../../../core/risk.js';
+import { riskCurve, scaleLimits } from './risk-eval.js';
+import type { RiskPoint } from './risk-eval.js';
 import type { RiskTable } from '../../../core/risk.js';
 import { inspectOnnx } from '../../../onnx/inspect.js';
 import { bootstrapVersus, sumsOf } from './bootstrap.js';
@@ -53,46 +55,6 @@ export interface TraceReport {
   confidence: { rocAuc: number; calibration: Calibration } | null;
 }
 
-/** RiskPoint: one target of the risk table applied to every window. */
-export interface RiskPoint {
-  resource: 'memory' | 'cpu';
-  target: number;
-  factor: number;
-  /** % of windows that held (memory: future peak ≤ limit; CPU: future p99 ≤ limit) */
-  observedHoldPct: number;
-  /** memory: over-allocation %; CPU: limit slack % (Σ(limit − p99)⁺ / Σ p99) */
-  overPct: number;
-  businessScore: number | null;
-}
-
-/** scaleLimits multiplies the model's memory and/or CPU limits (requests stay at most the limits). */
-export function scaleLimits(r: Recommendations, memFactor: number, cpuFactor: number): Recommendations {
-  const memLimit = Float64Array.from(r.memLimit, (v) => v * memFactor);
-  const cpuLimit = Float64Array.from(r.cpuLimit, (v) => v * cpuFactor);
-  return { ...r, memLimit, cpuLimit, memRequest: Float64Array.from(r.memRequest, (v, i) => Math.min(v, memLimit[i]!)), cpuRequest: Float64Array.from(r.cpuRequest, (v, i) => Math.min(v, cpuLimit[i]!)) };
-}
-
-/** riskCurve scores every calibrated target of `table` on the windows. */
-export function riskCurve(r: Recommendations, o: WindowOutcomes, table: RiskTable): RiskPoint[] {
-  const pts: RiskPoint[] = [];
-  for (const [target, factor] of table.factors.mem_limit ?? []) {
-    const m = resourceMetrics(scaleLimits(r, factor, 1), o);
-    pts.push({ resource: 'memory', target, factor, observedHoldPct: 100 - m.memUnderAllocationPct, overPct: m.memOverAllocationPct, businessScore: m.businessScore });
-  }
-  for (const [target, factor] of table.factors.cpu_limit ?? []) {
-    let held = 0;
-    let slack = 0;
-    let p99 = 0;
-    for (let i = 0; i < o.futureCpuP99.length; i++) {
-      const lim = r.cpuLimit[i]! * factor;
-      if (o.futureCpuP99[i]! <= lim) held++;
-      slack += Math.max(lim - o.futureCpuP99[i]!, 0);
-      p99 += o.futureCpuP99[i]!;
-    }
-    pts.push({ resource: 'cpu', target, factor, observedHoldPct: (100 * held) / o.futureCpuP99.length, overPct: (100 * slack) / p99, businessScore: null });
-  }
-  return pts;
-}
 
 export interface TraceEvalOptions {
   /** the usage source ('bitbrains') */

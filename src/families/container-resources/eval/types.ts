@@ -4,6 +4,8 @@
  */
 import type { Calibration, ResourceMetrics } from './metrics.js';
 import type { SystemName } from './compare.js';
+import type { RiskPoint } from './risk-eval.js';
+import type { RiskTable } from '../../../core/risk.js';
 
 export interface ValidationReport {
   schemaVersion: 1;
@@ -18,5 +20,12 @@ export interface ValidationReport {
   passed: boolean;
   /** with --compare: every system on the same windows */
   comparison?: Partial<Record<SystemName, ResourceMetrics>>;
+  /** the hold-rate targets applied (--memory-hold, --cpu-hold), or null */
+  risk: { memory: { target: number; factor: number } | null; cpu: { target: number; factor: number } | null } | null;
+  /** every target of the model's risk table on these windows, and where the table was calibrated */
+  riskCurve: RiskPoint[];
+  riskCalibration: RiskTable['calibration'] | null;
+  /** ROC AUC of the confidence for "the recommendation held" (0.5 = chance) */
+  confidenceAuc: number;
 }
 

@@ -2,14 +2,27 @@
 import { chart, esc, page, table } from '../../../report/svg.js';
 import type { ValidationReport } from './types.js';
 import type { ResourceMetrics } from './metrics.js';
+import type { RiskPoint } from './risk-eval.js';
 
 const SYSTEM_COLORS: Record<string, string> = { model: '#d62728', vpa: '#1f77b4', krr: '#2ca02c', 'fixed-max-x1.3': '#9467bd', 'as-provisioned': '#7f7f7f' };
 
-/** comparisonHtml: the systems table and the trade-off plot (under-allocation % vs over-allocation %). */
-export function comparisonHtml(title: string, rows: Partial<Record<string, ResourceMetrics>>): string {
+/** riskCurveHtml: the hold-rate targets, what was observed and what each cost. */
+export function riskCurveHtml(curve: RiskPoint[], cal: { source: string; groups: number; windows: number } | null): string {
+  return `<h2>Risk targets (split conformal)</h2><p>Factors calibrated on ${cal ? `${cal.windows} windows of ${cal.groups} workloads (${esc(cal.source)})` : 'an unknown set'}; observed here on other workloads.</p>` +
+    table([['resource', 'target hold', 'factor', 'observed hold %', 'over / slack %', 'business'], ...curve.map((p) => [p.resource, p.target, p.factor, p.observedHoldPct, p.overPct, p.businessScore ?? '-'])]);
+}
+
+/**
+ * comparisonHtml: the systems table and the trade-off plot (under-allocation % vs over-allocation %);
+ * with a risk curve, the model's targets are drawn as a line beside the baselines' single points.
+ */
+export function comparisonHtml(title: string, rows: Partial<Record<string, ResourceMetrics>>, curve: RiskPoint[] = []): string {
   const entries = Object.entries(rows) as [string, ResourceMetrics][];
-  const plot = chart('Trade-off: every system is a point (lower-left is better)', 'memory over-allocation %', 'memory under-allocation %',
-    entries.map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'dots' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] })));
+  const mem = curve.filter((p) => p.resource === 'memory');
+  const plot = chart('Trade-off: every system is a point (lower-left is better)', 'memory over-allocation %', 'memory under-allocation %', [
+    ...entries.map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'dots' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] as [number, number][] })),
+    ...(mem.length ? [{ name: 'model at hold targets ' + mem.map((p) => p.target).join(', '), color: '#ff7f0e', style: 'line' as const, points: mem.map((p) => [p.overPct, 100 - p.observedHoldPct] as [number, number]) }] : []),
+  ]);
   return `<h2>${esc(title)}</h2>` + table([['system', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business score'],
     ...entries.map(([k, m]) => [k, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore])]) + `<div class="charts">${plot}</div>`;
 }
@@ -42,6 +55,8 @@ export function validationReportHtml(r: ValidationReport, scatter: [number, numb
     `<div class="charts">${pvA}${cal}</div>`,
     `<h2>Calibration</h2><p>Expected calibration error ${r.calibration.ece.toFixed(4)}; recommendations held in ${(100 * r.calibration.holdRate).toFixed(1)}% of windows.</p>`,
     table([['bin', 'windows', 'mean confidence', 'hold rate'], ...r.calibration.bins.map((b) => [`${b.from.toFixed(1)}–${b.to.toFixed(1)}`, b.count, b.count ? b.meanConfidence : '-', b.count ? b.holdRate : '-'])]),
+    `<p>Confidence as a risk signal: ROC AUC ${r.confidenceAuc.toFixed(3)} for "the recommendation held" (0.5 = chance).</p>`,
+    r.riskCurve.length ? riskCurveHtml(r.riskCurve, r.riskCalibration) : '<p>No risk table: the model was trained without --calibration-data.</p>',
     r.comparison ? comparisonHtml('Side by side on the same windows', r.comparison) : '',
     r.int8VsFloat ? `<h2>int8 vs float</h2>${table([['output', 'max |Δ| (normalized)'], ...Object.entries(r.int8VsFloat.maxAbsNormalized).map(([k, v]) => [k, v.toExponential(2)])])}` : '<p>int8 vs float: not measured (no predictor_fp32.onnx beside the model).</p>',
   ].join('\n'));

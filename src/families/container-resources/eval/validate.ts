@@ -9,9 +9,12 @@ import { N_OUTPUTS, OUTPUT_NAMES } from '../features.js';
 import { loadDataset } from '../data/dataset-io.js';
 import { generateDataset } from '../data/generate.js';
 import type { Dataset } from '../data/simulate.js';
-import { KINDS } from '../data/workloads.js';
+import { DATA_KINDS } from '../data/workloads.js';
 import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
-import { calibration, holdsMask, meanAbsError, resourceMetrics } from './metrics.js';
+import { calibration, holdsMask, meanAbsError, resourceMetrics, rocAuc } from './metrics.js';
+import { riskCurve, scaleLimits } from './risk-eval.js';
+import { factorFor, parseRiskTable } from '../../../core/risk.js';
+import { inspectOnnx } from '../../../onnx/inspect.js';
 import type { WindowOutcomes } from './metrics.js';
 import { maxAbsDeviation } from '../../../model/quantize.js';
 import { writeFileAtomic } from '../../../util/fs-atomic.js';
@@ -61,6 +64,9 @@ export interface ValidateOptions {
   reportDir?: string;
   /** also score VPA, KRR and the fixed rule on the same windows (needs generated data) */
   compare?: boolean;
+  /** hold-rate targets for the model's limits (from its conformal risk table) */
+  memoryHold?: number;
+  cpuHold?: number;
   log: (line: string) => void;
 }
 
@@ -101,8 +107,18 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     seed = o.seed;
   }
   const out = await runModelFile(o.model, ds);
-  const rec = recommendationsFromOutputs(out, ds.n);
+  const raw = recommendationsFromOutputs(out, ds.n);
   const outc = outcomesOf(ds);
+  const table = parseRiskTable(inspectOnnx(readFileSync(o.model), o.model).metadata.risk_calibration, o.model);
+  let rec = raw;
+  let risk: ValidationReport['risk'] = null;
+  if (o.memoryHold !== undefined || o.cpuHold !== undefined) {
+    if (!table) throw new UserError(`${o.model} has no risk calibration, so --memory-hold/--cpu-hold have no meaning for it; train it with --calibration-data`);
+    const mem = o.memoryHold !== undefined ? factorFor(table.factors.mem_limit ?? [], o.memoryHold, '--memory-hold') : null;
+    const cpu = o.cpuHold !== undefined ? factorFor(table.factors.cpu_limit ?? [], o.cpuHold, '--cpu-hold') : null;
+    rec = { ...scaleLimits(raw, mem?.factor ?? 1, cpu?.factor ?? 1), confidence: raw.confidence };
+    risk = { memory: mem, cpu };
+  }
   const labels = recommendationsFromOutputs(ds.Y, ds.n);
   const mae = (rows?: number[]) => ({
     cpu_request_cores: meanAbsError(rec.cpuRequest, labels.cpuRequest, rows),
@@ -112,12 +128,14 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
   });
   const overall = { ...resourceMetrics(rec, outc), mae: mae() };
   const perKind: ValidationReport['perKind'] = {};
-  KINDS.forEach((k, ki) => {
+  DATA_KINDS.forEach((k, ki) => {
     const rows: number[] = [];
     for (let i = 0; i < ds.n; i++) if (ds.kind[i] === ki) rows.push(i);
     if (rows.length) perKind[k] = { ...resourceMetrics(rec, outc, rows), mae: mae(rows) };
   });
-  const cal = calibration(rec.confidence, holdsMask(rec, outc));
+  const held = holdsMask(rec, outc);
+  const cal = calibration(rec.confidence, held);
+  const confidenceAuc = rocAuc(rec.confidence, held);
 
   // int8 vs float: the fp32 ONNX written beside the model by train.ts.
   const floatPath = join(dirname(o.model), 'predictor_fp32.onnx');
@@ -164,12 +182,16 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     gates: gateRows,
     passed: gateRows.every((g) => g.passed),
     comparison,
+    risk,
+    riskCurve: table ? riskCurve(raw, outc, table) : [],
+    riskCalibration: table?.calibration ?? null,
+    confidenceAuc,
   };
   if (o.reportDir) {
     writeFileAtomic(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     const sample = Math.min(ds.n, 2000);
     const scatter = Array.from({ length: sample }, (_, i) => [outc.futureMemPeak[i]!, rec.memLimit[i]!] as [number, number]);
-    const kindsOfSample = Array.from({ length: sample }, (_, i) => KINDS[ds.kind[i]!]!);
+    const kindsOfSample = Array.from({ length: sample }, (_, i) => DATA_KINDS[ds.kind[i]!]!);
     writeFileAtomic(join(o.reportDir, 'report.html'), validationReportHtml(report, scatter, kindsOfSample));
   }
   return report;
