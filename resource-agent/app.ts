@@ -1,42 +1,42 @@
 /**
- * app: the agent's HTTP API on fastify. `createAgent` builds the model store, the metrics and the routes
- * (nothing listens yet: tests call app.inject, server.ts calls listen).
+ * app: the agent's HTTP API on fastify. `createAgent` picks the model families to serve (families.ts),
+ * builds one model store per family, the metrics, the hooks and the one error handler, then registers
+ * the routes (nothing listens yet: tests call app.inject, server.ts calls listen):
  *
- *   POST /v1/recommend                      one item → CPU/memory request and limit, confidence
- *   POST /v1/recommend/batch                up to 10,000 items, one batched inference
- *   GET  /v1/models, /v1/models/{version}   retained versions, checksum status, active/serving flags
- *   POST /v1/models/{version}/activate      admin (bearer token): activate a retained verified version
- *   POST /v1/rollback                       admin: activate the previously active version
- *   GET  /healthz, /readyz, /metrics, /docs, /openapi.json
+ *   routes/recommend.ts   POST <family path> and <family path>/batch (containers: /v1/recommend)
+ *   routes/models.ts      GET /v1/families; per family /v1/families/{name}/models…, …/rollback;
+ *                         the default family also at /v1/models…, /v1/rollback
+ *   routes/ops.ts         GET /healthz, /readyz, /metrics, /docs, /openapi.json
  *
  * Every error goes through one handler and has the body of errors.ts. Request bodies are JSON only
- * (anything else is 415) and are checked by input.ts.
+ * (anything else is 415), parsed by input.ts and checked by each family's serving code.
  */
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { denormalizeOutputs, N_OUTPUTS } from '../src/families/container-resources/features.js';
-import { parseSemver } from '../src/store/manifest.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Manifest } from '../src/store/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
-import { pipeline, postProcess } from '../src/families/container-resources/postprocess.js';
-import { AgentError, fieldError, fromFastifyError } from './errors.js';
-import { checkAdmin } from './auth.js';
-import { parseBatch, parseJsonBody, parseSingle } from './input.js';
-import { renderBatch, renderSingle } from './render.js';
+import { FAMILIES } from '../src/families/registry.js';
+import type { ModelFamily } from '../src/families/types.js';
+import { AgentError, fromFastifyError } from './errors.js';
+import { parseJsonBody } from './input.js';
 import { AgentMetrics } from './metrics.js';
 import { ModelStore } from './store.js';
-import type { LoadedModel, LoadModel } from './store.js';
-import { Batcher } from './batcher.js';
+import type { LoadModel } from './store.js';
+import { Inference } from './infer.js';
+import { checkPaths, selectFamilies, Stores } from './families.js';
+import type { ServedFamily } from './families.js';
 import type { AgentOptions } from './options.js';
 import { policyOf } from './options.js';
-import * as S from './schemas.js';
+import { recommendRoutes } from './routes/recommend.js';
+import { familiesRoute, modelRoutes } from './routes/models.js';
+import { opsRoutes, registerDocs } from './routes/ops.js';
 
 /** AgentDeps: what tests may replace. */
 export interface AgentDeps {
   /** creates a session from verified bytes (default: loadOnnx, ONNX Runtime) */
   load?: LoadModel;
+  /** the registered model families, the first being the default (default: FAMILIES of src/families/registry.ts) */
+  families?: readonly ModelFamily[];
   /** fastify's logger option: false (tests), or pino options */
   logger?: boolean | { level: string; formatters?: { level: (label: string) => object } };
   /** prom-client default process metrics (off in tests that build many agents) */
@@ -45,19 +45,18 @@ export interface AgentDeps {
   writeManifest?: (path: string, m: Manifest) => void;
 }
 
-/** Agent: the app (not yet listening), its store and metrics, and the draining flag readyz reports. */
+/** Agent: the app (not yet listening), the served families and their stores, metrics, and the draining flag. */
 export interface Agent {
   app: FastifyInstance;
-  store: ModelStore;
+  /** every served family's store; start() before serving, close() after */
+  stores: Stores;
+  families: readonly ServedFamily[];
   metrics: AgentMetrics;
   /** set on SIGTERM: /readyz answers 503 so load balancers stop sending */
   draining: boolean;
 }
 
-const JSON_BODY_ROUTES = { consumes: ['application/json'] };
-const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** createAgent builds the store, metrics and routes for options `o`. Call agent.store.start() before serving. */
+/** createAgent builds the stores, metrics and routes for options `o`. Call agent.stores.start() before serving. */
 export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promise<Agent> {
   const app = Fastify({
     // JSON lines on stdout, with the level as a word ("info") rather than pino's number.
@@ -75,38 +74,27 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
       void (reply as FastifyReply).code(e.status).send(e.body());
     },
   });
-  // Bodies are checked by input.ts (errors name the field); the schemas only document and serialize.
+  // Bodies are checked by input.ts and the families' serving code (errors name the field); the schemas
+  // only document and serialize.
   app.setValidatorCompiler(() => () => true);
 
-  const holder: { store?: ModelStore } = {};
-  const metrics = new AgentMetrics(() => holder.store!.status(), deps.defaultMetrics ?? true);
-  const store = new ModelStore({ manifestPath: o.manifest, family: o.family, load: deps.load ?? loadOnnx, write: deps.writeManifest, log: app.log.child({ component: 'store' }), events: metrics.storeEvents() });
-  holder.store = store;
-  const agent: Agent = { app, store, metrics, draining: false };
-  const policy = policyOf(o);
-  const steps = pipeline(policy);
+  const registered = deps.families ?? FAMILIES;
+  const { families, notServed } = selectFamilies(registered, o.family, o.manifest);
+  checkPaths(families);
+  for (const n of notServed) app.log.info({ family: n.family, reason: n.reason }, `model family ${n.family} is not served (${n.reason})`);
 
-  // One batcher per loaded model, timing each coalesced call.
-  const batchers = new WeakMap<LoadedModel, Batcher>();
-  const batcherFor = (m: LoadedModel) => {
-    let b = batchers.get(m);
-    if (!b) {
-      b = new Batcher(async (x, n) => {
-        const t0 = performance.now();
-        const y = await m.predictor.predict(x, n);
-        metrics.inferenceDuration.observe({ endpoint: 'single' }, (performance.now() - t0) / 1000);
-        metrics.inferenceRows.inc({ endpoint: 'single' }, n);
-        return y;
-      });
-      batchers.set(m, b);
-    }
-    return b;
-  };
-  const acquire = (): LoadedModel => {
-    const m = store.acquire();
-    if (!m) throw new AgentError('NOT_READY', `no verified model is loaded: ${store.status().activeError ?? store.status().manifestError ?? 'the store is starting'}; see /readyz`);
-    return m;
-  };
+  const holder: { stores?: Stores } = {};
+  const metrics = new AgentMetrics(() => holder.stores!.statuses(), deps.defaultMetrics ?? true);
+  const bounds = policyOf(o);
+  const served: ServedFamily[] = families.map((family) => {
+    const store = new ModelStore({ manifestPath: o.manifest, family: family.name, contract: family.contract, load: deps.load ?? loadOnnx, write: deps.writeManifest, log: app.log.child({ component: 'store', family: family.name }), events: metrics.storeEvents(family.name) });
+    return { family, store, adapter: family.serving.adapter(bounds), infer: new Inference(store, metrics, family.name), prefix: `/v1/families/${family.name}` };
+  });
+  const stores = new Stores(served);
+  holder.stores = stores;
+  const agent: Agent = { app, stores, families: served, metrics, draining: false };
+  const defaultFamily = served.find((f) => f.family === registered[0]) ?? null;
+  app.log.info({ families: served.map((f) => ({ family: f.family.name, path: f.family.serving.path })) }, `serving model families: ${served.map((f) => f.family.name).join(', ')}`);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -124,7 +112,10 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
     return reply.code(e.status).send(e.body());
   });
   app.setNotFoundHandler((req, reply) => {
-    const e = new AgentError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}; see /docs for the API`);
+    const path = req.url.split('?')[0]!;
+    const fam = /^\/v1\/families\/([^/]+)/.exec(path)?.[1];
+    const unknownFamily = fam !== undefined && !served.some((f) => f.family.name === fam);
+    const e = new AgentError('ROUTE_NOT_FOUND', unknownFamily ? `no model family '${fam}' is served here (served: ${served.map((f) => f.family.name).join(', ')}); see GET /v1/families` : `no route ${req.method} ${path}; see /docs for the API`);
     return reply.code(e.status).send(e.body());
   });
   app.addHook('onResponse', (req, reply, done) => {
@@ -134,107 +125,11 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
     done();
   });
 
-  if (o.docs) {
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'resource-agent',
-          version: '1',
-          description: 'CPU and memory requests and limits for Kubernetes containers, from verified ONNX models. Errors: one body, `{"error": {code, status, message, field?}}`.',
-        },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the admin token (--admin-token-file)' } } },
-      },
-    });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
-    app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  }
-
-  app.post('/v1/recommend', {
-    bodyLimit: o.bodyLimitBytes,
-    schema: { summary: 'Recommend requests and limits for one container', tags: ['recommend'], ...JSON_BODY_ROUTES, body: S.RecommendItemRequest, response: { 200: S.RecommendResponse, ...S.errorResponses(400, 413, 415, 503) } },
-    handler: async (req, reply) => {
-      if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send a JSON object');
-      const { x, meta } = parseSingle(req.body);
-      const m = acquire();
-      try {
-        const y = await batcherFor(m).predictOne(x);
-        return reply.type(JSON_TYPE).send(renderSingle(m.version, postProcess(denormalizeOutputs(y), policy, steps), meta));
-      } finally {
-        store.release(m);
-      }
-    },
-  });
-
-  app.post('/v1/recommend/batch', {
-    bodyLimit: o.batchBodyLimitBytes,
-    schema: { summary: `Recommend for up to ${o.maxBatchItems} containers in one call`, tags: ['recommend'], ...JSON_BODY_ROUTES, body: S.BatchRequest, response: { 200: S.BatchResponse, ...S.errorResponses(400, 413, 415, 503) } },
-    handler: async (req, reply) => {
-      if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send {"items": [ … ]}');
-      const { n, x, meta } = parseBatch(req.body, o.maxBatchItems);
-      const m = acquire();
-      try {
-        const t0 = performance.now();
-        const y = await m.predictor.predict(x, n);
-        metrics.inferenceDuration.observe({ endpoint: 'batch' }, (performance.now() - t0) / 1000);
-        metrics.inferenceRows.inc({ endpoint: 'batch' }, n);
-        const body = renderBatch(m.version, n, (i) => postProcess(denormalizeOutputs(y, i * N_OUTPUTS), policy, steps), meta);
-        return reply.type(JSON_TYPE).send(body);
-      } finally {
-        store.release(m);
-      }
-    },
-  });
-
-  app.get('/v1/models', { schema: { summary: 'Retained model versions', tags: ['models'], response: { 200: S.ModelsResponse } } }, () => store.status());
-
-  app.get<{ Params: { version: string } }>('/v1/models/:version', {
-    schema: { summary: 'One retained model version', tags: ['models'], params: { type: 'object', properties: { version: { type: 'string' } } }, response: { 200: S.VersionResponse, ...S.errorResponses(404) } },
-    handler: (req) => {
-      const v = store.status().versions.find((x) => x.version === req.params.version);
-      if (!v) throw new AgentError('VERSION_NOT_FOUND', `version ${req.params.version} is not retained (retained: ${store.status().versions.map((x) => x.version).join(', ') || 'none'})`);
-      return v;
-    },
-  });
-
-  const admin = (req: FastifyRequest) => checkAdmin(req.headers.authorization, o.adminTokenFile);
-  app.post<{ Params: { version: string } }>('/v1/models/:version/activate', {
-    schema: { summary: 'Activate a retained, verified version (persisted to the manifest)', tags: ['admin'], security: [{ bearer: [] }], params: { type: 'object', properties: { version: { type: 'string' } } }, response: { 200: S.ActivationResponse, ...S.errorResponses(400, 401, 403, 404, 409, 500, 503) } },
-    handler: async (req) => {
-      admin(req);
-      try {
-        parseSemver(req.params.version);
-      } catch {
-        throw fieldError('version', `is '${req.params.version}'; expected MAJOR.MINOR.PATCH, e.g. 1.2.0`);
-      }
-      const r = await store.activate(req.params.version);
-      return { ...r, serving: store.status().serving };
-    },
-  });
-
-  app.post('/v1/rollback', {
-    schema: { summary: 'Activate the previously active version (persisted to the manifest)', tags: ['admin'], security: [{ bearer: [] }], response: { 200: S.ActivationResponse, ...S.errorResponses(401, 403, 409, 500, 503) } },
-    handler: async (req) => {
-      admin(req);
-      const r = await store.rollback();
-      return { ...r, serving: store.status().serving };
-    },
-  });
-
-  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', tags: ['ops'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, () => ({ status: 'ok' }));
-
-  app.get('/readyz', { schema: { summary: 'Readiness: a verified model is served', tags: ['ops'], response: { 200: S.ReadyResponse, 503: S.ReadyResponse } } }, (_req, reply) => {
-    const s = store.status();
-    const ready = s.ready && !agent.draining;
-    const reason = agent.draining ? 'shutting down' : s.ready ? null : (s.activeError ?? s.manifestError ?? 'no manifest loaded yet');
-    const { versions, ...rest } = s;
-    return reply.code(ready ? 200 : 503).send({ ...rest, ready, reason, refused: versions.filter((v) => v.status === 'refused').map((v) => ({ version: v.version, reason: v.reason ?? '' })) });
-  });
-
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'], produces: ['text/plain'] } }, async (_req, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
-
+  if (o.docs) await registerDocs(app, served);
+  for (const f of served) recommendRoutes(app, o, f);
+  familiesRoute(app, served, defaultFamily);
+  if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1');
+  for (const f of served) modelRoutes(app, o, f, f.prefix);
+  opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
   return agent;
 }

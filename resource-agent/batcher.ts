@@ -9,9 +9,8 @@
  * ~11 rows per call (one hop gave ~4) and 20% more requests/s; an idle agent adds one loop turn (a few
  * µs) to a lone request.
  */
-import { N_FEATURES, N_OUTPUTS } from '../src/families/container-resources/features.js';
 
-/** A predictor as the batcher sees it: n rows of normalized features in, n × 5 outputs out. */
+/** A predictor as the batcher sees it: n rows of normalized inputs in, n rows of outputs out. */
 export interface BatchPredict {
   (x: Float32Array, n: number): Promise<Float32Array>;
 }
@@ -33,9 +32,10 @@ export class Batcher {
   calls = 0;
   rows = 0;
 
-  constructor(private readonly predict: BatchPredict) {}
+  /** `inputs` and `outputs`: the widths of one row in and out (the model's graph widths). */
+  constructor(private readonly predict: BatchPredict, private readonly inputs: number, private readonly outputs: number) {}
 
-  /** predictOne resolves with the row's 5 normalized outputs. `x` holds 12 normalized features. */
+  /** predictOne resolves with the row's normalized outputs. `x` holds one row of normalized inputs. */
   predictOne(x: Float32Array): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       this.queue.push({ x, resolve, reject });
@@ -59,13 +59,15 @@ export class Batcher {
 
   private async run(batch: Pending[]): Promise<void> {
     const n = batch.length;
-    const x = new Float32Array(n * N_FEATURES);
-    for (let i = 0; i < n; i++) x.set(batch[i]!.x, i * N_FEATURES);
+    const w = this.inputs;
+    const x = new Float32Array(n * w);
+    for (let i = 0; i < n; i++) x.set(batch[i]!.x, i * w);
     this.calls++;
     this.rows += n;
     try {
       const y = await this.predict(x, n);
-      for (let i = 0; i < n; i++) batch[i]!.resolve(y.subarray(i * N_OUTPUTS, (i + 1) * N_OUTPUTS));
+      const o = this.outputs;
+      for (let i = 0; i < n; i++) batch[i]!.resolve(y.subarray(i * o, (i + 1) * o));
     } catch (e) {
       for (const p of batch) p.reject(e);
     }

@@ -6,7 +6,9 @@
  *                "message": "features.cpu_p95: is -1; usage cannot be negative" } }
  *
  * Routes throw AgentError; the one error handler in app.ts turns it (and fastify's own errors, mapped by
- * `fromFastifyError`) into that body. Anything else is a bug: 500 INTERNAL, logged with its stack.
+ * `fromFastifyError`) into that body. A family's serving code, which lives in src/ and cannot import the
+ * agent, throws RequestFieldError (src/families/types.ts) instead; input.ts maps it to INVALID_FIELD.
+ * Anything else is a bug: 500 INTERNAL, logged with its stack.
  */
 
 /** ERRORS: code → HTTP status and a one-line meaning (shown in the README and the OpenAPI document). */
@@ -18,7 +20,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, meaning: 'an admin call without an `Authorization: Bearer <token>` header' },
   FORBIDDEN: { status: 403, meaning: 'an admin call with a wrong token' },
   ADMIN_DISABLED: { status: 403, meaning: 'admin calls are off: the agent was started without --admin-token-file' },
-  ROUTE_NOT_FOUND: { status: 404, meaning: 'no such route (or method)' },
+  ROUTE_NOT_FOUND: { status: 404, meaning: 'no such route (or method), or a model family this agent does not serve' },
   VERSION_NOT_FOUND: { status: 404, meaning: 'the model version is not retained in the manifest' },
   VERSION_NOT_VERIFIED: { status: 409, meaning: 'the version failed its checksum or could not be loaded, so it cannot be activated' },
   NO_PREVIOUS_VERSION: { status: 409, meaning: 'rollback: the manifest has no retained previously active version' },

@@ -9,10 +9,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../src/util/errors.js';
-import { DEFAULT_FAMILY } from '../src/store/manifest.js';
 import { MiB } from '../src/core/units.js';
-import { DEFAULT_POLICY } from '../src/families/container-resources/postprocess.js';
-import type { Policy } from '../src/families/container-resources/postprocess.js';
+import { FAMILIES, getFamily } from '../src/families/registry.js';
+import type { ServingBounds } from '../src/families/types.js';
 import { readToken } from './auth.js';
 import { AgentError } from './errors.js';
 
@@ -22,7 +21,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface AgentOptions {
   /** the model store's manifest.json (model paths in it are relative to its folder) */
   manifest: string;
-  family: string;
+  /** the model families to serve; null: every registered family the manifest names (families.ts) */
+  family: readonly string[] | null;
   host: string;
   port: number;
   /** file holding the admin bearer token; null disables activate and rollback */
@@ -46,10 +46,13 @@ export interface AgentOptions {
 /** REPO_ROOT: the folder with the shipped default store (manifest.json, models/). */
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
 
+/** The bounds' defaults are the default family's (containers: 10m CPU and 32Mi memory at least, no caps). */
+const DEFAULT_BOUNDS = getFamily().serving.defaultBounds;
+
 /** AGENT_DEFAULTS: `npm start` from a fresh clone serves the shipped model on 127.0.0.1:8080. */
 export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   manifest: resolve(REPO_ROOT, 'manifest.json'),
-  family: DEFAULT_FAMILY,
+  family: null,
   host: '127.0.0.1',
   port: 8080,
   adminTokenFile: null,
@@ -58,15 +61,15 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   maxBatchItems: 10_000,
   bodyLimitBytes: 1 * MiB,
   batchBodyLimitBytes: 32 * MiB,
-  minCpuMillicores: DEFAULT_POLICY.minCpuMillicores,
-  minMemoryBytes: DEFAULT_POLICY.minMemoryBytes,
+  minCpuMillicores: DEFAULT_BOUNDS.minCpuMillicores,
+  minMemoryBytes: DEFAULT_BOUNDS.minMemoryBytes,
   maxCpuMillicores: null,
   maxMemoryBytes: null,
   shutdownDelayMs: 0,
   docs: true,
 };
 
-type Kind = 'path' | 'string' | 'int' | 'level' | 'bool';
+type Kind = 'path' | 'string' | 'list' | 'int' | 'level' | 'bool';
 interface Spec {
   key: keyof AgentOptions;
   kind: Kind;
@@ -77,7 +80,7 @@ interface Spec {
 /** SPECS: one line per option; the flag and the variable are derived from the key. */
 export const SPECS: readonly Spec[] = [
   { key: 'manifest', kind: 'path', describe: 'model store manifest.json (model files are relative to its folder)' },
-  { key: 'family', kind: 'string', describe: 'model family to serve from the manifest' },
+  { key: 'family', kind: 'list', nullable: true, describe: `model families to serve, comma-separated (registered: ${FAMILIES.map((f) => f.name).join(', ')}); unset = every registered family the manifest names` },
   { key: 'host', kind: 'string', describe: 'address to listen on (0.0.0.0 in a container)' },
   { key: 'port', kind: 'int', describe: 'port to listen on (0 = any free port)' },
   { key: 'adminTokenFile', kind: 'path', nullable: true, describe: 'file with the bearer token for activate/rollback; unset = admin calls disabled' },
@@ -118,6 +121,8 @@ function convert(s: Spec, raw: string | boolean, source: string): unknown {
       return text;
     case 'path':
       return resolve(text);
+    case 'list':
+      return text.split(',').map((x) => x.trim());
     default:
       return text;
   }
@@ -158,7 +163,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   return { options: validateOptions(o as unknown as AgentOptions) };
 }
 
-const ARG: Record<Kind, string> = { path: 'PATH', string: 'TEXT', int: 'N', level: 'LEVEL', bool: '' };
+const ARG: Record<Kind, string> = { path: 'PATH', string: 'TEXT', list: 'NAME,…', int: 'N', level: 'LEVEL', bool: '' };
 
 /** helpText lists every flag with its variable and default. */
 export function helpText(): string {
@@ -171,7 +176,7 @@ export function helpText(): string {
   ];
   for (const s of SPECS) {
     const d = AGENT_DEFAULTS[s.key];
-    const shown = s.key === 'manifest' ? '<repo>/manifest.json' : d === null ? 'unset' : String(d);
+    const shown = s.key === 'manifest' ? '<repo>/manifest.json' : s.key === 'family' && d === null ? 'every registered family in the manifest' : d === null ? 'unset' : String(d);
     lines.push(`  --${flagName(s.key)}${s.kind === 'bool' ? ` / --no-${flagName(s.key)}` : ` ${ARG[s.kind]}`}`);
     lines.push(`        ${s.describe}`);
     lines.push(`        env ${envName(s.key)}, default ${shown}`);
@@ -185,7 +190,11 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   const bad = (key: keyof AgentOptions, problem: string): never => {
     throw new UserError(`--${flagName(key)} (${envName(key)}): ${problem}`);
   };
-  if (!o.family) bad('family', 'is empty; the default is ' + DEFAULT_FAMILY);
+  if (o.family !== null) {
+    const names = FAMILIES.map((f) => f.name);
+    for (const f of o.family) if (!names.includes(f)) bad('family', `'${f}' is not a registered model family (registered: ${names.join(', ')})`);
+    if (new Set(o.family).size !== o.family.length) bad('family', `names a family twice (${o.family.join(',')})`);
+  }
   if (!o.host) bad('host', 'is empty; use 127.0.0.1, or 0.0.0.0 to listen on every interface');
   if (o.port < 0 || o.port > 65535) bad('port', `is ${o.port}; use 0..65535`);
   const dir = dirname(o.manifest);
@@ -209,7 +218,7 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   return o;
 }
 
-/** policyOf picks the post-processing policy out of the options. */
-export function policyOf(o: AgentOptions): Policy {
+/** policyOf picks the operator's bounds on recommendations out of the options (each family applies its own). */
+export function policyOf(o: AgentOptions): ServingBounds {
   return { minCpuMillicores: o.minCpuMillicores, minMemoryBytes: o.minMemoryBytes, maxCpuMillicores: o.maxCpuMillicores, maxMemoryBytes: o.maxMemoryBytes };
 }

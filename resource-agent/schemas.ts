@@ -1,104 +1,33 @@
 /**
  * schemas: JSON Schemas of the API, for two uses: the OpenAPI document (/openapi.json, /docs) and fast
- * response serialization. Request bodies are checked by input.ts, not by these schemas, so that every
- * error names its field the same way ("items[3].features.cpu_p95: …"); the request schemas here describe
- * what input.ts accepts.
+ * response serialization. Request bodies are checked by input.ts and each family's serving code, not by
+ * these schemas, so that every error names its field the same way ("items[3].features.cpu_p95: …"); a
+ * family's recommend schemas (its `serving.schemas`) describe what its code accepts and writes, and
+ * `recommendSchemas` wraps them in the agent's envelope.
  */
-import { FEATURE_NAMES, INPUTS, N_FEATURES } from '../src/families/container-resources/features.js';
+import type { FamilyServing } from '../src/families/types.js';
 import { ERRORS } from './errors.js';
 
-const names = {
-  container: { type: 'string', maxLength: 253, description: 'container name (echoed back)' },
-  workload: { type: 'string', maxLength: 253, description: 'workload name, e.g. a Deployment (echoed back)' },
-  namespace: { type: 'string', maxLength: 253, description: 'namespace (echoed back)' },
-} as const;
-
-const featureObject = {
-  type: 'object',
-  description: 'the 12 features by name, in real units',
-  required: [...FEATURE_NAMES],
-  additionalProperties: false,
-  properties: Object.fromEntries(INPUTS.map((f) => [f.name, { type: 'number', description: `${f.description} (${f.unit})` }])),
-};
-
-const featureArray = {
-  type: 'array',
-  description: `the 12 features in contract order: ${FEATURE_NAMES.join(', ')}`,
-  minItems: N_FEATURES,
-  maxItems: N_FEATURES,
-  items: { type: 'number' },
-};
-
-const numbers = (description: string) => ({ type: 'array', items: { type: 'number' }, description });
-const usageWindow = {
-  type: 'object',
-  description: 'a raw usage window; the agent computes the 12 features from it',
-  required: ['timestampsSec', 'cpuCores', 'memoryBytes'],
-  additionalProperties: false,
-  properties: {
-    timestampsSec: numbers('sample times, seconds since the epoch, strictly increasing (at least 2)'),
-    cpuCores: numbers('CPU usage of each sample interval, cores'),
-    memoryBytes: numbers('memory working set at each sample, bytes'),
-    throttledPeriods: numbers('cumulative container_cpu_cfs_throttled_periods_total (optional, with totalPeriods)'),
-    totalPeriods: numbers('cumulative container_cpu_cfs_periods_total (optional, with throttledPeriods)'),
-    workloadStartSec: { type: 'number', description: 'workload start, seconds since the epoch (default: the first sample)' },
-  },
-};
-
-/** RecommendItemRequest: one item: `features` or `window`, plus optional names. */
-export const RecommendItemRequest = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { features: { oneOf: [featureObject, featureArray] }, window: usageWindow, ...names },
-  examples: [
-    {
-      container: 'api',
-      workload: 'checkout',
-      namespace: 'shop',
-      features: { cpu_p50: 0.12, cpu_p95: 0.3, cpu_p99: 0.42, mem_p50: 268435456, mem_p95: 314572800, mem_p99: 335544320, cpu_variance: 0.6, mem_trend: 0.01, throttle_ratio: 0.02, hour: 14, day_of_week: 2, workload_age: 720 },
+/** recommendSchemas: the four bodies of a family's recommend routes, for a batch limit of `maxItems`. */
+export function recommendSchemas(s: FamilyServing, maxItems: number) {
+  const item = { ...s.schemas.item, examples: [s.example] };
+  const answer = s.schemas.answer;
+  return {
+    single: item,
+    batch: {
+      type: 'object',
+      required: ['items'],
+      additionalProperties: false,
+      properties: { items: { type: 'array', minItems: 1, maxItems, items: s.schemas.item, description: `up to ${maxItems} items (--max-batch-items), run as one batched inference` } },
     },
-  ],
-};
-
-export const BatchRequest = {
-  type: 'object',
-  required: ['items'],
-  additionalProperties: false,
-  properties: { items: { type: 'array', minItems: 1, maxItems: 10_000, items: RecommendItemRequest, description: 'up to 10,000 items (--max-batch-items), run as one batched inference' } },
-};
-
-const cpuAmount = {
-  type: 'object',
-  required: ['millicores', 'quantity'],
-  properties: { millicores: { type: 'integer', description: 'millicores (1 core = 1000)' }, quantity: { type: 'string', description: 'Kubernetes quantity, e.g. "250m" or "2"' } },
-};
-const memAmount = {
-  type: 'object',
-  required: ['bytes', 'quantity'],
-  properties: { bytes: { type: 'integer', description: 'bytes' }, quantity: { type: 'string', description: 'Kubernetes quantity, e.g. "512Mi"' } },
-};
-
-const itemProperties = {
-  ...names,
-  cpu: { type: 'object', required: ['request', 'limit'], properties: { request: cpuAmount, limit: cpuAmount } },
-  memory: { type: 'object', required: ['request', 'limit'], properties: { request: memAmount, limit: memAmount } },
-  confidence: { type: 'number', description: 'P(no OOM kill and no CPU-limit breach over the next 3 days), 0..1' },
-};
-
-/** RecommendationItem: one answer (after post-processing). */
-export const RecommendationItem = { type: 'object', required: ['cpu', 'memory', 'confidence'], properties: itemProperties };
-
-export const RecommendResponse = {
-  type: 'object',
-  required: ['modelVersion', 'cpu', 'memory', 'confidence'],
-  properties: { modelVersion: { type: 'string' }, ...itemProperties },
-};
-
-export const BatchResponse = {
-  type: 'object',
-  required: ['modelVersion', 'count', 'items'],
-  properties: { modelVersion: { type: 'string' }, count: { type: 'integer' }, items: { type: 'array', items: RecommendationItem } },
-};
+    singleAnswer: { type: 'object', required: ['modelVersion', ...(answer.required ?? [])], properties: { modelVersion: { type: 'string' }, ...answer.properties } },
+    batchAnswer: {
+      type: 'object',
+      required: ['modelVersion', 'count', 'items'],
+      properties: { modelVersion: { type: 'string' }, count: { type: 'integer' }, items: { type: 'array', items: answer } },
+    },
+  };
+}
 
 /** ErrorResponse: every error; `code` is one of errors.ts ERRORS. */
 export const ErrorResponse = {
@@ -152,12 +81,42 @@ const storeProperties = {
 
 export const ModelsResponse = { type: 'object', properties: { ...storeProperties, versions: { type: 'array', items: VersionResponse } } };
 
+const familyReadiness = {
+  ...storeProperties,
+  reason: { ...nullableString, description: 'why not ready' },
+  refused: { type: 'array', items: { type: 'object', properties: { version: { type: 'string' }, reason: { type: 'string' } } } },
+};
+
+/** ReadyResponse: the default family's readiness at the top level (as before), every family under `families`. */
 export const ReadyResponse = {
   type: 'object',
   properties: {
-    ...storeProperties,
+    ...familyReadiness,
+    ready: { type: 'boolean', description: 'every served family serves a verified model, and the agent is not shutting down' },
     reason: { ...nullableString, description: 'why not ready' },
-    refused: { type: 'array', items: { type: 'object', properties: { version: { type: 'string' }, reason: { type: 'string' } } } },
+    families: { type: 'object', additionalProperties: { type: 'object', properties: familyReadiness }, description: 'each served family by name' },
+  },
+};
+
+/** FamiliesResponse: GET /v1/families. */
+export const FamiliesResponse = {
+  type: 'object',
+  properties: {
+    default: { ...nullableString, description: 'the family /v1/models and /v1/rollback act on' },
+    families: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          title: { type: 'string' },
+          recommend: { type: 'string', description: 'its single-item route; the batch route adds /batch' },
+          models: { type: 'string', description: 'its model routes' },
+          ready: { type: 'boolean' },
+          serving: nullableString,
+        },
+      },
+    },
   },
 };
 

@@ -1,5 +1,5 @@
 /**
- * server: runs an agent for real: loads the store, watches the manifest, listens, and shuts down
+ * server: runs an agent for real: loads the stores, watches the manifest, listens, and shuts down
  * gracefully. main.ts calls it with parsed options; tests call it with port 0.
  *
  * Shutdown (SIGTERM in main.ts, or close()): /readyz turns 503 at once; after `shutdownDelayMs` (time for
@@ -19,12 +19,12 @@ export interface RunningAgent extends Agent {
   close(): Promise<void>;
 }
 
-/** startAgent loads the store, starts watching the manifest and listens on o.host:o.port. */
+/** startAgent loads every served family's store, starts watching the manifest and listens on o.host:o.port. */
 export async function startAgent(o: AgentOptions, deps: AgentDeps = {}): Promise<RunningAgent> {
   const agent = await createAgent(o, deps);
-  const { app, store } = agent;
-  await store.start();
-  const watcher = watchFile(o.manifest, () => void store.reload().catch((e: unknown) => app.log.error({ err: e }, 'manifest reload failed')), {
+  const { app, stores } = agent;
+  await stores.start();
+  const watcher = watchFile(o.manifest, () => void stores.reload().catch((e: unknown) => app.log.error({ err: e }, 'manifest reload failed')), {
     pollMs: o.pollIntervalMs,
     onError: (e) => app.log.warn({ err: e.message }, 'fs.watch failed; relying on the poll'),
   });
@@ -32,7 +32,7 @@ export async function startAgent(o: AgentOptions, deps: AgentDeps = {}): Promise
     await app.listen({ host: o.host, port: o.port });
   } catch (e) {
     watcher.close();
-    await store.close();
+    await stores.close();
     throw e;
   }
   const port = (app.server.address() as AddressInfo).port;
@@ -45,7 +45,7 @@ export async function startAgent(o: AgentOptions, deps: AgentDeps = {}): Promise
       if (o.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, o.shutdownDelayMs));
       watcher.close();
       await app.close();
-      await store.close();
+      await stores.close();
       app.log.info('stopped');
     })());
   return Object.assign(agent, { url: `http://${host}:${port}`, port, close });

@@ -1,14 +1,16 @@
 /**
- * store: the agent's view of the model store (manifest.json and the model files it names). It verifies
- * every retained version (size and sha256) before creating its ONNX Runtime session, keeps one session
- * per retained verified version (so a rollback is a pointer swap), and serves the manifest's active
- * version.
+ * store: the agent's view of ONE model family in the model store (its entry in manifest.json and the
+ * model files it names; the agent has one ModelStore per served family). It verifies every retained
+ * version (size and sha256) before creating its ONNX Runtime session, checks the session's widths against
+ * the family's contract, keeps one session per retained verified version (so a rollback is a pointer
+ * swap), and serves the family's active version.
  *
  * Refusals never stop the service:
  * - a manifest that cannot be read, parsed or checked is refused whole: the last applied one stays;
- * - a version whose file is missing, has the wrong size or sha256, or that ONNX Runtime cannot load is
- *   refused; if it is the active one, the model served until then keeps serving (or, with none, the
- *   agent is not ready) and status() says why.
+ * - a version whose file is missing, has the wrong size or sha256, that ONNX Runtime cannot load, or
+ *   whose graph's input/output widths differ from the family's contract is refused; if it is the active
+ *   one, the model served until then keeps serving (or, with none, the agent is not ready) and status()
+ *   says why.
  *
  * In-flight requests never fail on a reload: a request takes a lease on the serving model
  * (`acquire`/`release`); a model dropped from the manifest is released only when its last lease ends.
@@ -21,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
 import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, verifyVersion, writeManifest } from '../src/store/manifest.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
+import type { ModelContract } from '../src/core/contract.js';
 import { sha256Hex } from '../src/util/hash.js';
 import { AgentError } from './errors.js';
 import { Mutex } from './mutex.js';
@@ -37,17 +40,23 @@ export interface StoreLogger {
 
 /** StoreEvents: what the store reports to metrics. */
 export interface StoreEvents {
-  /** kind 'manifest': a refused manifest; 'checksum': a refused file; 'load': ONNX Runtime refused it */
-  loadFailure(kind: 'manifest' | 'checksum' | 'load', version: string | null): void;
+  /**
+   * kind 'manifest': a refused manifest; 'checksum': a refused file; 'load': ONNX Runtime refused it;
+   * 'contract': its input/output widths are not the family contract's
+   */
+  loadFailure(kind: LoadFailureKind, version: string | null): void;
   switched(from: string | null, to: string, cause: SwitchCause): void;
   reloaded(result: ReloadResult): void;
 }
+export type LoadFailureKind = 'manifest' | 'checksum' | 'load' | 'contract';
 export type SwitchCause = 'start' | 'reload' | 'activate' | 'rollback';
 export type ReloadResult = 'applied' | 'unchanged' | 'refused';
 
 export interface StoreOptions {
   manifestPath: string;
   family: string;
+  /** the family's contract: a model whose graph widths differ from it is refused (unset: not checked) */
+  contract?: ModelContract;
   load: LoadModel;
   /** writes the manifest atomically (default: writeManifest; tests replace it to simulate a read-only store) */
   write?: (path: string, m: Manifest) => void;
@@ -69,8 +78,8 @@ export interface LoadedModel {
 interface VersionState {
   entry: VersionEntry;
   status: 'verified' | 'refused';
-  /** why it is refused: its file ('checksum': missing, wrong size or sha256) or ONNX Runtime ('load') */
-  failure: 'checksum' | 'load' | null;
+  /** why it is refused: its file ('checksum': missing, wrong size or sha256), ONNX Runtime ('load'), its widths ('contract') */
+  failure: 'checksum' | 'load' | 'contract' | null;
   reason: string | null;
   model: LoadedModel | null;
 }
@@ -349,7 +358,7 @@ export class ModelStore {
 
   /** prepare verifies one entry and loads it, reusing the session of an identical file. */
   private async prepare(entry: VersionEntry, prev: VersionState | undefined): Promise<VersionState> {
-    const refuse = (kind: 'checksum' | 'load', reason: string): VersionState => {
+    const refuse = (kind: 'checksum' | 'load' | 'contract', reason: string): VersionState => {
       if (prev?.reason !== reason) {
         this.o.events?.loadFailure?.(kind, entry.version);
         this.log.error({ version: entry.version, file: entry.file, reason }, `version ${entry.version} refused`);
@@ -360,15 +369,21 @@ export class ModelStore {
     if (!v.ok) return refuse('checksum', v.reason);
     if (prev?.model && prev.entry.sha256 === entry.sha256) return { entry, status: 'verified', failure: null, reason: null, model: prev.model };
     // The same bytes failed to load before: loading is deterministic, do not retry on every reload.
-    if (prev?.failure === 'load' && prev.entry.sha256 === entry.sha256) return { ...prev, entry };
+    if ((prev?.failure === 'load' || prev?.failure === 'contract') && prev.entry.sha256 === entry.sha256) return { ...prev, entry };
+    let predictor: OnnxPredictor;
     try {
-      const predictor = await this.o.load(v.bytes, entry.file);
-      const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
-      this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
-      return { entry, status: 'verified', failure: null, reason: null, model };
+      predictor = await this.o.load(v.bytes, entry.file);
     } catch (e) {
       return refuse('load', `ONNX Runtime: ${message(e)}`);
     }
+    const c = this.o.contract;
+    if (c && (predictor.inputWidth !== c.inputs.length || predictor.outputWidth !== c.outputs.length)) {
+      predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
+      return refuse('contract', `file ${entry.file} takes ${predictor.inputWidth} inputs and gives ${predictor.outputWidth} outputs, but the contract of family ${this.o.family} has ${c.inputs.length} and ${c.outputs.length}; is it a model of another family?`);
+    }
+    const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
+    this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
+    return { entry, status: 'verified', failure: null, reason: null, model };
   }
 
   /** switchTo persists a manifest whose active version is `target` and serves it. */

@@ -61,10 +61,10 @@ async function harness(o: Partial<AgentOptions> = {}, deps: AgentDeps = {}, stor
   writeFileSync(tokenFile, `${TOKEN}\n`);
   const made: ConstPredictor[] = [];
   const agent = await createAgent({ ...AGENT_DEFAULTS, manifest: store.manifestPath, adminTokenFile: tokenFile, ...o }, { logger: false, defaultMetrics: false, load: constLoad(CONST_OUT, made), ...deps });
-  await agent.store.start();
+  await agent.stores.start();
   cleanups.push(async () => {
     await agent.app.close();
-    await agent.store.close();
+    await agent.stores.close();
     store.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -248,9 +248,9 @@ describe('admin: activate and rollback', () => {
     expect(r.json()).toEqual({ changed: true, active: '1.1.0', previousActive: '1.0.0', serving: '1.1.0' });
     expect(family(readManifest(h.store.manifestPath)).active).toBe('1.1.0');
     const metrics = (await h.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/resource_agent_model_rollbacks_total 2/); // 1.1.0 → 1.0.0 (lower) and the rollback call
-    expect(metrics).toMatch(/resource_agent_model_switches_total\{cause="activate"\} 1/);
-    expect(metrics).toMatch(/resource_agent_model_switches_total\{cause="rollback"\} 1/);
+    expect(metrics).toMatch(/resource_agent_model_rollbacks_total\{family="container-resources"\} 2/); // 1.1.0 → 1.0.0 (lower) and the rollback call
+    expect(metrics).toMatch(/resource_agent_model_switches_total\{cause="activate",family="container-resources"\} 1/);
+    expect(metrics).toMatch(/resource_agent_model_switches_total\{cause="rollback",family="container-resources"\} 1/);
     expect(metrics).toMatch(/resource_agent_model_info\{version="1.1.0",family="container-resources"\} 1/);
   });
 
@@ -315,14 +315,14 @@ describe('ops routes', () => {
     for (const line of [
       'resource_agent_http_requests_total{method="POST",route="/v1/recommend",status="200"} 1',
       'resource_agent_http_request_duration_seconds_count{method="POST",route="/v1/recommend/batch"} 1',
-      'resource_agent_inference_rows_total{endpoint="single"} 1',
-      'resource_agent_inference_rows_total{endpoint="batch"} 2',
-      'resource_agent_inference_duration_seconds_count{endpoint="batch"} 1',
-      'resource_agent_model_ready 1',
-      'resource_agent_model_versions{status="verified"} 2',
-      'resource_agent_model_load_failures_total{kind="checksum"} 0',
-      'resource_agent_model_rollbacks_total 0',
-      'resource_agent_model_manifest_error 0',
+      'resource_agent_inference_rows_total{endpoint="single",family="container-resources"} 1',
+      'resource_agent_inference_rows_total{endpoint="batch",family="container-resources"} 2',
+      'resource_agent_inference_duration_seconds_count{endpoint="batch",family="container-resources"} 1',
+      'resource_agent_model_ready{family="container-resources"} 1',
+      'resource_agent_model_versions{status="verified",family="container-resources"} 2',
+      'resource_agent_model_load_failures_total{kind="checksum",family="container-resources"} 0',
+      'resource_agent_model_rollbacks_total{family="container-resources"} 0',
+      'resource_agent_model_manifest_error{family="container-resources"} 0',
     ])
       expect(m.body).toContain(line);
 

@@ -1,14 +1,21 @@
 /**
- * agent-input: the request checker on its own. Good bodies become the normalized rows the model reads
- * (the numbers are written out); every bad body is an AgentError whose `field` is the JSON path and
- * whose message says what to do.
+ * agent-input: the request checker on its own: the agent's body and batch checks (resource-agent/input.ts)
+ * with the container family's item reader (src/families/container-resources/serving/input.ts). Good
+ * bodies become the normalized rows the model reads (the numbers are written out); every bad body is an
+ * AgentError whose `field` is the JSON path and whose message says what to do.
  */
 import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES, normalizeFeatures } from '../src/families/container-resources/features.js';
 import { GiB } from '../src/core/units.js';
 import { AgentError } from '../resource-agent/errors.js';
-import { parseBatch, parseJsonBody, parseSingle } from '../resource-agent/input.js';
+import { parseBatch as parseBatchFor, parseJsonBody, parseSingle as parseSingleFor } from '../resource-agent/input.js';
+import { containerServing } from '../src/families/container-resources/serving/index.js';
 import { FEATURES } from './helpers/model-store.js';
+
+// The container family's item reader behind the agent's generic body checks (12 inputs per row).
+const adapter = containerServing.adapter(containerServing.defaultBounds);
+const parseSingle = (body: unknown) => parseSingleFor(adapter, FEATURE_NAMES.length, body);
+const parseBatch = (body: unknown, maxItems: number) => parseBatchFor(adapter, FEATURE_NAMES.length, body, maxItems);
 
 const arr = FEATURE_NAMES.map((n) => FEATURES[n]);
 const { workload_age: _age, ...withoutAge } = FEATURES;

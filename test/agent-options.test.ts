@@ -49,6 +49,15 @@ describe('agent options', () => {
     expect([o.maxCpuMillicores, o.maxMemoryBytes]).toEqual([4000, 8589934592]);
   });
 
+  it('--family is a comma-separated list of registered families; unset (null) serves every registered family the manifest names', () => {
+    expect(run([]).family).toBeNull();
+    expect(run(['--family', 'container-resources']).family).toEqual(['container-resources']);
+    expect(run([], { RESOURCE_AGENT_FAMILY: ' container-resources ' }).family).toEqual(['container-resources']);
+    expect(run([], { RESOURCE_AGENT_FAMILY: '' }).family).toBeNull();
+    expect(fails(['--family', 'no-such-family'])).toThrow(/^--family \(RESOURCE_AGENT_FAMILY\): 'no-such-family' is not a registered model family \(registered: container-resources[,)]/);
+    expect(fails(['--family', 'container-resources,container-resources'])).toThrow('--family (RESOURCE_AGENT_FAMILY): names a family twice');
+  });
+
   it('--help returns the help text with every flag and its variable', () => {
     const r = parseOptions(['--help'], {});
     expect('help' in r).toBe(true);

@@ -1,12 +1,14 @@
 /**
- * agent-render: the answer writer and the closure-free denormalization. The JSON bytes parse back to the
- * objects written out here, names with quotes, backslashes and non-ASCII characters survive, and the
- * writer grows past its first buffer;
+ * agent-render: the answer writer: the agent's envelope and JsonWriter (resource-agent/render.ts) with the
+ * container family's answer fields (src/families/container-resources/serving/render.ts). The JSON bytes
+ * parse back to the objects written out here, names with quotes, backslashes and non-ASCII characters
+ * survive, and the writer grows past its first buffer.
  */
 import { describe, expect, it } from 'vitest';
 import { GiB, MiB } from '../src/core/units.js';
 import type { Recommendation } from '../src/families/container-resources/postprocess.js';
 import { JsonWriter, renderBatch, renderSingle } from '../resource-agent/render.js';
+import { writeRecommendation } from '../src/families/container-resources/serving/render.js';
 
 const rec: Recommendation = { cpuRequestMillicores: 250, cpuLimitMillicores: 2000, memRequestBytes: 512 * MiB, memLimitBytes: 1088 * MiB, confidence: 0.823849 };
 const item = {
@@ -17,15 +19,15 @@ const item = {
 
 describe('render', () => {
   it('a single answer: model version, names, quantities, confidence to 4 decimals', () => {
-    const out = renderSingle('1.2.0', rec, { container: 'api', workload: 'checkout', namespace: 'shop' });
+    const out = renderSingle('1.2.0', (w) => writeRecommendation(w, rec, { container: 'api', workload: 'checkout', namespace: 'shop' }));
     expect(JSON.parse(out.toString('utf8'))).toEqual({ modelVersion: '1.2.0', container: 'api', workload: 'checkout', namespace: 'shop', ...item });
-    const conf = (c: number) => JSON.parse(renderSingle('1.0.0', { ...rec, confidence: c }, {}).toString()).confidence;
+    const conf = (c: number) => JSON.parse(renderSingle('1.0.0', (w) => writeRecommendation(w, { ...rec, confidence: c }, {})).toString()).confidence;
     expect([conf(0.9), conf(1), conf(0.00004), conf(0.99996)]).toEqual([0.9, 1, 0, 1]);
   });
 
   it('names are escaped and UTF-8 encoded', () => {
     const name = 'we"ird\\name\n — 容器 🚀';
-    const out = renderSingle('1.0.0', rec, { container: name });
+    const out = renderSingle('1.0.0', (w) => writeRecommendation(w, rec, { container: name }));
     expect(JSON.parse(out.toString('utf8')).container).toBe(name);
   });
 
@@ -33,7 +35,7 @@ describe('render', () => {
     const long = 'x'.repeat(253);
     const recs = [rec, { ...rec, cpuRequestMillicores: 15, memLimitBytes: 2 * GiB, confidence: 0.5 }];
     const metas = Array.from({ length: 200 }, (_, i) => ({ container: `${long}${i}`.slice(-253), workload: long, namespace: long }));
-    const out = JSON.parse(renderBatch('1.0.0', 200, (i) => recs[i % 2]!, metas).toString('utf8'));
+    const out = JSON.parse(renderBatch('1.0.0', 200, (w, i) => writeRecommendation(w, recs[i % 2]!, metas[i]!)).toString('utf8'));
     expect([out.modelVersion, out.count, out.items.length]).toEqual(['1.0.0', 200, 200]);
     expect(out.items[0]).toEqual({ ...metas[0], ...item });
     expect(out.items[1].cpu.request).toEqual({ millicores: 15, quantity: '15m' });

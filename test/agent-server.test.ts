@@ -92,7 +92,7 @@ describe('a listening agent follows its manifest', () => {
     });
     expect([refused.ready, refused.serving, refused.active]).toEqual([true, '1.0.0', '1.3.0']);
     expect(refused.activeError).toMatch(/active version 1.3.0 is refused \(file models\/predictor_v1.3.0.onnx has sha256 .*\); still serving 1.0.0/);
-    expect(await (await fetch(a.url + '/metrics')).text()).toContain('resource_agent_model_load_failures_total{kind="checksum"} 1');
+    expect(await (await fetch(a.url + '/metrics')).text()).toContain('resource_agent_model_load_failures_total{kind="checksum",family="container-resources"} 1');
 
     // 4. Rollback over HTTP: previousActive of the manifest is 1.0.0 → active 1.0.0, previous 1.3.0.
     const rb = await fetch(a.url + '/v1/rollback', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
@@ -111,7 +111,7 @@ describe('a listening agent follows its manifest', () => {
     });
     expect([bad.ready, bad.serving]).toEqual([true, '1.2.0']);
     expect(bad.manifestError).toMatch(/not valid JSON/);
-    expect(await (await fetch(a.url + '/metrics')).text()).toContain('resource_agent_model_manifest_error 1');
+    expect(await (await fetch(a.url + '/metrics')).text()).toContain('resource_agent_model_manifest_error{family="container-resources"} 1');
 
     stop = true;
     await Promise.all(loops);
@@ -211,7 +211,7 @@ describe('the shipped default store', () => {
     }
     const agent = await createAgent({ ...AGENT_DEFAULTS }, { logger: false, defaultMetrics: false });
     try {
-      await agent.store.start();
+      await agent.stores.start();
       const ready = await agent.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode, ready.body).toBe(200);
       const r = await agent.app.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES } });
@@ -224,7 +224,7 @@ describe('the shipped default store', () => {
       expect(b.memory.limit.bytes).toBeGreaterThanOrEqual(b.memory.request.bytes);
     } finally {
       await agent.app.close();
-      await agent.store.close();
+      await agent.stores.close();
     }
   });
 });

@@ -13,6 +13,7 @@
  */
 import type { ModelContract } from '../core/contract.js';
 import type { Objective, TrainData } from '../model/tf.js';
+import { InputError } from '../util/errors.js';
 
 /** One training file and its weight in the mix (weights are relative: 2 counts a row twice as much). */
 export interface DataSource {
@@ -62,6 +63,85 @@ export interface FamilyEvaluation {
   gate(o: { model: string; samples: number; gatesFile: string; log: (line: string) => void }): Promise<ExportGate>;
 }
 
+/**
+ * ServingBounds: the operator's bounds on recommended amounts (the agent's --min-cpu-millicores,
+ * --min-memory-bytes, --max-cpu-millicores, --max-memory-bytes); a family applies those that concern it.
+ * Caps are null when unset.
+ */
+export interface ServingBounds {
+  minCpuMillicores: number;
+  minMemoryBytes: number;
+  maxCpuMillicores: number | null;
+  maxMemoryBytes: number | null;
+}
+
+/**
+ * RequestFieldError: a request field a family's serving code refuses. `field` is the JSON path inside
+ * the item ("features.cpu_p95", "window.cpuCores[3]", "" for the item itself); the agent prefixes the
+ * item's place ("items[3].") and answers 400 INVALID_FIELD with the message "<path>: <problem>".
+ */
+export class RequestFieldError extends InputError {
+  constructor(readonly field: string, readonly problem: string) {
+    super(`${field || 'body'}: ${problem}`);
+  }
+}
+
+/** JsonSink: the agent's JSON byte writer as a family's answer writer sees it (resource-agent/render.ts). */
+export interface JsonSink {
+  /** text known to be ASCII: numbers, quantities, fixed keys */
+  ascii(s: string): void;
+  /** pre-encoded text */
+  bytes(b: Buffer): void;
+  /** one ASCII character code */
+  byte(c: number): void;
+  /** a JSON string literal, escaped, UTF-8 */
+  string(s: string): void;
+  /** k / 10000 for a whole k in 0..10000, as String(k / 10000) prints it (1234 → "0.1234") */
+  fraction4(k: number): void;
+}
+
+/**
+ * ServingAdapter: a family's request and answer shapes, for the agent's bounds. `M` is what an item's
+ * answer echoes (names). Both methods run once per item of a 10,000-item batch: no allocation needed.
+ */
+export interface ServingAdapter<M = unknown> {
+  /**
+   * readItem checks one request item and writes its normalized inputs (contract order, one per input)
+   * into `out` at `offset`; returns what the answer echoes. Throws RequestFieldError naming the field.
+   */
+  readItem(v: unknown, out: Float32Array, offset: number): M;
+  /** writeItem writes one answer's fields (no braces) from the model's normalized outputs at `y[offset…]`. */
+  writeItem(w: JsonSink, y: Float32Array, offset: number, meta: M): void;
+}
+
+/** A JSON Schema object with properties (for OpenAPI). */
+export interface ObjectSchema {
+  type: 'object';
+  properties: Record<string, unknown>;
+  required?: readonly string[];
+  [key: string]: unknown;
+}
+
+/**
+ * FamilyServing: how the agent serves a family. POST `path` answers one item, POST `path`/batch up to
+ * --max-batch-items items in one inference; the agent adds "modelVersion" (and "count", "items") around
+ * the family's answer fields.
+ */
+export interface FamilyServing {
+  /** the single-item route: "/v1/recommend" for containers; e.g. "/v1/jobs/peak-memory/recommend" */
+  path: string;
+  /** one line for /docs: "Recommend requests and limits for one container" */
+  summary: string;
+  /** the bounds the agent's flags default to */
+  defaultBounds: Readonly<ServingBounds>;
+  /** builds the adapter for the operator's bounds (once, at start-up) */
+  adapter(bounds: ServingBounds): ServingAdapter;
+  /** OpenAPI: one request item, and one answer item without modelVersion */
+  schemas: { item: ObjectSchema; answer: ObjectSchema };
+  /** a single-item request body shown in /docs */
+  example: Record<string, unknown>;
+}
+
 /** ModelFamily: one family of models. */
 export interface ModelFamily {
   /** the name in the manifest and on the command line, e.g. "container-resources" */
@@ -75,4 +155,6 @@ export interface ModelFamily {
   evaluation: FamilyEvaluation;
   /** Rust source appended to the generated edge module (may use the generated consts and predict()) */
   rustExtras?: () => string;
+  /** the agent's HTTP routes for this family (resource-agent/) */
+  serving: FamilyServing;
 }

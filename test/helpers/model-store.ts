@@ -1,7 +1,7 @@
 /**
  * model-store: temporary model stores for the agent's tests, so that no test depends on training. Each
  * version is an int8 ONNX model of seeded random weights (helpers/models.ts), exported with the real
- * exporter (src/store/export.ts) into a folder under os.tmpdir(). Also: a predictor that returns fixed
+ * exporter (src/export/publish.ts) into a folder under os.tmpdir(). Also: a predictor that returns fixed
  * outputs (so a test can write the expected numbers out), and ways to break a store on purpose.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,8 @@
  * container from its past usage window: 12 features (features.ts) → 32 → 16 → 5 outputs (cpu_request,
  * cpu_limit, mem_request, mem_limit, confidence). Its training data is simulated or real windows
  * (data/, training.ts), its objective the cost-aware pinball loss (objective.ts), its baselines VPA, KRR
- * and fixed rules (baselines/, eval/), its serving post-processing postprocess.ts.
+ * and fixed rules (baselines/, eval/), its serving post-processing postprocess.ts and its HTTP shapes
+ * for the agent serving/.
  */
 import type { ModelFamily } from '../types.js';
 import { CONTAINER_CONTRACT } from './features.js';
@@ -12,6 +13,7 @@ import type { ContainerHyper } from './objective.js';
 import { loadContainerTraining } from './training.js';
 import { rustRecommend } from './rust.js';
 import { gateForExport } from './eval/validate.js';
+import { containerServing } from './serving/index.js';
 
 export const containerResources: ModelFamily = {
   name: 'container-resources',
@@ -30,4 +32,5 @@ export const containerResources: ModelFamily = {
   },
   evaluation: { gate: gateForExport },
   rustExtras: rustRecommend,
+  serving: containerServing,
 };

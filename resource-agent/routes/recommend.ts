@@ -1,0 +1,52 @@
+/**
+ * recommend: each served family's recommendation routes, at its `serving.path`:
+ *
+ *   POST <path>          one item → one answer, {"modelVersion", …the family's fields}
+ *   POST <path>/batch    {"items": [item, …]} (up to --max-batch-items) → one batched inference,
+ *                        {"modelVersion", "count", "items": [answer, …]} in order
+ *
+ * The family's adapter reads items into the model's input rows and writes answers from its output rows;
+ * the widths come from the family's contract. Answers are written as JSON bytes (render.ts).
+ */
+import type { FastifyInstance } from 'fastify';
+import { AgentError } from '../errors.js';
+import { parseBatch, parseSingle } from '../input.js';
+import { renderBatch, renderSingle } from '../render.js';
+import * as S from '../schemas.js';
+import type { ServedFamily } from '../families.js';
+import type { AgentOptions } from '../options.js';
+
+const JSON_BODY = { consumes: ['application/json'] };
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** recommendRoutes registers POST <path> and POST <path>/batch for one family. */
+export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: ServedFamily): void {
+  const { serving, contract, name } = f.family;
+  const inputs = contract.inputs.length;
+  const outputs = contract.outputs.length;
+  const { adapter, infer } = f;
+  const schemas = S.recommendSchemas(serving, o.maxBatchItems);
+  const tags = ['recommend'];
+
+  app.post(serving.path, {
+    bodyLimit: o.bodyLimitBytes,
+    schema: { summary: `${serving.summary} (${name})`, tags, ...JSON_BODY, body: schemas.single, response: { 200: schemas.singleAnswer, ...S.errorResponses(400, 413, 415, 503) } },
+    handler: async (req, reply) => {
+      if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send a JSON object');
+      const { x, meta } = parseSingle(adapter, inputs, req.body);
+      const body = await infer.run(x, 1, 'single', (y, version) => renderSingle(version, (w) => adapter.writeItem(w, y, 0, meta)));
+      return reply.type(JSON_TYPE).send(body);
+    },
+  });
+
+  app.post(`${serving.path}/batch`, {
+    bodyLimit: o.batchBodyLimitBytes,
+    schema: { summary: `Up to ${o.maxBatchItems} items in one call (${name})`, tags, ...JSON_BODY, body: schemas.batch, response: { 200: schemas.batchAnswer, ...S.errorResponses(400, 413, 415, 503) } },
+    handler: async (req, reply) => {
+      if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send {"items": [ … ]}');
+      const { n, x, meta } = parseBatch(adapter, inputs, req.body, o.maxBatchItems);
+      const body = await infer.run(x, n, 'batch', (y, version) => renderBatch(version, n, (w, i) => adapter.writeItem(w, y, i * outputs, meta[i])));
+      return reply.type(JSON_TYPE).send(body);
+    },
+  });
+}

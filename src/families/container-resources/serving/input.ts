@@ -1,0 +1,154 @@
+/**
+ * input: checks one container recommendation item and writes its 12 normalized features straight into
+ * the Float32Array the model reads. Every failure is a RequestFieldError naming the field by its JSON
+ * path inside the item ("features.cpu_p95", "window.cpuCores[17]") and saying what to do; the agent
+ * puts the item's place in front ("items[3].features.cpu_p95") and answers 400 INVALID_FIELD.
+ *
+ * An item is one of:
+ *   { "features": { "cpu_p50": 0.12, …, "workload_age": 340 } }   the 12 features by name, real units
+ *   { "features": [0.12, 0.3, …] }                                the 12 features in contract order
+ *   { "window": { "timestampsSec": […], "cpuCores": […], "memoryBytes": […],
+ *                 "throttledPeriods"?: […], "totalPeriods"?: […], "workloadStartSec"?: n } }
+ * plus optional "container", "workload", "namespace" strings, echoed back. Unknown fields are refused.
+ *
+ * Ranges (real units, see ../features.ts): CPU percentiles 0..64 cores and memory percentiles 0..256 GiB
+ * (the model's range: above it the model cannot tell sizes apart), each set non-decreasing
+ * (p50 ≤ p95 ≤ p99); cpu_variance ≥ 0; mem_trend any finite number; throttle_ratio 0..1; hour a whole
+ * number 0..23; day_of_week a whole number 0..6 (0 = Sunday); workload_age ≥ 0 hours.
+ */
+import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../features.js';
+import type { UsageWindow } from '../features.js';
+import { GiB } from '../../../core/units.js';
+import { RequestFieldError } from '../../types.js';
+
+/** ItemMeta: the names an item may carry, echoed in its answer. */
+export interface ItemMeta {
+  container?: string;
+  workload?: string;
+  namespace?: string;
+}
+
+/** NO_NAMES: the (shared, frozen) names of an item that gives none. */
+const NO_NAMES: ItemMeta = Object.freeze({});
+const ITEM_KEYS = new Set(['features', 'window', 'container', 'workload', 'namespace']);
+const WINDOW_KEYS = new Set(['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods', 'workloadStartSec']);
+const WINDOW_SERIES = ['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods'] as const;
+const FEATURE_INDEX = new Map<string, number>(FEATURE_NAMES.map((n, i) => [n, i]));
+/** MAX_NAME_LENGTH: a Kubernetes object name is at most 253 characters. */
+export const MAX_NAME_LENGTH = 253;
+/** MAX_WINDOW_SAMPLES: 7 days at 10-second resolution is 60,480 samples. */
+export const MAX_WINDOW_SAMPLES = 100_000;
+
+const fieldError = (field: string, problem: string) => new RequestFieldError(field, problem);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** describe names a JSON value in an error: describe('14') === 'the string "14"', describe([]) === 'an array'. */
+export const describe = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}` : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v));
+
+/** checkNumber returns v if it is a finite number, else throws naming the field (built by the caller only on failure). */
+function checkNumber(v: unknown, field: string): number {
+  if (typeof v !== 'number') throw fieldError(field, `is ${describe(v)}; expected a number`);
+  if (!Number.isFinite(v)) throw fieldError(field, `is ${v}; every value must be a finite number`);
+  return v;
+}
+
+/**
+ * checkFeatureValues checks 12 real-unit features against the contract's ranges; `fieldOf(i)` names
+ * feature i in errors. Example: cpu_p95 = 0.1 with cpu_p50 = 0.2 → "features.cpu_p95: is 0.1, below
+ * cpu_p50 (0.2); percentiles cannot decrease".
+ */
+export function checkFeatureValues(x: ArrayLike<number>, fieldOf: (i: number) => string): void {
+  for (let i = 0; i < 6; i++) {
+    const v = x[i]!;
+    const cpu = i < 3;
+    if (v < 0) throw fieldError(fieldOf(i), `is ${v}; usage cannot be negative`);
+    if (v > (cpu ? CPU_RANGE.max : MEM_RANGE.max)) {
+      throw fieldError(fieldOf(i), cpu ? `is ${v} cores, above the model's range (${CPU_RANGE.max} cores); it cannot recommend for such a container` : `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
+    }
+    if (i !== 0 && i !== 3 && v < x[i - 1]!) throw fieldError(fieldOf(i), `is ${v}, below ${FEATURE_NAMES[i - 1]} (${x[i - 1]}); percentiles cannot decrease`);
+  }
+  if (x[6]! < 0) throw fieldError(fieldOf(6), `is ${x[6]}; a coefficient of variation (std/mean) cannot be negative`);
+  if (x[8]! < 0 || x[8]! > 1) throw fieldError(fieldOf(8), `is ${x[8]}; a throttled fraction of CFS periods is between 0 and 1`);
+  if (!Number.isInteger(x[9]) || x[9]! < 0 || x[9]! > 23) throw fieldError(fieldOf(9), `is ${x[9]}; give the UTC hour of the last sample, a whole number 0..23`);
+  if (!Number.isInteger(x[10]) || x[10]! < 0 || x[10]! > 6) throw fieldError(fieldOf(10), `is ${x[10]}; give the UTC weekday of the last sample, a whole number 0..6 (0 = Sunday)`);
+  if (x[11]! < 0) throw fieldError(fieldOf(11), `is ${x[11]}; a workload's age in hours cannot be negative`);
+}
+
+/** readFeatures reads `features` (named object or 12-array) into `row` (real units). */
+function readFeatures(v: unknown, row: Float64Array): void {
+  if (Array.isArray(v)) {
+    if (v.length !== N_FEATURES) throw fieldError('features', `has ${v.length} values; give ${N_FEATURES} in this order: ${FEATURE_NAMES.join(', ')}`);
+    for (let i = 0; i < N_FEATURES; i++) {
+      const x = v[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) checkNumber(x, `features[${i}]`);
+      row[i] = x as number;
+    }
+    checkFeatureValues(row, (i) => `features[${i}]`);
+    return;
+  }
+  if (!isObject(v)) throw fieldError('features', `is ${describe(v)}; give the ${N_FEATURES} features as an object by name or an array in contract order`);
+  let n = 0;
+  for (const k in v) {
+    const i = FEATURE_INDEX.get(k);
+    if (i === undefined) throw fieldError(`features.${k}`, `is not a feature; the features are ${FEATURE_NAMES.join(', ')}`);
+    const x = v[k];
+    if (typeof x !== 'number' || !Number.isFinite(x)) checkNumber(x, `features.${k}`);
+    row[i] = x as number;
+    n++;
+  }
+  if (n !== N_FEATURES) {
+    const missing = FEATURE_NAMES.find((name) => !(name in v))!;
+    throw fieldError(`features.${missing}`, `is required (all ${N_FEATURES} features are)`);
+  }
+  checkFeatureValues(row, (i) => `features.${FEATURE_NAMES[i]}`);
+}
+
+/** readWindow checks a raw usage window's shape, then computes its 12 features into `row`. */
+function readWindow(v: unknown, row: Float64Array): void {
+  const at = (rest: string) => (rest ? `window.${rest}` : 'window');
+  if (!isObject(v)) throw fieldError(at(''), `is ${describe(v)}; expected an object with timestampsSec, cpuCores and memoryBytes arrays`);
+  for (const k in v) if (!WINDOW_KEYS.has(k)) throw fieldError(at(k), `is not a window field; the fields are ${[...WINDOW_KEYS].join(', ')}`);
+  for (const k of WINDOW_SERIES) {
+    const s = v[k];
+    if (s === undefined) continue;
+    if (!Array.isArray(s)) throw fieldError(at(k), `is ${describe(s)}; expected an array of numbers`);
+    if (s.length > MAX_WINDOW_SAMPLES) throw fieldError(at(k), `has ${s.length} samples; at most ${MAX_WINDOW_SAMPLES} are accepted (downsample the window)`);
+  }
+  if (v.workloadStartSec !== undefined) checkNumber(v.workloadStartSec, at('workloadStartSec'));
+  let f;
+  try {
+    f = computeFeatures(v as unknown as UsageWindow);
+  } catch (e) {
+    if (e instanceof FeatureError) throw fieldError(at(e.field), e.message.slice(e.field.length + 2));
+    throw e;
+  }
+  for (let i = 0; i < N_FEATURES; i++) row[i] = f[FEATURE_NAMES[i]!];
+  // A window gives ordered, non-negative percentiles; only the model's upper range can be exceeded.
+  checkFeatureValues(row, (i) => (i < 3 ? at('cpuCores') : i < 6 ? at('memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`));
+}
+
+function checkName(s: unknown, key: string): string {
+  if (typeof s !== 'string' || s.length === 0 || s.length > MAX_NAME_LENGTH) throw fieldError(key, `is ${describe(s)}; expected a name of 1..${MAX_NAME_LENGTH} characters`);
+  return s;
+}
+
+/**
+ * readContainerItem checks one item and writes its 12 normalized features into `out` at `offset`;
+ * `row` is scratch space for the real-unit values. Returns the names it carries.
+ */
+export function readContainerItem(v: unknown, out: Float32Array, offset: number, row: Float64Array = new Float64Array(N_FEATURES)): ItemMeta {
+  if (!isObject(v)) throw fieldError('', `is ${describe(v)}; expected a JSON object with "features" or "window"`);
+  for (const k in v) if (!ITEM_KEYS.has(k)) throw fieldError(k, `is not a known field; the fields are ${[...ITEM_KEYS].join(', ')}`);
+  const hasF = v.features !== undefined;
+  const hasW = v.window !== undefined;
+  if (hasF && hasW) throw fieldError('window', 'give either "features" or "window", not both');
+  if (!hasF && !hasW) throw fieldError('features', 'is required: give the 12 features, or a raw usage "window" instead');
+  if (hasF) readFeatures(v.features, row);
+  else readWindow(v.window, row);
+  normalizeFeatures(row, out, offset);
+  if (v.container === undefined && v.workload === undefined && v.namespace === undefined) return NO_NAMES;
+  const meta: ItemMeta = {};
+  if (v.container !== undefined) meta.container = checkName(v.container, 'container');
+  if (v.workload !== undefined) meta.workload = checkName(v.workload, 'workload');
+  if (v.namespace !== undefined) meta.namespace = checkName(v.namespace, 'namespace');
+  return meta;
+}

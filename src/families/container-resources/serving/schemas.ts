@@ -1,0 +1,84 @@
+/**
+ * schemas: the container family's request item and answer item as JSON Schemas, for the agent's OpenAPI
+ * document (/openapi.json, /docs). Requests are checked by input.ts, not by these schemas, so that every
+ * error names its field the same way; the schemas describe what input.ts accepts and render.ts writes.
+ */
+import { FEATURE_NAMES, INPUTS, N_FEATURES } from '../features.js';
+import type { ObjectSchema } from '../../types.js';
+import { MAX_NAME_LENGTH } from './input.js';
+
+const names = {
+  container: { type: 'string', maxLength: MAX_NAME_LENGTH, description: 'container name (echoed back)' },
+  workload: { type: 'string', maxLength: MAX_NAME_LENGTH, description: 'workload name, e.g. a Deployment (echoed back)' },
+  namespace: { type: 'string', maxLength: MAX_NAME_LENGTH, description: 'namespace (echoed back)' },
+} as const;
+
+const featureObject = {
+  type: 'object',
+  description: `the ${N_FEATURES} features by name, in real units`,
+  required: [...FEATURE_NAMES],
+  additionalProperties: false,
+  properties: Object.fromEntries(INPUTS.map((f) => [f.name, { type: 'number', description: `${f.description} (${f.unit})` }])),
+};
+
+const featureArray = {
+  type: 'array',
+  description: `the ${N_FEATURES} features in contract order: ${FEATURE_NAMES.join(', ')}`,
+  minItems: N_FEATURES,
+  maxItems: N_FEATURES,
+  items: { type: 'number' },
+};
+
+const numbers = (description: string) => ({ type: 'array', items: { type: 'number' }, description });
+const usageWindow = {
+  type: 'object',
+  description: `a raw usage window; the agent computes the ${N_FEATURES} features from it`,
+  required: ['timestampsSec', 'cpuCores', 'memoryBytes'],
+  additionalProperties: false,
+  properties: {
+    timestampsSec: numbers('sample times, seconds since the epoch, strictly increasing (at least 2)'),
+    cpuCores: numbers('CPU usage of each sample interval, cores'),
+    memoryBytes: numbers('memory working set at each sample, bytes'),
+    throttledPeriods: numbers('cumulative container_cpu_cfs_throttled_periods_total (optional, with totalPeriods)'),
+    totalPeriods: numbers('cumulative container_cpu_cfs_periods_total (optional, with throttledPeriods)'),
+    workloadStartSec: { type: 'number', description: 'workload start, seconds since the epoch (default: the first sample)' },
+  },
+};
+
+/** ITEM: one request item: `features` or `window`, plus optional names. */
+export const ITEM: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { features: { oneOf: [featureObject, featureArray] }, window: usageWindow, ...names },
+};
+
+const cpuAmount = {
+  type: 'object',
+  required: ['millicores', 'quantity'],
+  properties: { millicores: { type: 'integer', description: 'millicores (1 core = 1000)' }, quantity: { type: 'string', description: 'Kubernetes quantity, e.g. "250m" or "2"' } },
+};
+const memAmount = {
+  type: 'object',
+  required: ['bytes', 'quantity'],
+  properties: { bytes: { type: 'integer', description: 'bytes' }, quantity: { type: 'string', description: 'Kubernetes quantity, e.g. "512Mi"' } },
+};
+
+/** ANSWER: one answer (after post-processing), without the agent's modelVersion. */
+export const ANSWER: ObjectSchema = {
+  type: 'object',
+  required: ['cpu', 'memory', 'confidence'],
+  properties: {
+    ...names,
+    cpu: { type: 'object', required: ['request', 'limit'], properties: { request: cpuAmount, limit: cpuAmount } },
+    memory: { type: 'object', required: ['request', 'limit'], properties: { request: memAmount, limit: memAmount } },
+    confidence: { type: 'number', description: 'P(no OOM kill and no CPU-limit breach over the next 3 days), 0..1' },
+  },
+};
+
+/** EXAMPLE: the request body /docs shows (a ~250m, ~300Mi container). */
+export const EXAMPLE = {
+  container: 'api',
+  workload: 'checkout',
+  namespace: 'shop',
+  features: { cpu_p50: 0.12, cpu_p95: 0.3, cpu_p99: 0.42, mem_p50: 268435456, mem_p95: 314572800, mem_p99: 335544320, cpu_variance: 0.6, mem_trend: 0.01, throttle_ratio: 0.02, hour: 14, day_of_week: 2, workload_age: 720 },
+};
