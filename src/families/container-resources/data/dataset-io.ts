@@ -42,9 +42,11 @@ export interface DatasetMetadata {
   labelPolicy: typeof LABEL_POLICY;
   /** where the windows come from: 'simulated' (absent in older files) or a trace source such as 'bitbrains' */
   source?: string;
+  /** the simulator calibration the samples were generated with (absent: the uncalibrated simulator) */
+  calibration?: { file: string; version: string; sha256: string };
 }
 
-export function datasetMetadata(ds: Dataset, seed: number, source?: string): DatasetMetadata {
+export function datasetMetadata(ds: Dataset, seed: number, source?: string, calibration?: DatasetMetadata['calibration']): DatasetMetadata {
   const countsPerKind: Record<string, number> = {};
   for (const k of KINDS) countsPerKind[k] = 0;
   for (let i = 0; i < ds.n; i++) countsPerKind[DATA_KINDS[ds.kind[i]!]!] = (countsPerKind[DATA_KINDS[ds.kind[i]!]!] ?? 0) + 1;
@@ -61,11 +63,12 @@ export function datasetMetadata(ds: Dataset, seed: number, source?: string): Dat
     contract: contractDescriptor(),
     labelPolicy: LABEL_POLICY,
     ...(source ? { source } : {}),
+    ...(calibration ? { calibration } : {}),
   };
 }
 
 /** encodeDataset returns the .npz bytes of a data set (deterministic). */
-export function encodeDataset(ds: Dataset, seed: number, source?: string): Buffer {
+export function encodeDataset(ds: Dataset, seed: number, source?: string, calibration?: DatasetMetadata['calibration']): Buffer {
   const arrays: [string, NpyArray][] = [
     ['X', { dtype: 'f4', shape: [ds.n, N_FEATURES], data: ds.X }],
     ['Y', { dtype: 'f4', shape: [ds.n, N_OUTPUTS], data: ds.Y }],
@@ -73,7 +76,7 @@ export function encodeDataset(ds: Dataset, seed: number, source?: string): Buffe
     ...OUTCOME_NAMES.map((k): [string, NpyArray] => [k, { dtype: 'f8', shape: [ds.n], data: ds.outcomes[k] }]),
     ['kind', { dtype: 'U', shape: [ds.n], data: Array.from(ds.kind, (k) => DATA_KINDS[k]!) }],
     ...(ds.group ? [['group', { dtype: 'U', shape: [ds.n], data: ds.group }] as [string, NpyArray]] : []),
-    ['metadata', { dtype: 'U', shape: [], data: [JSON.stringify(datasetMetadata(ds, seed, source))] }],
+    ['metadata', { dtype: 'U', shape: [], data: [JSON.stringify(datasetMetadata(ds, seed, source, calibration))] }],
   ];
   return encodeNpz(arrays);
 }

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { allocateDataset, OUTCOME_NAMES, simulateRange } from './simulate.js';
-import type { Dataset } from './simulate.js';
+import type { Dataset, SimulatorSettings } from './simulate.js';
 import { N_FEATURES, N_OUTPUTS } from '../features.js';
 
 export interface GenerateOptions {
@@ -13,6 +13,8 @@ export interface GenerateOptions {
   threads?: number;
   /** called with the number of samples done so far. */
   onProgress?: (done: number) => void;
+  /** a calibration's simulator settings (calibration.ts); default: the uncalibrated simulator */
+  settings?: SimulatorSettings;
 }
 
 /** generateDataset simulates samples [0, n) for seed. */
@@ -20,7 +22,7 @@ export async function generateDataset(n: number, seed: number, opts: GenerateOpt
   const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), Math.ceil(n / 2000)));
   const ds = allocateDataset(n);
   if (threads === 1) {
-    simulateRange(ds, seed, 0, n, opts.onProgress);
+    simulateRange(ds, seed, 0, n, opts.onProgress, 0, opts.settings);
     opts.onProgress?.(n);
     return ds;
   }
@@ -31,7 +33,7 @@ export async function generateDataset(n: number, seed: number, opts: GenerateOpt
       const from = t * chunk;
       const to = Math.min(n, from + chunk);
       return new Promise<void>((resolve, reject) => {
-        const w = new Worker(new URL('./generate-worker.mjs', import.meta.url), { workerData: { seed, from, to } });
+        const w = new Worker(new URL('./generate-worker.mjs', import.meta.url), { workerData: { seed, from, to, settings: opts.settings } });
         w.on('message', (m: { progress?: number; part?: Dataset }) => {
           if (m.progress !== undefined) {
             done[t] = m.progress;

@@ -27,7 +27,7 @@ import type { FeatureValues } from '../features.js';
 import { maxOf, mean, percentileSorted, sortedCopy } from '../../../util/stats.js';
 import { mix32, Rng } from '../../../util/rng.js';
 import { drawParams, FUTURE_STEPS, KINDS, MODELS, PAST_SEC, PAST_STEPS, SIM_STEP_SEC } from './workloads.js';
-import type { DataKind, Kind } from './workloads.js';
+import type { DataKind, Kind, WorkloadParams } from './workloads.js';
 import type { UsageWindow } from '../../../sources/types.js';
 import { DATA_KINDS } from './workloads.js';
 
@@ -122,6 +122,12 @@ export const DEFAULT_MEMORY_SPIKES: MemorySpikeSettings = { share: 0.5, rateScal
 export interface SimulatorSettings {
   kindWeights: Record<Kind, number>;
   memorySpikes: MemorySpikeSettings;
+  /** σ of per-step lognormal CPU noise (0: none) */
+  cpuNoise?: number;
+  /** per-day memory level: σ of the log factor and its day-to-day persistence φ (σ 0: none) */
+  memoryDays?: { sigma: number; phi: number };
+  /** per-day CPU level: σ of the log factor (its persistence is memoryDays.phi; 0: none) */
+  cpuDaySigma?: number;
 }
 
 /** pickKind maps one uniform u in [0, 1) to a kind by cumulative weights. */
@@ -141,15 +147,99 @@ function pickKind(u: number, w: Record<Kind, number>): Kind {
 const EPOCH_2026 = Date.UTC(2026, 0, 8) / 1000;
 
 /**
- * simulateOne simulates sample `index` of the data set with `seed`: the sample depends only on
- * (seed, index) (and the settings), so any subset can be regenerated and the work split across threads.
- * `forceKind` (calibration only) replaces the drawn kind after the draw, so the rest of the sample's random
- * stream has the same layout.
+ * SimBase: one simulated container before the calibrated overlays and the observation model: its kind,
+ * sizes, times, CPU demand and memory over past + future, and the CPU limit it runs under (or null).
  */
-export function simulateOne(seed: number, index: number, settings?: SimulatorSettings, forceKind?: Kind): SimulatedWindow {
+export interface SimBase {
+  kind: Kind;
+  p: WorkloadParams;
+  t0: number;
+  tEnd: number;
+  demand: Float64Array;
+  memory: Float64Array;
+  cpuLimit: number | null;
+}
+
+/**
+ * simulateOne simulates sample `index` of the data set with `seed`: the sample depends only on
+ * (seed, index) and the settings, so any subset can be regenerated and the work split across threads.
+ *
+ * Without settings (the default, unchanged since GENERATOR_VERSION 1.3.0): kind 1/8 each, the kind's
+ * model, memory spikes, the CPU limit draw, all from one random stream. With settings (a calibration):
+ * the kind by its weight, the model and the CPU limit draw from the sample's stream, then the overlays
+ * (applyOverlays) from a second stream of (seed, index), so that calibration can re-use one simulation of
+ * the base under many overlay settings (simulateBase + finishWindow give exactly simulateOne's sample).
+ */
+export function simulateOne(seed: number, index: number, settings?: SimulatorSettings): SimulatedWindow {
+  if (settings) return finishWindow(simulateBase(seed, index, settings), seed, index, settings);
   const rng = new Rng(mix32(seed, index));
-  const drawn = settings ? pickKind(rng.next(), settings.kindWeights) : KINDS[rng.int(KINDS.length)]!;
-  const kind = forceKind ?? drawn;
+  const kind = KINDS[rng.int(KINDS.length)]!;
+  const { p, t0, tEnd, demand, memory } = runModel(kind, rng);
+  addMemorySpikes(rng, memory);
+  const cpuLimit = rng.chance(0.7) ? p.cpu * rng.range(1, 4) : null;
+  return observe({ kind, p, t0, tEnd, demand, memory, cpuLimit });
+}
+
+/**
+ * simulateBase draws the calibrated path's base of sample `index`: the kind from settings' weights (or
+ * `forceKind`, which replaces the drawn one after the draw so the rest of the stream keeps its layout).
+ */
+export function simulateBase(seed: number, index: number, settings: Pick<SimulatorSettings, 'kindWeights'> | undefined, forceKind?: Kind): SimBase {
+  const rng = new Rng(mix32(seed, index));
+  const u = rng.next();
+  const kind = forceKind ?? pickKind(u, settings!.kindWeights);
+  const { p, t0, tEnd, demand, memory } = runModel(kind, rng);
+  const cpuLimit = rng.chance(0.7) ? p.cpu * rng.range(1, 4) : null;
+  return { kind, p, t0, tEnd, demand, memory, cpuLimit };
+}
+
+/** finishWindow applies the settings' overlays to a copy of base's series and observes the result. */
+export function finishWindow(base: SimBase, seed: number, index: number, settings: SimulatorSettings): SimulatedWindow {
+  const demand = Float64Array.from(base.demand);
+  const memory = Float64Array.from(base.memory);
+  applyOverlays(new Rng(mix32(seed, index, OVERLAY_STREAM)), base.t0, demand, memory, settings);
+  return observe({ ...base, demand, memory });
+}
+
+const OVERLAY_STREAM = 0x6f766c79;
+const DAY_SEC = 86400;
+
+/**
+ * applyOverlays: the calibrated simulator's kind-independent overlays, in this order:
+ *   CPU noise    demand × exp(σ·N(0,1) − σ²/2) per step (σ = cpuNoise; mean-preserving), burstier CPU;
+ *   memory days  memory × exp(x_d) per UTC day d, x an AR(1) over days (x_d = φ·x_{d−1} + √(1−φ²)·σ·N),
+ *                σ = memoryDays.sigma, φ = memoryDays.phi: day-to-day level changes and trends;
+ *   CPU days     the same for CPU demand with σ = cpuDaySigma (and the same φ);
+ *   spikes       addMemorySpikes with memorySpikes.
+ * Each is skipped when its σ is 0 (no draws).
+ */
+function applyOverlays(rng: Rng, t0: number, demand: Float64Array, memory: Float64Array, s: SimulatorSettings): void {
+  const cn = s.cpuNoise ?? 0;
+  if (cn > 0) for (let i = 0; i < demand.length; i++) demand[i] = demand[i]! * Math.exp(cn * rng.normal() - (cn * cn) / 2);
+  const md = s.memoryDays ?? { sigma: 0, phi: 0 };
+  if (md.sigma > 0) dayLevels(rng, t0, memory, md.sigma, md.phi);
+  if ((s.cpuDaySigma ?? 0) > 0) dayLevels(rng, t0, demand, s.cpuDaySigma!, md.phi);
+  addMemorySpikes(rng, memory, s.memorySpikes);
+}
+
+/** dayLevels multiplies series by exp(x_d) per UTC day d, x an AR(1) over days with stationary std sigma and persistence phi. */
+function dayLevels(rng: Rng, t0: number, series: Float64Array, sigma: number, phi: number): void {
+  let day = Math.floor(t0 / DAY_SEC);
+  let x = sigma * rng.normal();
+  let f = Math.exp(x);
+  for (let i = 0; i < series.length; i++) {
+    const d = Math.floor((t0 + i * SIM_STEP_SEC) / DAY_SEC);
+    if (d !== day) {
+      day = d;
+      x = phi * x + Math.sqrt(1 - phi * phi) * sigma * rng.normal();
+      f = Math.exp(x);
+    }
+    series[i] = series[i]! * f;
+  }
+}
+
+/** runModel draws a workload's sizes and end time and runs its kind's model over past + future. */
+function runModel(kind: Kind, rng: Rng) {
   const p = drawParams(kind, rng);
   const steps = PAST_STEPS + FUTURE_STEPS;
   const tEnd = EPOCH_2026 + rng.int((365 * 86400) / SIM_STEP_SEC) * SIM_STEP_SEC;
@@ -157,9 +247,12 @@ export function simulateOne(seed: number, index: number, settings?: SimulatorSet
   const demand = new Float64Array(steps);
   const memory = new Float64Array(steps);
   MODELS[kind](p, rng, t0, steps, demand, memory);
-  addMemorySpikes(rng, memory, settings?.memorySpikes);
+  return { p, t0, tEnd, demand, memory };
+}
 
-  const cpuLimit = rng.chance(0.7) ? p.cpu * rng.range(1, 4) : null;
+/** observe applies the observation model (CPU limit, CFS counters) and splits past and future. */
+function observe(b: SimBase): SimulatedWindow {
+  const { kind, p, t0, tEnd, demand, memory, cpuLimit } = b;
   const ts = new Float64Array(PAST_STEPS);
   const cpu = new Float64Array(PAST_STEPS);
   const thr = new Float64Array(PAST_STEPS);
