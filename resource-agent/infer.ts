@@ -12,6 +12,7 @@ import { AgentError } from './errors.js';
 import { Batcher } from './batcher.js';
 import type { AgentMetrics, InferenceMetrics } from './metrics.js';
 import type { LoadedModel, ModelStore } from './store.js';
+import type { ServedModel } from '../src/families/types.js';
 
 export type Endpoint = 'single' | 'batch';
 
@@ -25,15 +26,15 @@ export class Inference {
   }
 
   /**
-   * run predicts `n` rows of normalized inputs `x` with the serving model and returns `use(y, version)`,
+   * run predicts `n` rows of normalized inputs `x` with the serving model and returns `use(y, model)`,
    * `y` holding n rows of normalized outputs. Throws NOT_READY (503) when no verified model is loaded.
-   * Example: run(x, 1, 'single', (y, v) => renderSingle(v, …)).
+   * Example: run(x, 1, 'single', (y, m) => renderSingle(m.version, …)).
    */
-  async run<T>(x: Float32Array, n: number, endpoint: Endpoint, use: (y: Float32Array, version: string) => T): Promise<T> {
+  async run<T>(x: Float32Array, n: number, endpoint: Endpoint, use: (y: Float32Array, model: ServedModel) => T): Promise<T> {
     const m = this.acquire();
     try {
       const y = endpoint === 'single' ? await this.batcherFor(m).predictOne(x) : await this.timed(m, x, n, 'batch');
-      return use(y, m.version);
+      return use(y, { version: m.version, risk: m.entry.risk ?? null });
     } finally {
       this.store.release(m);
     }

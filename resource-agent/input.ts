@@ -24,7 +24,7 @@ export function pathOf(item: number, rest: string): string {
 }
 
 /** asAgentError turns a family's RequestFieldError for item `item` (−1: a single body) into INVALID_FIELD. */
-function asAgentError(e: unknown, item: number): unknown {
+export function asAgentError(e: unknown, item: number): unknown {
   return e instanceof RequestFieldError ? fieldError(pathOf(item, e.field), e.problem) : e;
 }
 

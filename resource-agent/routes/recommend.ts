@@ -10,7 +10,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AgentError } from '../errors.js';
-import { parseBatch, parseSingle } from '../input.js';
+import { asAgentError, parseBatch, parseSingle } from '../input.js';
+import type { ServedModel } from '../../src/families/types.js';
 import { renderBatch, renderSingle } from '../render.js';
 import * as S from '../schemas.js';
 import type { ServedFamily } from '../families.js';
@@ -26,6 +27,15 @@ export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: Served
   const outputs = contract.outputs.length;
   const { adapter, infer } = f;
   const schemas = S.recommendSchemas(serving, o.maxBatchItems);
+  // A family's answer writer may refuse a field only the serving version can judge (a hold rate it was
+  // not calibrated for): that is a 400 naming the item's field, like a refusal while reading.
+  const writeItem = (w: Parameters<typeof adapter.writeItem>[0], y: Float32Array, offset: number, meta: unknown, m: ServedModel, item: number) => {
+    try {
+      adapter.writeItem(w, y, offset, meta, m);
+    } catch (e) {
+      throw asAgentError(e, item);
+    }
+  };
   const tags = ['recommend'];
 
   app.post(serving.path, {
@@ -34,7 +44,7 @@ export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: Served
     handler: async (req, reply) => {
       if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send a JSON object');
       const { x, meta } = parseSingle(adapter, inputs, req.body);
-      const body = await infer.run(x, 1, 'single', (y, version) => renderSingle(version, (w) => adapter.writeItem(w, y, 0, meta)));
+      const body = await infer.run(x, 1, 'single', (y, m) => renderSingle(m.version, (w) => writeItem(w, y, 0, meta, m, -1)));
       return reply.type(JSON_TYPE).send(body);
     },
   });
@@ -45,7 +55,7 @@ export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: Served
     handler: async (req, reply) => {
       if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send {"items": [ … ]}');
       const { n, x, meta } = parseBatch(adapter, inputs, req.body, o.maxBatchItems);
-      const body = await infer.run(x, n, 'batch', (y, version) => renderBatch(version, n, (w, i) => adapter.writeItem(w, y, i * outputs, meta[i])));
+      const body = await infer.run(x, n, 'batch', (y, m) => renderBatch(m.version, n, (w, i) => writeItem(w, y, i * outputs, meta[i], m, i)));
       return reply.type(JSON_TYPE).send(body);
     },
   });

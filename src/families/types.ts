@@ -12,6 +12,7 @@
  *   rust        extra Rust source appended to the edge module (e.g. post-processing)
  */
 import type { ModelContract } from '../core/contract.js';
+import type { RiskTable } from '../core/risk.js';
 import type { Objective, TrainData } from '../model/tf.js';
 import { InputError } from '../util/errors.js';
 
@@ -110,8 +111,19 @@ export interface ServingAdapter<M = unknown> {
    * into `out` at `offset`; returns what the answer echoes. Throws RequestFieldError naming the field.
    */
   readItem(v: unknown, out: Float32Array, offset: number): M;
-  /** writeItem writes one answer's fields (no braces) from the model's normalized outputs at `y[offset…]`. */
-  writeItem(w: JsonSink, y: Float32Array, offset: number, meta: M): void;
+  /**
+   * writeItem writes one answer's fields (no braces) from the model's normalized outputs at `y[offset…]`;
+   * `model` is the serving version and its risk table (for requested hold rates). May throw
+   * RequestFieldError (e.g. a hold rate the version was not calibrated for) before writing anything.
+   */
+  writeItem(w: JsonSink, y: Float32Array, offset: number, meta: M, model: ServedModel): void;
+}
+
+/** ServedModel: what an answer may need to know of the version that made it. */
+export interface ServedModel {
+  version: string;
+  /** the version's conformal risk table (src/core/risk.ts), null when it was not calibrated */
+  risk: RiskTable | null;
 }
 
 /** A JSON Schema object with properties (for OpenAPI). */

@@ -24,11 +24,11 @@ export function randomWeights(seed: number): FloatWeights {
 }
 
 /** modelBytes builds an int8 ONNX with the embedded contract (optionally altered, to force a major). */
-export function modelBytes(seed: number, alterContract?: (c: ReturnType<typeof contractDescriptor>) => void): Uint8Array {
+export function modelBytes(seed: number, alterContract?: (c: ReturnType<typeof contractDescriptor>) => void, extraMetadata: Record<string, string> = {}): Uint8Array {
   const w = randomWeights(seed);
   const rng = new Rng(seed + 1);
   const calib = Float32Array.from({ length: 200 * 12 }, () => rng.next());
   const contract = contractDescriptor();
   alterContract?.(contract);
-  return buildQuantizedOnnx(CONTAINER_CONTRACT, quantizeModel(w, calib, 200, 'weights'), { contract: JSON.stringify(contract), training_data_sha256: 'f'.repeat(64) });
+  return buildQuantizedOnnx(CONTAINER_CONTRACT, quantizeModel(w, calib, 200, 'weights'), { contract: JSON.stringify(contract), training_data_sha256: 'f'.repeat(64), ...extraMetadata });
 }

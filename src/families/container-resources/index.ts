@@ -8,9 +8,9 @@
  */
 import type { ModelFamily } from '../types.js';
 import { CONTAINER_CONTRACT } from './features.js';
-import { containerObjective, CONTAINER_HYPER_DEFAULTS } from './objective.js';
+import { containerObjective, CONTAINER_HYPER_DEFAULTS, LIMIT_OBJECTIVES } from './objective.js';
 import type { ContainerHyper } from './objective.js';
-import { loadContainerTraining } from './training.js';
+import { calibrateContainer, loadContainerTraining } from './training.js';
 import { rustRecommend } from './rust.js';
 import { gateForExport } from './eval/validate.js';
 import { containerServing } from './serving/index.js';
@@ -24,11 +24,24 @@ export const containerResources: ModelFamily = {
     load: loadContainerTraining,
     hyperDefaults: CONTAINER_HYPER_DEFAULTS,
     hyperHelp: {
-      underPenalty: 'cost of under-provisioning relative to over-provisioning (pinball loss)',
+      limitObjective: "the limit heads' loss: pinball on the margin label, quantile of the outcome, or a smooth surrogate of the business score (objective.ts)",
+      underPenalty: 'pinball: cost of a unit short relative to a unit over',
+      limitQuantile: 'quantile: the quantile of future peak / p99 the limits aim at',
+      requestQuantile: 'quantile of the request heads (0.8333: short costs 5× waste)',
+      surrogateKappa: 'surrogate: cost of one over-the-limit window, in units of 100/N (5 = the business score)',
+      surrogateTau: 'surrogate: width of the sigmoid step, relative to the peak',
+      surrogateAlpha: "surrogate, memory limit: exponent of peak/mean peak on the waste term (1 = bytes, as the score; 0 = every window alike)",
+      surrogateCpuAlpha: 'surrogate, CPU limit: the same exponent for CPU-limit slack over the future p99',
+      surrogateHinge: 'surrogate: gradient far below the peak, per log unit short',
+      surrogateScale: 'surrogate: scale of the surrogate terms against the request and confidence terms',
       confidenceWeight: "weight of the confidence head's log loss",
     },
+    hyperChoices: { limitObjective: LIMIT_OBJECTIVES },
     objective: (h) => containerObjective(h as ContainerHyper),
-    describeObjective: () => 'pinball (quantile) loss per resource output, under-provisioning × underPenalty; log loss for confidence vs. whether the own recommendation holds',
+    describeObjective: (h) => (h.limitObjective === 'pinball'
+      ? 'pinball (quantile) loss per resource output, under-provisioning × underPenalty; log loss for confidence vs. whether the own recommendation holds'
+      : `limit heads: ${h.limitObjective} (objective.ts); request heads: pinball at ${h.requestQuantile}; log loss for confidence vs. whether the own recommendation holds`),
+    calibrate: calibrateContainer,
   },
   evaluation: { gate: gateForExport },
   rustExtras: rustRecommend,

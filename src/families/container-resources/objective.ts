@@ -46,6 +46,8 @@ export interface ContainerHyper extends Record<string, number | string> {
   surrogateKappa: number;
   surrogateTau: number;
   surrogateAlpha: number;
+  /** α of the CPU-limit head (its waste is CPU-limit slack over the future p99) */
+  surrogateCpuAlpha: number;
   surrogateHinge: number;
   surrogateScale: number;
   /** weight of the confidence head's log loss in the total */
@@ -61,6 +63,7 @@ export const CONTAINER_HYPER_DEFAULTS: ContainerHyper = {
   surrogateKappa: 5,
   surrogateTau: 0.05,
   surrogateAlpha: 1,
+  surrogateCpuAlpha: 1,
   surrogateHinge: 5,
   surrogateScale: 0.01,
   confidenceWeight: 0.1,
@@ -79,7 +82,7 @@ function pinballQ(tf: Tf, e: T, q: number): T {
 }
 
 /** limitLoss is one limit head's per-row loss (see the header). */
-function limitLoss(tf: Tf, pred: T, label: T, outcome: T, rel: T, S: number, h: ContainerHyper): T {
+function limitLoss(tf: Tf, pred: T, label: T, outcome: T, rel: T, S: number, h: ContainerHyper, alpha: number): T {
   switch (h.limitObjective) {
     case 'pinball': {
       const e = label.sub(pred);
@@ -91,7 +94,7 @@ function limitLoss(tf: Tf, pred: T, label: T, outcome: T, rel: T, S: number, h: 
       const d = pred.sub(outcome).mul(S); // ln(L/p)
       const ratio = tf.exp(tf.minimum(d, 5));
       const oom = tf.sigmoid(tf.scalar(1).sub(ratio).div(h.surrogateTau)).mul(100 * h.surrogateKappa);
-      const a = h.surrogateAlpha;
+      const a = alpha;
       const w = a === 1 ? rel : a === 0 ? tf.onesLike(rel) : tf.pow(rel, a);
       const waste = w.mul(tf.relu(ratio.sub(1))).mul(100);
       const hinge = tf.relu(d.neg()).mul(h.surrogateHinge);
@@ -126,8 +129,8 @@ export function costAwareLoss(tf: Tf, pred: tfTypes.Tensor2D, label: tfTypes.Ten
     }
     const rel = (j: number) => (aux.shape[1] > 2 + j ? col(aux, 2 + j) : tf.onesLike(col(aux, j)));
     const req = pinballQ(tf, col(label, 0).sub(col(pred, 0)), h.requestQuantile).add(pinballQ(tf, col(label, 2).sub(col(pred, 2)), h.requestQuantile));
-    const cpu = limitLoss(tf, col(pred, 1), col(label, 1), col(aux, 0), rel(0), S_CPU, h);
-    const mem = limitLoss(tf, col(pred, 3), col(label, 3), col(aux, 1), rel(1), S_MEM, h);
+    const cpu = limitLoss(tf, col(pred, 1), col(label, 1), col(aux, 0), rel(0), S_CPU, h, h.surrogateCpuAlpha);
+    const mem = limitLoss(tf, col(pred, 3), col(label, 3), col(aux, 1), rel(1), S_MEM, h, h.surrogateAlpha);
     let row = req.add(cpu).add(mem).add(bce.mul(h.confidenceWeight));
     if (weight) row = row.mul(weight);
     return row.mean() as tfTypes.Scalar;

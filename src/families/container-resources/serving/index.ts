@@ -10,7 +10,37 @@ import { DEFAULT_POLICY, pipeline, postProcess } from '../postprocess.js';
 import { readContainerItem } from './input.js';
 import type { ItemMeta } from './input.js';
 import { writeRecommendation } from './render.js';
+import type { AppliedRisk } from './render.js';
+import { factorFor } from '../../../core/risk.js';
+import { RequestFieldError } from '../../types.js';
+import type { ServedModel } from '../../types.js';
+import type { ModelRecommendation } from '../recommendation.js';
 import { ANSWER, EXAMPLE, ITEM } from './schemas.js';
+
+/**
+ * applyRisk multiplies the model's limits (in place, before post-processing) by the serving version's
+ * conformal factors for the requested hold rates; the smallest calibrated target at or above a request
+ * is used (src/core/risk.ts factorFor). A version without a table, or a target above its table, is a
+ * RequestFieldError naming risk.memoryHold / risk.cpuHold.
+ */
+export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['risk']>, model: ServedModel): AppliedRisk {
+  const table = model.risk;
+  const pick = (key: 'memoryHold' | 'cpuHold', output: string) => {
+    const h = want[key];
+    if (h === undefined) return null;
+    if (!table) throw new RequestFieldError(`risk.${key}`, `model version ${model.version} has no risk calibration, so it cannot answer for a hold rate; omit "risk" or serve a version trained with --calibration-data`);
+    try {
+      return { requested: h, ...factorFor(table.factors[output] ?? [], h, `risk.${key}`) };
+    } catch (e) {
+      throw new RequestFieldError(`risk.${key}`, (e as Error).message.replace(/^risk\.\w+: /, ''));
+    }
+  };
+  const memory = pick('memoryHold', 'mem_limit');
+  const cpu = pick('cpuHold', 'cpu_limit');
+  if (memory) r.memLimitBytes *= memory.factor;
+  if (cpu) r.cpuLimitCores *= cpu.factor;
+  return { memory, cpu, calibration: `${table!.calibration.windows} windows of ${table!.calibration.groups} workloads (${table!.calibration.source})` };
+}
 
 export const containerServing: FamilyServing = {
   path: '/v1/recommend',
@@ -23,7 +53,11 @@ export const containerServing: FamilyServing = {
     const row = new Float64Array(N_FEATURES);
     return {
       readItem: (v, out, offset) => readContainerItem(v, out, offset, row),
-      writeItem: (w, y, offset, meta) => writeRecommendation(w, postProcess(denormalizeOutputs(y, offset), policy, steps), meta),
+      writeItem: (w, y, offset, meta, model) => {
+        const raw = denormalizeOutputs(y, offset);
+        const applied = meta.risk ? applyRisk(raw, meta.risk, model) : null;
+        writeRecommendation(w, postProcess(raw, policy, steps), meta, applied);
+      },
     };
   },
   schemas: { item: ITEM, answer: ANSWER },

@@ -26,11 +26,14 @@ export interface ItemMeta {
   container?: string;
   workload?: string;
   namespace?: string;
+  /** requested hold rates (risk targets) for this item's limits */
+  risk?: { memoryHold?: number; cpuHold?: number };
 }
 
 /** NO_NAMES: the (shared, frozen) names of an item that gives none. */
 const NO_NAMES: ItemMeta = Object.freeze({});
-const ITEM_KEYS = new Set(['features', 'window', 'container', 'workload', 'namespace']);
+const ITEM_KEYS = new Set(['features', 'window', 'container', 'workload', 'namespace', 'risk']);
+const RISK_KEYS = new Set(['memoryHold', 'cpuHold']);
 const WINDOW_KEYS = new Set(['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods', 'workloadStartSec']);
 const WINDOW_SERIES = ['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods'] as const;
 const FEATURE_INDEX = new Map<string, number>(FEATURE_NAMES.map((n, i) => [n, i]));
@@ -126,6 +129,23 @@ function readWindow(v: unknown, row: Float64Array): void {
   checkFeatureValues(row, (i) => (i < 3 ? at('cpuCores') : i < 6 ? at('memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`));
 }
 
+/**
+ * readRisk checks "risk": {"memoryHold": 0.99, "cpuHold": 0.95}: target hold rates, each > 0 and < 1 (the
+ * share of future windows whose peak stays under the limit). Whether the serving version was calibrated
+ * for them is checked when the answer is written (render.ts), against that version's risk table.
+ */
+function readRisk(r: unknown): { memoryHold?: number; cpuHold?: number } {
+  if (!isObject(r)) throw fieldError('risk', `is ${describe(r)}; expected {"memoryHold": 0.99, "cpuHold": 0.95} (either or both)`);
+  const out: { memoryHold?: number; cpuHold?: number } = {};
+  for (const k in r) {
+    if (!RISK_KEYS.has(k)) throw fieldError(`risk.${k}`, `is not a known field; the fields are memoryHold, cpuHold`);
+    const h = r[k];
+    if (typeof h !== 'number' || !(h > 0 && h < 1)) throw fieldError(`risk.${k}`, `is ${describe(h)}; expected a hold rate between 0 and 1, e.g. 0.99 for at most 1% of windows over the limit`);
+    out[k as 'memoryHold' | 'cpuHold'] = h;
+  }
+  return out;
+}
+
 function checkName(s: unknown, key: string): string {
   if (typeof s !== 'string' || s.length === 0 || s.length > MAX_NAME_LENGTH) throw fieldError(key, `is ${describe(s)}; expected a name of 1..${MAX_NAME_LENGTH} characters`);
   return s;
@@ -145,8 +165,9 @@ export function readContainerItem(v: unknown, out: Float32Array, offset: number,
   if (hasF) readFeatures(v.features, row);
   else readWindow(v.window, row);
   normalizeFeatures(row, out, offset);
-  if (v.container === undefined && v.workload === undefined && v.namespace === undefined) return NO_NAMES;
+  if (v.container === undefined && v.workload === undefined && v.namespace === undefined && v.risk === undefined) return NO_NAMES;
   const meta: ItemMeta = {};
+  if (v.risk !== undefined) meta.risk = readRisk(v.risk);
   if (v.container !== undefined) meta.container = checkName(v.container, 'container');
   if (v.workload !== undefined) meta.workload = checkName(v.workload, 'workload');
   if (v.namespace !== undefined) meta.namespace = checkName(v.namespace, 'namespace');

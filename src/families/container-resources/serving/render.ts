@@ -30,7 +30,14 @@ const COMMA = 44;
  * writeRecommendation writes an answer's fields, without braces: the names the item gave, then CPU and
  * memory request and limit (number and quantity), then confidence to 4 decimals (0.823849 → 0.8238).
  */
-export function writeRecommendation(w: JsonSink, r: Recommendation, meta: ItemMeta): void {
+/** AppliedRisk: the hold rates an item asked for, the calibrated targets and factors used, and where they came from. */
+export interface AppliedRisk {
+  memory: { requested: number; target: number; factor: number } | null;
+  cpu: { requested: number; target: number; factor: number } | null;
+  calibration: string;
+}
+
+export function writeRecommendation(w: JsonSink, r: Recommendation, meta: ItemMeta, risk: AppliedRisk | null = null): void {
   for (let k = 0; k < NAME_KEYS.length; k++) {
     const v = meta[NAME_KEYS[k]!];
     if (v === undefined) continue;
@@ -56,4 +63,13 @@ export function writeRecommendation(w: JsonSink, r: Recommendation, meta: ItemMe
   w.ascii(memoryQuantity(r.memLimitBytes));
   w.bytes(CONF);
   w.fraction4(Math.round(Math.min(Math.max(r.confidence, 0), 1) * 10_000));
+  if (risk) {
+    // rare (only items that ask for a hold rate): plain JSON is fine here
+    w.ascii(',"risk":');
+    const json = JSON.stringify({ memory: risk.memory, cpu: risk.cpu });
+    w.bytes(Buffer.from(json.slice(0, -1), 'utf8'));
+    w.ascii(',"calibration":');
+    w.string(risk.calibration);
+    w.ascii('}');
+  }
 }

@@ -49,7 +49,26 @@ const usageWindow = {
 export const ITEM: ObjectSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { features: { oneOf: [featureObject, featureArray] }, window: usageWindow, ...names },
+  properties: {
+    features: { oneOf: [featureObject, featureArray] },
+    window: usageWindow,
+    ...names,
+    risk: {
+      type: 'object',
+      additionalProperties: false,
+      description: "target hold rates: the limits are scaled by the serving version's split-conformal factors so that at least this share of future windows stays under them (measured on held-out real VMs; see the README). Default: none, the model's own limits.",
+      properties: {
+        memoryHold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'e.g. 0.99: at most 1% of windows whose 3-day memory peak exceeds the limit' },
+        cpuHold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'e.g. 0.95 for the CPU limit against the future p99' },
+      },
+    },
+  },
+};
+
+const riskApplied = {
+  type: 'object',
+  required: ['requested', 'target', 'factor'],
+  properties: { requested: { type: 'number' }, target: { type: 'number', description: 'the calibrated target used (the smallest ≥ requested)' }, factor: { type: 'number', description: "multiplier applied to the model's limit" } },
 };
 
 const cpuAmount = {
@@ -71,7 +90,12 @@ export const ANSWER: ObjectSchema = {
     ...names,
     cpu: { type: 'object', required: ['request', 'limit'], properties: { request: cpuAmount, limit: cpuAmount } },
     memory: { type: 'object', required: ['request', 'limit'], properties: { request: memAmount, limit: memAmount } },
-    confidence: { type: 'number', description: 'P(no OOM kill and no CPU-limit breach over the next 3 days), 0..1' },
+    confidence: { type: 'number', description: "the model's confidence head, 0..1; see the README for how much it tells on real workloads (ROC AUC) before using it as a risk signal" },
+    risk: {
+      type: 'object',
+      description: 'present when the item asked for hold rates: what was applied and the calibration it came from',
+      properties: { memory: { ...riskApplied, nullable: true }, cpu: { ...riskApplied, nullable: true }, calibration: { type: 'string' } },
+    },
   },
 };
 
