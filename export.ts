@@ -20,11 +20,12 @@ runMain(async () => {
     .option('rust', { type: 'string', describe: 'where to write the Rust edge module (default: <output>/embedded_model.rs)' })
     .option('force', { type: 'boolean', default: false, describe: 'export even if the model fails validation gates' })
     .option('gates', { type: 'string', default: 'validation-gates.json', describe: 'gates config file' })
+    .option('gate-data', { type: 'string', describe: 'held-out data file for the gate check (e.g. real windows of VMs the model was not trained on); default: freshly generated windows' })
     .option('validation-samples', { type: 'number', default: 10000, describe: 'held-out windows generated for the gate check' })
     .parse();
   const manifestPath = argv.manifest ?? join(argv.output, 'manifest.json');
   const family = getFamily(argv.family);
-  const { failed, validation } = await family.evaluation.gate({ model: argv.model, samples: argv.validationSamples, gatesFile: argv.gates, log: (l) => progress(l, true) });
+  const { failed, validation } = await family.evaluation.gate({ model: argv.model, samples: argv.validationSamples, gatesFile: argv.gates, data: argv.gateData, log: (l) => progress(l, true) });
   if (failed.length && !argv.force) {
     throw new GateError(`refusing to export ${argv.model}: gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}; fix the model or pass --force`, failed.map((g) => g.name));
   }

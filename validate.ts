@@ -30,6 +30,7 @@ runMain(async () => {
   if (r.risk) console.log(`risk: memory ${r.risk.memory ? `hold ${r.risk.memory.target} (× ${r.risk.memory.factor})` : 'as the model says'}, CPU ${r.risk.cpu ? `hold ${r.risk.cpu.target} (× ${r.risk.cpu.factor})` : 'as the model says'}; calibrated on ${r.riskCalibration!.windows} windows of ${r.riskCalibration!.source}`);
   for (const p of r.riskCurve) console.log(`  target ${p.resource.padEnd(6)} ${p.target.toFixed(3)} → observed hold ${f(p.observedHoldPct)}%, ${p.resource === 'memory' ? 'over-allocation' : 'limit slack'} ${f(p.overPct)}%`);
   console.log(`confidence: ROC AUC ${r.confidenceAuc.toFixed(3)} for "the recommendation held" (0.5 = chance)`);
+  if (r.rules) console.log(`rules on the same ${o.windows} windows:\n${formatTable({ model: o, ...r.rules } as never)}`);
   if (r.comparison) console.log(`side by side on the same ${o.windows} windows:\n${formatTable(r.comparison)}`);
   console.log(`report: ${argv.report}/report.json, ${argv.report}/report.html`);
   const failed = r.gates.filter((g) => !g.passed);

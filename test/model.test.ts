@@ -4,7 +4,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, train } from '../src/model/tf.js';
-import { costAwareLoss, containerObjective } from '../src/families/container-resources/objective.js';
+import { costAwareLoss, containerObjective, V1_REQUEST_QUANTILE } from '../src/families/container-resources/objective.js';
+import type { ContainerHyper } from '../src/families/container-resources/objective.js';
+import { MEM_RANGE } from '../src/families/container-resources/features.js';
 import { trainDataOf } from '../src/families/container-resources/training.js';
 import { dequantizedWeights, fakeQuant, forwardQuantized, quantizeModel, quantizeWeights, roundHalfEven } from '../src/model/quantize.js';
 import { forwardFloat } from '../src/model/weights.js';
@@ -17,14 +19,40 @@ beforeAll(async () => {
   await initBackend();
 });
 
-/** the container family's network and objective (defaults: under-penalty 5, confidence weight 0.1) */
-const CONTAINER_NET = { sizes: [12, 32, 16, 5], sigmoid: [4], objective: containerObjective({ underPenalty: 5, confidenceWeight: 0.1 }) };
+/** the container family's network and its default objective */
+const CONTAINER_NET = { sizes: [12, 32, 16, 5], sigmoid: [4], objective: containerObjective({}) };
 
+/** lossOf: v1.0/v1.1's objective (pinball on the labels, requests at 5/6) on one row. */
 function lossOf(pred: number[], label: number[], need: number[], underPenalty = 5, confidenceWeight = 0) {
-  return tf.tidy(() => costAwareLoss(tf, tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([need]), null, { underPenalty, confidenceWeight }).dataSync()[0]!);
+  return tf.tidy(() => costAwareLoss(tf, tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([need]), null, { limitObjective: 'pinball', requestQuantile: V1_REQUEST_QUANTILE, underPenalty, confidenceWeight }).dataSync()[0]!);
 }
 
-describe('costAwareLoss', () => {
+/** surrogateOf: the memory-limit head's surrogate for one row whose peak is p̄ (rel 1), other heads exact. */
+function surrogateOf(ratio: number, h: Partial<ContainerHyper> = {}) {
+  const S = Math.log(MEM_RANGE.max / MEM_RANGE.min);
+  const peak = 0.5;
+  const limit = peak + Math.log(ratio) / S; // normalized: ln(L/p) = S · (n_L − n_p)
+  const pred = [0.3, 0.4, 0.5, limit, 0];
+  const label = [0.3, 0.4, 0.5, 0.6, 0];
+  const aux = [0.4, peak, 1, 1]; // CPU limit 0.4 = its p99 0.4: no CPU loss beyond σ(0) — see below
+  return tf.tidy(() => costAwareLoss(tf, tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([aux]), null, { limitObjective: 'surrogate', confidenceWeight: 0, surrogateScale: 1, surrogateHinge: 5, ...h }).dataSync()[0]!);
+}
+
+describe('costAwareLoss: the surrogate of the business score', () => {
+  it('per window: 100·κ·σ((1 − L/p)/τ) + 100·(p/p̄)^α·(L/p − 1)⁺ + h·ln(p/L)⁺ (worked numbers)', () => {
+    // The CPU head sits exactly at its p99 (ratio 1): 100 × 5 × σ(0) = 250, no waste, no hinge; the request
+    // heads are at their labels. So loss − 250 is the memory head's term.
+    const cpu = 250;
+    // L = 1.1 p, τ 0.05: 500 · σ(−2) = 500 × 0.119203 = 59.60, waste 100 × 0.1 = 10 → 69.60.
+    expect(surrogateOf(1.1) - cpu).toBeCloseTo(500 / (1 + Math.exp(2)) + 10, 3);
+    // L = 0.9 p (short): 500 · σ(2) = 440.40, no waste, hinge 5 × ln(1/0.9) = 0.5268 → 440.93.
+    expect(surrogateOf(0.9) - cpu).toBeCloseTo(500 / (1 + Math.exp(-2)) + 5 * Math.log(1 / 0.9), 3);
+    // Far over (L = 3p): the OOM term vanishes (500·σ(−40) ≈ 0), waste 200.
+    expect(surrogateOf(3) - cpu).toBeCloseTo(200, 3);
+  });
+});
+
+describe('costAwareLoss (pinball, the objective of v1.0/v1.1)', () => {
   it('charges under-provisioning underPenalty times more than the same over-provisioning', () => {
     // Labels 0.5 on all four heads; predicting 0.4 is 0.1 short on each: 5 × 0.1 = 0.5 mean per head.
     const under = lossOf([0.4, 0.4, 0.4, 0.4, 0], [0.5, 0.5, 0.5, 0.5, 0], [0, 0]);

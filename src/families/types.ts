@@ -60,8 +60,8 @@ export interface ExportGate {
 
 /** FamilyEvaluation: how a family's models are judged before they ship. */
 export interface FamilyEvaluation {
-  /** validate a model file on held-out data against the family's gates (export refuses failures) */
-  gate(o: { model: string; samples: number; gatesFile: string; log: (line: string) => void }): Promise<ExportGate>;
+  /** validate a model file on held-out data (`data`, or the family's default) against its gates (export refuses failures) */
+  gate(o: { model: string; samples: number; gatesFile: string; data?: string; log: (line: string) => void }): Promise<ExportGate>;
 }
 
 /**

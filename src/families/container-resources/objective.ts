@@ -54,15 +54,20 @@ export interface ContainerHyper extends Record<string, number | string> {
   confidenceWeight: number;
 }
 
-/** The defaults reproduce the objective of v1.0.0/v1.1.0 exactly (pinball, under-penalty 5, requests at 5/6). */
+/**
+ * The defaults are the objective the shipped model was chosen with on real VMs (README, "Learning from
+ * real usage"): the surrogate with α 0.5 for memory (α 1 would bake the training fleet's mean peak into
+ * every limit), requests at the median. `--limit-objective pinball --request-quantile 0.8333333333333334`
+ * is the objective of v1.0.0/v1.1.0, with its exact arithmetic.
+ */
 export const CONTAINER_HYPER_DEFAULTS: ContainerHyper = {
-  limitObjective: 'pinball',
+  limitObjective: 'surrogate',
   underPenalty: 5,
   limitQuantile: 0.9,
-  requestQuantile: 5 / 6,
+  requestQuantile: 0.5,
   surrogateKappa: 5,
   surrogateTau: 0.05,
-  surrogateAlpha: 1,
+  surrogateAlpha: 0.5,
   surrogateCpuAlpha: 1,
   surrogateHinge: 5,
   surrogateScale: 0.01,
@@ -71,6 +76,9 @@ export const CONTAINER_HYPER_DEFAULTS: ContainerHyper = {
 
 /** AUX_COLUMNS: the aux matrix per row: normalized outcomes, and outcome ⁄ the training set's mean outcome. */
 export const AUX_COLUMNS = ['future_cpu_p99', 'future_mem_peak', 'future_cpu_p99_rel', 'future_mem_peak_rel'] as const;
+
+/** V1_REQUEST_QUANTILE: v1.0/v1.1's request quantile, 5/6 (under-penalty 5). */
+export const V1_REQUEST_QUANTILE = 5 / 6;
 
 const S_CPU = Math.log(CPU_RANGE.max / CPU_RANGE.min);
 const S_MEM = Math.log(MEM_RANGE.max / MEM_RANGE.min);
@@ -116,7 +124,7 @@ export function costAwareLoss(tf: Tf, pred: tfTypes.Tensor2D, label: tfTypes.Ten
     const holds = tf.step(col(pred, 1).sub(col(aux, 0))).mul(tf.step(col(pred, 3).sub(col(aux, 1))));
     // log loss with logits, numerically stable: softplus(z) − y·z
     let bce: T = tf.softplus(logit).sub(holds.mul(logit));
-    if (h.limitObjective === 'pinball' && h.requestQuantile === CONTAINER_HYPER_DEFAULTS.requestQuantile) {
+    if (h.limitObjective === 'pinball' && h.requestQuantile === V1_REQUEST_QUANTILE) {
       // v1.0/v1.1's exact arithmetic (the mean pinball over the 4 resource heads), so that the same seed
       // and data still give byte-identical weights.
       const e = label.slice([0, 0], [-1, 4]).sub(pred.slice([0, 0], [-1, 4]));

@@ -20,6 +20,8 @@ export interface ValidationReport {
   passed: boolean;
   /** with --compare: every system on the same windows */
   comparison?: Partial<Record<SystemName, ResourceMetrics>>;
+  /** on real windows: the rules the real gates compare with, on the same windows */
+  rules: Record<string, ResourceMetrics> | null;
   /** the hold-rate targets applied (--memory-hold, --cpu-hold), or null */
   risk: { memory: { target: number; factor: number } | null; cpu: { target: number; factor: number } | null } | null;
   /** every target of the model's risk table on these windows, and where the table was calibrated */

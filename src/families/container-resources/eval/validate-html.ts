@@ -58,6 +58,7 @@ export function validationReportHtml(r: ValidationReport, scatter: [number, numb
     `<p>Confidence as a risk signal: ROC AUC ${r.confidenceAuc.toFixed(3)} for "the recommendation held" (0.5 = chance).</p>`,
     r.riskCurve.length ? riskCurveHtml(r.riskCurve, r.riskCalibration) : '<p>No risk table: the model was trained without --calibration-data.</p>',
     r.comparison ? comparisonHtml('Side by side on the same windows', r.comparison) : '',
+    r.rules ? comparisonHtml('The rules the real gates compare with, on the same windows', { model: r.overall, ...r.rules }, r.riskCurve) : '',
     r.int8VsFloat ? `<h2>int8 vs float</h2>${table([['output', 'max |Δ| (normalized)'], ...Object.entries(r.int8VsFloat.maxAbsNormalized).map(([k, v]) => [k, v.toExponential(2)])])}` : '<p>int8 vs float: not measured (no predictor_fp32.onnx beside the model).</p>',
   ].join('\n'));
 }

@@ -15,7 +15,7 @@ import { calibration, holdsMask, meanAbsError, resourceMetrics, rocAuc } from '.
 import { riskCurve, scaleLimits } from './risk-eval.js';
 import { factorFor, parseRiskTable } from '../../../core/risk.js';
 import { inspectOnnx } from '../../../onnx/inspect.js';
-import type { WindowOutcomes } from './metrics.js';
+import type { Recommendations, WindowOutcomes } from './metrics.js';
 import { maxAbsDeviation } from '../../../model/quantize.js';
 import { writeFileAtomic } from '../../../util/fs-atomic.js';
 import { UserError } from '../../../util/errors.js';
@@ -30,6 +30,14 @@ import { GENERATOR_VERSION, simulateOne } from '../data/simulate.js';
 export const VALIDATION_SEED = 20261123;
 export const DEFAULT_GATES_FILE = 'validation-gates.json';
 
+/**
+ * Gates: what a model must reach before it ships. Two sets, chosen by the data a model is measured on:
+ * - simulated windows (the default: fresh ones from the generator): absolute limits;
+ * - real windows (a data file cut from traces with generate --from-trace): limits on under-allocation and
+ *   breaches, and the business score relative to the best of two rules computed on the SAME windows from
+ *   the outcome arrays: past max × 1.15 (KRR's memory rule) and past max × 1.3. A real fleet's scores depend
+ *   on the fleet (its sizes, its volatility), so no absolute business limit can mean the same everywhere.
+ */
 export interface Gates {
   maxMemUnderAllocationPct: number;
   maxCpuLimitBreachPct: number;
@@ -37,9 +45,16 @@ export interface Gates {
   maxExpectedCalibrationError: number;
   maxInt8DeviationNormalized: number;
 }
+export interface RealGates {
+  maxMemUnderAllocationPct: number;
+  maxCpuLimitBreachPct: number;
+  /** model business ⁄ min(business of past max × 1.15, past max × 1.3) */
+  maxBusinessRatioToBestRule: number;
+  maxInt8DeviationNormalized: number;
+}
 
-/** readGates loads and checks the gates file. */
-export function readGates(path: string): Gates {
+/** readGates loads and checks the gates file: the simulated gates at the top level, real ones under "real". */
+export function readGates(path: string): Gates & { real: RealGates | null } {
   let g: Record<string, unknown>;
   try {
     g = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -48,7 +63,21 @@ export function readGates(path: string): Gates {
   }
   const keys: (keyof Gates)[] = ['maxMemUnderAllocationPct', 'maxCpuLimitBreachPct', 'maxBusinessScore', 'maxExpectedCalibrationError', 'maxInt8DeviationNormalized'];
   for (const k of keys) if (typeof g[k] !== 'number' || !Number.isFinite(g[k])) throw new UserError(`${path}: ${k} must be a number`);
-  return g as unknown as Gates;
+  let real: RealGates | null = null;
+  if (g.real !== undefined) {
+    const r = g.real as Record<string, unknown>;
+    const rk: (keyof RealGates)[] = ['maxMemUnderAllocationPct', 'maxCpuLimitBreachPct', 'maxBusinessRatioToBestRule', 'maxInt8DeviationNormalized'];
+    for (const k of rk) if (typeof r?.[k] !== 'number' || !Number.isFinite(r[k])) throw new UserError(`${path}: real.${k} must be a number`);
+    real = r as unknown as RealGates;
+  }
+  return { ...(g as unknown as Gates), real };
+}
+
+/** ruleBaselines: past max × 1.15 and × 1.3 as memory limits (requests = limits, CPU as the model's), from outcomes. */
+export function ruleBaselines(ds: Dataset, model: Recommendations): Record<string, Recommendations> {
+  const peak = ds.outcomes.past_mem_peak;
+  const rule = (k: number) => ({ ...model, memRequest: Float64Array.from(peak, (p) => p * k), memLimit: Float64Array.from(peak, (p) => p * k) });
+  return { 'max×1.15 (KRR)': rule(1.15), 'max×1.3': rule(1.3) };
 }
 
 export function outcomesOf(ds: Dataset): WindowOutcomes {
@@ -70,7 +99,6 @@ export interface ValidateOptions {
   log: (line: string) => void;
 }
 
-export type { ValidationReport } from './types.js';
 
 /** runModel runs an ONNX file over a data set. */
 export async function runModelFile(path: string, ds: Dataset): Promise<Float32Array> {
@@ -94,10 +122,12 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
   let ds: Dataset;
   let source: string;
   let seed: number | null = null;
+  let realData = false;
   if (o.data) {
     const loaded = loadDataset(o.data);
     ds = loaded.ds;
     source = o.data;
+    realData = (loaded.meta.source ?? 'simulated') !== 'simulated';
     // The windows behind a generated file can be replayed from its seed (for --compare).
     if (loaded.meta.generatorVersion === GENERATOR_VERSION) seed = loaded.meta.seed;
   } else {
@@ -148,13 +178,29 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     o.log(`validate: no ${floatPath} beside the model: int8-vs-float deviation not measured`);
   }
   const maxDev = int8VsFloat ? Math.max(...Object.values(int8VsFloat.maxAbsNormalized)) : null;
-  const gateRows: ValidationReport['gates'] = [
-    { name: 'maxMemUnderAllocationPct', limit: gates.maxMemUnderAllocationPct, value: overall.memUnderAllocationPct },
-    { name: 'maxCpuLimitBreachPct', limit: gates.maxCpuLimitBreachPct, value: overall.cpuLimitBreachPct },
-    { name: 'maxBusinessScore', limit: gates.maxBusinessScore, value: overall.businessScore },
-    { name: 'maxExpectedCalibrationError', limit: gates.maxExpectedCalibrationError, value: cal.ece },
-    { name: 'maxInt8DeviationNormalized', limit: gates.maxInt8DeviationNormalized, value: maxDev },
-  ].map((g) => ({ ...g, passed: g.value === null || g.value <= g.limit }));
+  let rules: ValidationReport['rules'] = null;
+  let gateList: Omit<ValidationReport['gates'][number], 'passed'>[];
+  if (realData) {
+    if (!gates.real) throw new UserError(`${o.data} holds real windows but ${o.gatesFile} has no "real" gates; add them (see validation-gates.json)`);
+    rules = Object.fromEntries(Object.entries(ruleBaselines(ds, rec)).map(([k, r]) => [k, resourceMetrics(r, outc)]));
+    const best = Math.min(...Object.values(rules).map((m) => m.businessScore));
+    const g = gates.real;
+    gateList = [
+      { name: 'real.maxMemUnderAllocationPct', limit: g.maxMemUnderAllocationPct, value: overall.memUnderAllocationPct },
+      { name: 'real.maxCpuLimitBreachPct', limit: g.maxCpuLimitBreachPct, value: overall.cpuLimitBreachPct },
+      { name: 'real.maxBusinessRatioToBestRule', limit: g.maxBusinessRatioToBestRule, value: overall.businessScore / best },
+      { name: 'real.maxInt8DeviationNormalized', limit: g.maxInt8DeviationNormalized, value: maxDev },
+    ];
+  } else {
+    gateList = [
+      { name: 'maxMemUnderAllocationPct', limit: gates.maxMemUnderAllocationPct, value: overall.memUnderAllocationPct },
+      { name: 'maxCpuLimitBreachPct', limit: gates.maxCpuLimitBreachPct, value: overall.cpuLimitBreachPct },
+      { name: 'maxBusinessScore', limit: gates.maxBusinessScore, value: overall.businessScore },
+      { name: 'maxExpectedCalibrationError', limit: gates.maxExpectedCalibrationError, value: cal.ece },
+      { name: 'maxInt8DeviationNormalized', limit: gates.maxInt8DeviationNormalized, value: maxDev },
+    ];
+  }
+  const gateRows: ValidationReport['gates'] = gateList.map((g) => ({ ...g, passed: g.value === null || g.value <= g.limit }));
   let comparison: ValidationReport['comparison'];
   if (o.compare) {
     if (seed === null) throw new UserError(`--compare needs the raw windows: use generated held-out data (omit --data) or a file from this generator version (${GENERATOR_VERSION})`);
@@ -182,6 +228,7 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     gates: gateRows,
     passed: gateRows.every((g) => g.passed),
     comparison,
+    rules,
     risk,
     riskCurve: table ? riskCurve(raw, outc, table) : [],
     riskCalibration: table?.calibration ?? null,
@@ -202,8 +249,8 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
  * gateForExport validates a model on fresh held-out windows (seed VALIDATION_SEED) and summarizes what the
  * manifest records. The caller (export) refuses a model with failed gates unless forced.
  */
-export async function gateForExport(o: { model: string; samples: number; gatesFile: string; log: (line: string) => void }): Promise<ExportGate> {
-  const v = await validateModel({ model: o.model, samples: o.samples, seed: VALIDATION_SEED, gatesFile: o.gatesFile, log: o.log });
+export async function gateForExport(o: { model: string; samples: number; gatesFile: string; data?: string; log: (line: string) => void }): Promise<ExportGate> {
+  const v = await validateModel({ model: o.model, data: o.data, samples: o.samples, seed: VALIDATION_SEED, gatesFile: o.gatesFile, log: o.log });
   const failed = v.gates.filter((g) => !g.passed).map((g) => ({ name: g.name, value: g.value, limit: g.limit }));
   return {
     failed,
