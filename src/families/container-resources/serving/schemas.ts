@@ -90,7 +90,7 @@ export const ANSWER: ObjectSchema = {
     ...names,
     cpu: { type: 'object', required: ['request', 'limit'], properties: { request: cpuAmount, limit: cpuAmount } },
     memory: { type: 'object', required: ['request', 'limit'], properties: { request: memAmount, limit: memAmount } },
-    confidence: { type: 'number', description: "the model's confidence head, 0..1; see the README for how much it tells on real workloads (ROC AUC) before using it as a risk signal" },
+    confidence: { type: 'number', description: "the model's confidence head, 0..1. It carries no information on real workloads (ROC AUC 0.46 for v1.2.0 on unseen VMs; 0.5 is chance): do not rank or alert on it, ask for a hold rate with risk instead" },
     risk: {
       type: 'object',
       description: 'present when the item asked for hold rates: what was applied and the calibration it came from',
