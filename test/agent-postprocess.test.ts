@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { GiB, MiB } from '../src/core/units.js';
 import { ceilTo, DEFAULT_POLICY, fromModel, limitAtLeastRequest, pipeline, postProcess, roundCpuMillicores, roundMemoryBytes, roundUpToSteps, withCaps, withMinimums } from '../src/families/container-resources/postprocess.js';
-import type { Recommendation } from '../src/families/container-resources/postprocess.js';
+import type { PodResources } from '../src/families/container-resources/postprocess.js';
 import { Rng } from '../src/util/rng.js';
 
-const rec = (cpuReq: number, cpuLim: number, memReq: number, memLim: number, confidence = 0.9): Recommendation => ({
+const rec = (cpuReq: number, cpuLim: number, memReq: number, memLim: number, confidence = 0.9): PodResources => ({
   cpuRequestMillicores: cpuReq,
   cpuLimitMillicores: cpuLim,
   memRequestBytes: memReq,

@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GiB, MiB } from '../src/core/units.js';
-import type { Recommendation } from '../src/families/container-resources/postprocess.js';
+import type { PodResources } from '../src/families/container-resources/postprocess.js';
 import { JsonWriter, renderBatch, renderSingle } from '../resource-agent/render.js';
 import { writeRecommendation } from '../src/families/container-resources/serving/render.js';
 
-const rec: Recommendation = { cpuRequestMillicores: 250, cpuLimitMillicores: 2000, memRequestBytes: 512 * MiB, memLimitBytes: 1088 * MiB, confidence: 0.823849 };
+const rec: PodResources = { cpuRequestMillicores: 250, cpuLimitMillicores: 2000, memRequestBytes: 512 * MiB, memLimitBytes: 1088 * MiB, confidence: 0.823849 };
 const item = {
   cpu: { request: { millicores: 250, quantity: '250m' }, limit: { millicores: 2000, quantity: '2' } },
   memory: { request: { bytes: 536870912, quantity: '512Mi' }, limit: { bytes: 1140850688, quantity: '1088Mi' } },

@@ -1,6 +1,6 @@
 /**
  * postprocess: what happens to the model's answer before a user sees it, as small pure steps. Each step
- * takes a Recommendation and returns a new one (never mutates); `postProcess` composes them in this order:
+ * takes a PodResources and returns a new one (never mutates); `postProcess` composes them in this order:
  *
  *   fromModel → withMinimums → limitAtLeastRequest → roundUpToSteps → withCaps
  *
@@ -22,8 +22,12 @@ import type { ModelRecommendation } from './recommendation.js';
 import type { Bytes, Millicores } from '../../core/units.js';
 import { GiB, MiB, millicoresFromCores } from '../../core/units.js';
 
-/** A recommendation in API units: CPU in millicores, memory in bytes. */
-export interface Recommendation {
+/**
+ * PodResources: a recommendation as it goes into a pod spec, after post-processing: CPU in whole
+ * millicores, memory in bytes, on the rounding steps. It is the family's one Recommendation
+ * (recommendation.ts, cores and bytes) rendered in the API's units, not a second kind of recommendation.
+ */
+export interface PodResources {
   cpuRequestMillicores: Millicores;
   cpuLimitMillicores: Millicores;
   memRequestBytes: Bytes;
@@ -44,7 +48,7 @@ export interface Policy {
 export const DEFAULT_POLICY: Readonly<Policy> = { minCpuMillicores: 10, minMemoryBytes: 32 * MiB, maxCpuMillicores: null, maxMemoryBytes: null };
 
 /** A Step is one pure post-processing stage. */
-export type Step = (r: Recommendation) => Recommendation;
+export type Step = (r: PodResources) => PodResources;
 
 /** CPU_STEP_SMALL (5m) applies up to CPU_STEP_THRESHOLD (1000m), CPU_STEP_LARGE (100m) above it. */
 export const CPU_STEP_SMALL = 5;
@@ -59,7 +63,7 @@ export const MEM_STEP_THRESHOLD = GiB;
  * fromModel converts the denormalized model outputs (cores, bytes) into API units.
  * Example: { cpuRequestCores: 0.2481, … } → { cpuRequestMillicores: 248.1, … }.
  */
-export function fromModel(o: ModelRecommendation): Recommendation {
+export function fromModel(o: ModelRecommendation): PodResources {
   return {
     cpuRequestMillicores: millicoresFromCores(o.cpuRequestCores),
     cpuLimitMillicores: millicoresFromCores(o.cpuLimitCores),
@@ -134,7 +138,7 @@ export function pipeline(p: Policy): Step[] {
  * Example (default policy): cpu request 0.2481 cores, limit 0.2 cores, memory request 300.2Mi, limit 1.3Gi
  *   → withMinimums: unchanged → limitAtLeastRequest: cpu limit 248.1m → round: 250m / 250m, 301Mi / 1344Mi.
  */
-export function postProcess(o: ModelRecommendation, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p)): Recommendation {
+export function postProcess(o: ModelRecommendation, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p)): PodResources {
   let r = fromModel(o);
   for (const s of steps) r = s(r);
   return r;

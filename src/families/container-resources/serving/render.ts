@@ -10,7 +10,7 @@
  * letters), written as ASCII.
  */
 import { cpuQuantity, memoryQuantity } from '../../../core/units.js';
-import type { Recommendation } from '../postprocess.js';
+import type { PodResources } from '../postprocess.js';
 import type { JsonSink } from '../../types.js';
 import type { ItemMeta } from './input.js';
 
@@ -37,7 +37,7 @@ export interface AppliedRisk {
   calibration: string;
 }
 
-export function writeRecommendation(w: JsonSink, r: Recommendation, meta: ItemMeta, risk: AppliedRisk | null = null): void {
+export function writeRecommendation(w: JsonSink, r: PodResources, meta: ItemMeta, risk: AppliedRisk | null = null): void {
   for (let k = 0; k < NAME_KEYS.length; k++) {
     const v = meta[NAME_KEYS[k]!];
     if (v === undefined) continue;
