@@ -1,5 +1,7 @@
 /** validate-html: report.html for validate: headline metrics, gates, per-kind table and plots. */
 import { chart, esc, page, table } from '../../../report/svg.js';
+import { chartHtml } from '../../../report/charts.js';
+import type { ChartSpec } from '../../../report/charts.js';
 import type { ValidationReport } from './types.js';
 import type { ResourceMetrics } from './metrics.js';
 import type { RiskPoint } from './risk-eval.js';
@@ -18,13 +20,32 @@ export function riskCurveHtml(curve: RiskPoint[], cal: { source: string; groups:
  */
 export function comparisonHtml(title: string, rows: Partial<Record<string, ResourceMetrics>>, curve: RiskPoint[] = []): string {
   const entries = Object.entries(rows) as [string, ResourceMetrics][];
-  const mem = curve.filter((p) => p.resource === 'memory');
-  const plot = chart('Trade-off: every system is a point (lower-left is better)', 'memory over-allocation %', 'memory under-allocation %', [
-    ...entries.map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'dots' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] as [number, number][] })),
-    ...(mem.length ? [{ name: 'model at hold targets ' + mem.map((p) => p.target).join(', '), color: '#ff7f0e', style: 'line' as const, points: mem.map((p) => [p.overPct, 100 - p.observedHoldPct] as [number, number]) }] : []),
-  ]);
   return `<h2>${esc(title)}</h2>` + table([['system', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business score'],
-    ...entries.map(([k, m]) => [k, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore])]) + `<div class="charts">${plot}</div>`;
+    ...entries.map(([k, m]) => [k, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore])]) + `<div class="charts">${chartHtml(tradeoffSpec(rows, curve))}</div>`;
+}
+
+/**
+ * tradeoffSpec: the trade-off chart (memory under-allocation % against over-allocation %), one point per
+ * system, and the model's memory risk targets as a line when the report has a risk curve. The HTML reports
+ * and the agent's dashboard (Evaluation) draw this same spec.
+ */
+export function tradeoffSpec(rows: Partial<Record<string, ResourceMetrics>>, curve: RiskPoint[] = []): ChartSpec {
+  const entries = Object.entries(rows) as [string, ResourceMetrics][];
+  const mem = curve.filter((p) => p.resource === 'memory');
+  const overs = [...entries.map(([, m]) => m.memOverAllocationPct), ...mem.map((p) => p.overPct)];
+  // The strictest targets cost 10-50× the others' over-allocation: a log x axis keeps every point
+  // apart, unless a point sits at 0 % (a log axis cannot show it).
+  const logX = overs.every((x) => x > 0);
+  return {
+    title: 'Trade-off: every system is a point (lower-left is better)',
+    xLabel: `memory over-allocation %${logX ? ' (log scale)' : ''}`,
+    yLabel: 'memory under-allocation %',
+    logX,
+    series: [
+      ...entries.map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'dots' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] as [number, number][] })),
+      ...(mem.length ? [{ name: 'model at hold targets ' + mem.map((p) => p.target).join(', '), color: '#ff7f0e', style: 'line' as const, points: mem.map((p) => [p.overPct, 100 - p.observedHoldPct] as [number, number]) }] : []),
+    ],
+  };
 }
 
 const KIND_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
@@ -34,12 +55,12 @@ export function validationReportHtml(r: ValidationReport, scatter: [number, numb
   const o = r.overall;
   const gib = (b: number) => b / 2 ** 30;
   const kindNames = [...new Set(kinds)];
-  const pvA = chart('Memory limit vs. future peak (GiB, log-log)', 'future peak, log10 GiB', 'recommended limit, log10 GiB',
+  const pvA = chart('Memory limit vs. future peak (GiB, log-log)', 'future peak, GiB', 'recommended limit, GiB',
     kindNames.map((k, i) => ({ name: k, color: KIND_COLORS[i % KIND_COLORS.length]!, style: 'dots' as const,
-      points: scatter.filter((_, j) => kinds[j] === k).map(([p, l]) => [Math.log10(gib(p)), Math.log10(gib(l))] as [number, number]) })), { diagonal: true });
+      points: scatter.filter((_, j) => kinds[j] === k).map(([p, l]) => [gib(p), gib(l)] as [number, number]) })), { diagonal: true, logX: true, logY: true });
   const cal = chart('Confidence calibration (reliability)', 'mean confidence in bin', 'observed hold rate', [
     { name: 'model', color: '#1f77b4', points: r.calibration.bins.filter((b) => b.count > 0).map((b) => [b.meanConfidence, b.holdRate]) },
-    { name: 'perfect', color: '#aaa', points: [[0, 0], [1, 1]] },
+    { name: 'perfect', color: '#aaa', dash: [4, 4], points: [[0, 0], [1, 1]] },
   ]);
   const metricsRow = (name: string, m: typeof o) => [name, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore];
   const head = ['', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business score'];
