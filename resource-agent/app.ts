@@ -7,6 +7,7 @@
  *   routes/models.ts      GET /v1/families; per family /v1/families/{name}/models…, …/rollback;
  *                         the default family also at /v1/models…, /v1/rollback
  *   routes/ops.ts         GET /healthz, /readyz, /metrics, /docs, /openapi.json
+ *   routes/ui.ts          GET /ui: the dashboard (its assets, config and the --reports folder's reports)
  *
  * Every error goes through one handler and has the body of errors.ts. Request bodies are JSON only
  * (anything else is 415), parsed by input.ts and checked by each family's serving code.
@@ -30,6 +31,7 @@ import { policyOf } from './options.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { familiesRoute, modelRoutes } from './routes/models.js';
 import { opsRoutes, registerDocs } from './routes/ops.js';
+import { uiRoutes } from './routes/ui.js';
 
 /** AgentDeps: what tests may replace. */
 export interface AgentDeps {
@@ -131,5 +133,6 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1');
   for (const f of served) modelRoutes(app, o, f, f.prefix);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
+  if (o.ui) uiRoutes(app, o);
   return agent;
 }

@@ -41,6 +41,10 @@ export interface AgentOptions {
   shutdownDelayMs: number;
   /** serve /docs and /openapi.json */
   docs: boolean;
+  /** serve the dashboard at /ui (routes/ui.ts) */
+  ui: boolean;
+  /** folder of evaluate/validate JSON reports the dashboard's Evaluation page shows; null: none */
+  reports: string | null;
 }
 
 /** REPO_ROOT: the folder with the shipped default store (manifest.json, models/). */
@@ -67,6 +71,8 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   maxMemoryBytes: null,
   shutdownDelayMs: 0,
   docs: true,
+  ui: true,
+  reports: null,
 };
 
 type Kind = 'path' | 'string' | 'list' | 'int' | 'level' | 'bool';
@@ -95,6 +101,8 @@ export const SPECS: readonly Spec[] = [
   { key: 'maxMemoryBytes', kind: 'int', nullable: true, describe: 'cap on memory request/limit, bytes; unset = no cap' },
   { key: 'shutdownDelayMs', kind: 'int', describe: 'on SIGTERM, stay up but not ready for this long before draining' },
   { key: 'docs', kind: 'bool', describe: 'serve /docs and /openapi.json (--no-docs to turn off)' },
+  { key: 'ui', kind: 'bool', describe: 'serve the dashboard at /ui (--no-ui to turn off)' },
+  { key: 'reports', kind: 'path', nullable: true, describe: 'folder of evaluate/validate JSON reports (searched 2 levels deep, newest first) for the dashboard\'s Evaluation page; unset = none' },
 ];
 
 /** flagName('adminTokenFile') === 'admin-token-file' */
@@ -214,6 +222,7 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   if (o.minMemoryBytes < MiB) bad('minMemoryBytes', `is ${o.minMemoryBytes}; use at least ${MiB} (1Mi)`);
   if (o.maxCpuMillicores !== null && o.maxCpuMillicores < o.minCpuMillicores) bad('maxCpuMillicores', `is ${o.maxCpuMillicores}, below the minimum ${o.minCpuMillicores}; raise it or lower --min-cpu-millicores`);
   if (o.maxMemoryBytes !== null && o.maxMemoryBytes < o.minMemoryBytes) bad('maxMemoryBytes', `is ${o.maxMemoryBytes}, below the minimum ${o.minMemoryBytes}; raise it or lower --min-memory-bytes`);
+  if (o.reports !== null && (!existsSync(o.reports) || !statSync(o.reports).isDirectory())) bad('reports', `${o.reports} is not a folder; give the folder evaluate --json and validate --report write to (e.g. reports)`);
   if (o.shutdownDelayMs < 0 || o.shutdownDelayMs > 120_000) bad('shutdownDelayMs', `is ${o.shutdownDelayMs}; use 0..120000`);
   return o;
 }

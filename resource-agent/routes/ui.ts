@@ -1,0 +1,76 @@
+/**
+ * ui: the dashboard, served by the agent itself (no CDN: every asset ships in the package, so it works in
+ * an offline cluster). The page is static; its script reads the agent's own API (/readyz, /v1/families,
+ * /v1/families/{name}/models, the admin routes) and the two routes below.
+ *
+ *   GET /ui                     the page (hash routes: #overview, #models, #evaluation)
+ *   GET /ui/assets/{name}       app.js, style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
+ *   GET /ui/api/config          whether admin calls are enabled (and why not), the reports folder
+ *   GET /ui/api/reports         the evaluate/validate reports of --reports, newest first (reports.ts)
+ *
+ * Every /ui response carries a strict Content-Security-Policy: scripts, styles and fetches from the agent
+ * only, no inline script or style, no frames, no forms posting elsewhere. The admin token is never sent
+ * to these routes: the page keeps it in memory and sends it to the admin routes only.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CHART_ASSETS, CHART_CSS } from '../../src/report/charts.js';
+import { listReports } from '../reports.js';
+import type { AgentOptions } from '../options.js';
+
+/** CSP: what the dashboard may load; everything else is refused by the browser. */
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const UI_DIR = join(import.meta.dirname, '../ui');
+
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+/** assets: the files the page loads, read once at start-up (a missing one fails the start, not a page). */
+function loadAssets(): Map<string, Asset> {
+  const js = 'text/javascript; charset=utf-8';
+  const css = 'text/css; charset=utf-8';
+  return new Map<string, Asset>([
+    ['app.js', { type: js, body: readFileSync(join(UI_DIR, 'app.js')) }],
+    ['style.css', { type: css, body: Buffer.concat([readFileSync(join(UI_DIR, 'style.css')), Buffer.from('\n' + CHART_CSS + '\n')]) }],
+    ['charts.js', { type: js, body: readFileSync(CHART_ASSETS['charts.js']) }],
+    ['uPlot.iife.min.js', { type: js, body: readFileSync(CHART_ASSETS['uPlot.iife.min.js']) }],
+    ['uPlot.min.css', { type: css, body: readFileSync(CHART_ASSETS['uPlot.min.css']) }],
+  ]);
+}
+
+function secure(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-frame-options', 'DENY')
+    .header('cache-control', 'no-cache');
+}
+
+/** uiRoutes registers the dashboard's routes (hidden from /docs: they are the page's, not the API's). */
+export function uiRoutes(app: FastifyInstance, o: AgentOptions): void {
+  const assets = loadAssets();
+  const index = readFileSync(join(UI_DIR, 'index.html'));
+  const hide = { schema: { hide: true } };
+
+  app.get('/ui', hide, (_req, reply) => secure(reply).type('text/html; charset=utf-8').send(index));
+
+  app.get<{ Params: { name: string } }>('/ui/assets/:name', hide, (req, reply) => {
+    const a = assets.get(req.params.name);
+    if (!a) return secure(reply).code(404).type('text/plain; charset=utf-8').send(`no asset ${req.params.name}; the page loads ${[...assets.keys()].join(', ')}`);
+    return secure(reply).type(a.type).send(a.body);
+  });
+
+  app.get('/ui/api/config', hide, (_req, reply) =>
+    secure(reply).send({
+      admin: o.adminTokenFile !== null ? { enabled: true, reason: null } : { enabled: false, reason: 'the agent runs without an admin token (start it with --admin-token-file or RESOURCE_AGENT_ADMIN_TOKEN_FILE)' },
+      reports: o.reports,
+    }),
+  );
+
+  app.get('/ui/api/reports', hide, (_req, reply) => secure(reply).send(listReports(o.reports)));
+}

@@ -1,0 +1,119 @@
+/**
+ * agent-ui: the dashboard's routes in-process (app.inject, no browser): the page and its assets carry
+ * the strict Content-Security-Policy and load nothing from elsewhere, /ui/api/config says whether admin
+ * calls are enabled, /ui/api/reports lists the --reports folder's reports newest first and skips other
+ * JSON with a reason, and --no-ui removes it all. The browser checks are in ui-browser.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAgent } from '../resource-agent/app.js';
+import type { Agent } from '../resource-agent/app.js';
+import { AGENT_DEFAULTS, parseOptions } from '../resource-agent/options.js';
+import { CSP } from '../resource-agent/routes/ui.js';
+import { listReports, viewOf } from '../resource-agent/reports.js';
+import { makeStore } from './helpers/model-store.js';
+import type { TempStore } from './helpers/model-store.js';
+import { constLoad } from './helpers/model-store.js';
+
+const metrics = (under: number, over: number) => ({ windows: 10, memUnderAllocationPct: under, cpuLimitBreachPct: 0, memOverAllocationPct: over, cpuRequestSlackPct: 10, memRequestSlackPct: 20, businessScore: 5 * under + over });
+
+describe('/ui routes', () => {
+  let store: TempStore;
+  let dir: string;
+  const agents: Agent[] = [];
+  const make = async (o: object = {}) => {
+    const a = await createAgent({ ...AGENT_DEFAULTS, manifest: store.manifestPath, reports: dir, ...o }, { logger: false, defaultMetrics: false, load: constLoad(new Float32Array(5).fill(0.5)) });
+    agents.push(a);
+    return a;
+  };
+
+  beforeAll(() => {
+    store = makeStore([1]);
+    dir = mkdtempSync(join(tmpdir(), 'crp-ui-reports-'));
+    mkdirSync(join(dir, 'validate'));
+    writeFileSync(join(dir, 'old.json'), JSON.stringify({ trace: 'bitbrains', windows: 10, vms: ['vm1'], overall: { model: metrics(1, 50), vpa: metrics(3, 20) } }));
+    writeFileSync(join(dir, 'validate/report.json'), JSON.stringify({ gates: [], overall: metrics(2, 40), rules: { 'fixed-max-x1.3': metrics(4, 30) }, data: { source: 'real.npz', samples: 10 }, riskCurve: [{ resource: 'memory', target: 0.9, factor: 1, observedHoldPct: 90, overPct: 35, businessScore: 85 }] }));
+    writeFileSync(join(dir, 'broken.json'), '{ not json');
+    writeFileSync(join(dir, 'other.json'), '[1, 2]');
+    // old.json is the oldest, validate/report.json the newest
+    utimesSync(join(dir, 'old.json'), new Date('2026-01-01'), new Date('2026-01-01'));
+    utimesSync(join(dir, 'validate/report.json'), new Date('2026-01-03'), new Date('2026-01-03'));
+  });
+  afterAll(async () => {
+    for (const a of agents) await a.app.close();
+    store.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('GET /ui is the page, with a strict CSP and only same-origin scripts and styles', async () => {
+    const a = await make();
+    const r = await a.app.inject('/ui');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.headers['content-security-policy']).toBe(CSP);
+    expect(CSP).toContain("script-src 'self'");
+    expect(CSP).not.toContain('unsafe-inline');
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    const srcs = [...r.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(srcs.filter((s) => !s.startsWith('/') && !s.startsWith('#') && !s.startsWith('data:'))).toEqual([]);
+    expect(r.body).not.toMatch(/<script>|style=/);
+  });
+
+  it('serves every asset the page names, with its type; an unknown one is 404', async () => {
+    const a = await make();
+    const page = (await a.app.inject('/ui')).body;
+    for (const m of page.matchAll(/"\/ui\/assets\/([^"]+)"/g)) {
+      const r = await a.app.inject(`/ui/assets/${m[1]}`);
+      expect(r.statusCode, m[1]).toBe(200);
+      expect(r.headers['content-type']).toMatch(m[1]!.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect(r.headers['content-security-policy']).toBe(CSP);
+    }
+    expect((await a.app.inject('/ui/assets/app.js')).body).toContain('data-loaded');
+    expect((await a.app.inject('/ui/assets/../options.ts')).statusCode).toBe(404);
+    const r = await a.app.inject('/ui/assets/nope.js');
+    expect(r.statusCode).toBe(404);
+    expect(r.body).toContain('app.js');
+  });
+
+  it('/ui/api/config: admin disabled with the reason when no token file is configured', async () => {
+    const off = await make({ adminTokenFile: null });
+    expect((await off.app.inject('/ui/api/config')).json()).toEqual({ admin: { enabled: false, reason: expect.stringContaining('--admin-token-file') }, reports: dir });
+    const tokenFile = join(store.dir, 'token');
+    writeFileSync(tokenFile, 't\n');
+    const on = await make({ adminTokenFile: tokenFile });
+    expect((await on.app.inject('/ui/api/config')).json().admin).toEqual({ enabled: true, reason: null });
+  });
+
+  it('/ui/api/reports: the validate report (newest) then the evaluate one; other JSON is skipped with a reason', async () => {
+    const a = await make();
+    const list = (await a.app.inject('/ui/api/reports')).json();
+    expect(list.reports.map((r: { file: string; kind: string }) => [r.file, r.kind])).toEqual([[join('validate', 'report.json'), 'validate'], ['old.json', 'evaluate']]);
+    const [v, e] = list.reports;
+    expect(Object.keys(v.systems)).toEqual(['model', 'fixed-max-x1.3']);
+    expect(v.title).toBe('validate on real.npz: 10 windows');
+    // the chart: one point per system, the memory risk target as a line of 1 point
+    expect(v.chart.series.map((s: { points: unknown[] }) => s.points.length)).toEqual([1, 1, 1]);
+    expect(e.title).toBe('bitbrains: 1 VMs, 10 windows');
+    expect(e.chart.series.map((s: { points: number[][] }) => s.points)).toEqual([[[50, 1]], [[20, 3]]]);
+    expect(list.skipped.map((s: { file: string }) => s.file).sort()).toEqual(['broken.json', 'other.json']);
+    expect(list.skipped.find((s: { file: string }) => s.file === 'broken.json').reason).toMatch(/^not JSON/);
+  });
+
+  it('without --reports the list is empty and says so (dir null)', () => {
+    expect(listReports(null)).toEqual({ dir: null, reports: [], skipped: [] });
+    expect(viewOf('x.json', '', { overall: {} })).toBe('not an evaluate or validate report (unknown shape)');
+  });
+
+  it('--no-ui: no /ui routes', async () => {
+    const a = await make({ ui: false });
+    expect((await a.app.inject('/ui')).statusCode).toBe(404);
+  });
+
+  it('BAD CALL - --reports naming a missing folder is refused, naming the flag', () => {
+    expect(() => parseOptions(['--reports', join(dir, 'nope')], {})).toThrow(/--reports \(RESOURCE_AGENT_REPORTS\): .* is not a folder/);
+    const o = parseOptions(['--reports', dir, '--no-ui'], {});
+    expect('options' in o && [o.options.reports, o.options.ui]).toEqual([dir, false]);
+  });
+});
