@@ -5,9 +5,11 @@
 import type { UsageSource } from './types.js';
 import { InputError } from '../util/errors.js';
 import { bitbrains } from './bitbrains.js';
+import { prometheus } from './prometheus.js';
 
 export const SOURCES: readonly UsageSource[] = [
   bitbrains,
+  prometheus,
 ];
 
 /** getSource returns a registered source or throws naming the ones there are. */
