@@ -24,7 +24,9 @@ runMain(async () => {
     .option('validation-samples', { type: 'number', default: 10000, describe: 'held-out windows generated for the gate check' })
     .parse();
   const manifestPath = argv.manifest ?? join(argv.output, 'manifest.json');
-  const family = getFamily(argv.family);
+  // A family whose contract is learned (job-memory) reads the model's own from the file.
+  const named = getFamily(argv.family);
+  const family = named.ofModel?.(argv.model) ?? named;
   const { failed, validation } = await family.evaluation.gate({ model: argv.model, samples: argv.validationSamples, gatesFile: argv.gates, data: argv.gateData, log: (l) => progress(l, true) });
   if (failed.length && !argv.force) {
     throw new GateError(`refusing to export ${argv.model}: gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}; fix the model or pass --force`, failed.map((g) => g.name));

@@ -36,7 +36,8 @@ runMain(async () => {
     .option('patience', { type: 'number', default: d.patience, describe: 'epochs without validation improvement before stopping' })
     .option('val-fraction', { type: 'number', default: d.valFraction, describe: 'share held out for early stopping (whole VMs when the data has them)' })
     .option('calibration-data', { type: 'string', array: true, describe: 'real windows of workloads NOT in --data (e.g. generate --from-trace --vms 151-200): the conformal risk table for --memory-hold / risk targets is computed on them and embedded in the model' })
-    .option('quantization', { choices: ['static', 'weights'] as const, default: d.quantization, describe: 'int8 form: static QDQ (weights and activations) or weight-only' });
+    .option('quantization', { choices: ['static', 'weights'] as const, default: d.quantization, describe: 'int8 form: static QDQ (weights and activations) or weight-only' })
+    .option('strategy', { type: 'string', describe: 'a search summary (npm run search) whose best strategy fixes the architecture, task and training settings (families with a learned contract: job-memory)' });
   for (const h of hyperFlags) {
     const describe = (family.training.hyperHelp as Record<string, string>)[h.key] ?? h.key;
     cli = typeof h.v === 'string' ? cli.option(h.flag, { type: 'string', default: h.v, describe, ...(choices[h.key] ? { choices: [...choices[h.key]!] } : {}) }) : cli.option(h.flag, { type: 'number', default: h.v, describe });
@@ -57,20 +58,27 @@ runMain(async () => {
     if (typeof h.v === 'number' && !(Number.isFinite(v) && (v as number) >= 0)) throw new UserError(`--${h.flag} must be a number ≥ 0, got ${v}`);
     hyper[h.key] = v;
   }
-  const report = await runTraining(family, {
+  const data = argv.data.map(parseDataArg);
+  const strategy = (argv['strategy'] as string | undefined) ?? null;
+  if (strategy && !family.prepare) throw new UserError(`--strategy: family ${family.name} has no strategies (its contract is fixed); drop --strategy`);
+  // A family whose contract is learned from its data (job-memory) names the concrete family to train.
+  const prepared = family.prepare?.({ data, strategy, output: argv.output }) ?? null;
+  for (const line of prepared?.notes ?? []) progress(line, true);
+  const report = await runTraining(prepared?.family ?? family, {
     ...d,
-    data: argv.data.map(parseDataArg),
+    data,
     output: argv.output,
     epochs: argv.epochs,
     seed: argv.seed,
     batchSize: argv.batchSize,
     learningRate: argv.learningRate,
     patience: argv.patience,
+    ...prepared?.settings,
     valFraction: argv.valFraction,
     quantization: argv.quantization,
     hyper,
     calibration: ((argv['calibrationData'] as string[] | undefined) ?? []).map(parseDataArg),
     log: (l: string) => progress(l, true),
   });
-  console.log(JSON.stringify({ family: family.name, output: argv.output, backend: report.backend, bestEpoch: report.bestEpoch, valLoss: report.final.valLoss, seconds: report.trainSeconds, int8Bytes: report.onnx.int8Bytes, int8MaxDeviation: Math.max(...Object.values(report.onnx.int8VsFloatMaxAbs)) }));
+  console.log(JSON.stringify({ family: report.family, output: argv.output, backend: report.backend, bestEpoch: report.bestEpoch, valLoss: report.final.valLoss, seconds: report.trainSeconds, int8Bytes: report.onnx.int8Bytes, int8MaxDeviation: Math.max(...Object.values(report.onnx.int8VsFloatMaxAbs)) }));
 });

@@ -6,10 +6,16 @@
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { GateError, UserError } from './src/util/errors.js';
 import { formatTable } from './src/families/container-resources/eval/trace-eval.js';
+import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
 import { DEFAULT_GATES_FILE, validateModel, VALIDATION_SEED } from './src/families/container-resources/eval/validate.js';
 
 runMain(async () => {
+  // A family with its own validation (job-memory) parses its own flags; the container family's is below.
+  const at = process.argv.indexOf('--family');
+  const family = getFamily(at > 0 ? process.argv[at + 1] : DEFAULT_FAMILY_NAME);
+  if (family.evaluation.validate) return family.evaluation.validate(process.argv.slice(2));
   const argv = await makeCli('validate', 'Measure a model on held-out data against the gates.\n\nUsage: npm run validate -- --model models/predictor.onnx')
+    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
     .option('model', { alias: 'm', type: 'string', default: 'models/predictor.onnx', describe: 'ONNX model to measure' })
     .option('data', { alias: 'd', type: 'string', describe: 'held-out data (.npz); default: generate --samples fresh windows with --seed' })
     .option('samples', { type: 'number', default: 10000, describe: 'windows to generate when --data is not given' })

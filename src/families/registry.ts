@@ -5,10 +5,12 @@
 import type { ModelFamily } from './types.js';
 import { InputError } from '../util/errors.js';
 import { containerResources } from './container-resources/index.js';
+import { JOB_FAMILIES, jobMemory } from './job-memory/index.js';
 
 /** FAMILIES: every registered family; the first is the default. */
 export const FAMILIES: readonly ModelFamily[] = [
   containerResources,
+  ...JOB_FAMILIES, jobMemory,
 ];
 
 export const DEFAULT_FAMILY_NAME = FAMILIES[0]!.name;

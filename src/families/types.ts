@@ -49,6 +49,21 @@ export interface FamilyTraining<H extends Record<string, number | string> = Reco
    * model's normalized outputs on it, the metadata to embed in the model (e.g. a conformal risk table).
    */
   calibrate?(set: TrainingSet, outputs: Float32Array, sourceLabel: string): Record<string, string>;
+  /**
+   * search (optional): what `npm run search -- --family <name> …` runs: a seeded, resumable search over
+   * this family's strategies; parses its own flags (`argv`, after the script name) and writes a summary
+   * file that `npm run train -- --strategy FILE` reads.
+   */
+  search?(argv: string[]): Promise<void>;
+}
+
+/** PreparedTraining: the concrete family to train and the training settings its strategy fixes. */
+export interface PreparedTraining {
+  family: ModelFamily;
+  /** settings that override train's flags (a search's strategy: epochs, seed, learning rate, …) */
+  settings: Partial<{ epochs: number; seed: number; batchSize: number; learningRate: number; patience: number }>;
+  /** lines for the log */
+  notes: string[];
 }
 
 /** ExportGate: what `npm run export` records about a model and which gates it failed. */
@@ -62,6 +77,11 @@ export interface ExportGate {
 export interface FamilyEvaluation {
   /** validate a model file on held-out data (`data`, or the family's default) against its gates (export refuses failures) */
   gate(o: { model: string; samples: number; gatesFile: string; data?: string; log: (line: string) => void }): Promise<ExportGate>;
+  /**
+   * validate (optional): what `npm run validate -- --family <name> …` runs: parses its own flags (`argv`,
+   * after the script name), prints its tables and throws GateError when a gate fails.
+   */
+  validate?(argv: string[]): Promise<void>;
 }
 
 /**
@@ -169,4 +189,12 @@ export interface ModelFamily {
   rustExtras?: () => string;
   /** the agent's HTTP routes for this family (resource-agent/) */
   serving: FamilyServing;
+  /**
+   * prepare (optional): for a family whose contract is learned from its data (category vocabularies) and
+   * a search's strategy file: the concrete family to train on `data`; may write files beside the model
+   * in `output` (the hold-out). train.ts calls it before runTraining.
+   */
+  prepare?(o: { data: DataSource[]; strategy: string | null; output: string }): PreparedTraining;
+  /** ofModel (optional): the concrete family of a trained model file, its contract read from the file */
+  ofModel?(modelPath: string): ModelFamily;
 }

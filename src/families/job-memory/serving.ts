@@ -1,0 +1,117 @@
+/**
+ * serving: how the agent serves a job-memory family. POST /v1/jobs/<data set>/recommend takes one job's
+ * raw attributes, {"attributes": {...}, "id"?: "…"}, encodes them with the family's preprocessing
+ * (spec.ts) and answers the memory request and limit (equal: a batch job is sized once, before it
+ * starts) as a Kubernetes quantity and in bytes, the point estimate of the peak, the confidence that the
+ * allocation holds, and "unseen": the attributes whose value was outside the vocabulary and fell back to
+ * `<other>` (the documented fallback; a missing or unknown attribute is a 400 naming it).
+ *
+ * Post-processing: the allocation is raised to the operator's minimum, capped at the maximum, and rounded
+ * up to 1 MiB (64 MiB above 1 GiB), as for containers.
+ */
+import { normalizeRow } from '../../core/contract.js';
+import { memoryQuantity } from '../../core/units.js';
+import type { FamilyServing, ObjectSchema, ServingAdapter, ServingBounds } from '../types.js';
+import { RequestFieldError } from '../types.js';
+import { contractOf, decide, encodeRaw, EncodeProblem } from './spec.js';
+import type { JobSpec } from './spec.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+export const MAX_ID_LENGTH = 256;
+/** the default minimum allocation (the agent's --min-memory-bytes) */
+export const MIN_MEMORY_BYTES = 32 * MiB;
+
+/** roundMemory: up to 1 MiB steps up to 1 GiB, 64 MiB steps above (2_886_856_704 → 2_952_790_016 = 2816Mi). */
+export function roundMemory(bytes: number): number {
+  const step = bytes <= GiB ? MiB : 64 * MiB;
+  return Math.ceil(bytes / step - 1e-9) * step;
+}
+
+/** allocate applies the operator's bounds and the rounding to an allocation in bytes. */
+export function allocate(bytes: number, b: ServingBounds): number {
+  let x = Math.max(bytes, b.minMemoryBytes);
+  if (b.maxMemoryBytes !== null) x = Math.min(x, b.maxMemoryBytes);
+  return roundMemory(x);
+}
+
+interface JobMeta {
+  id: string | undefined;
+  unseen: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** jobServing: the FamilyServing of a spec; `example` is a request taken from the data set. */
+export function jobServing(spec: JobSpec, dataset: string, example: Record<string, unknown>): FamilyServing {
+  const c = contractOf(spec);
+  const attributeSchema: ObjectSchema = {
+    type: 'object',
+    description: `the job's raw attributes, all required: ${spec.attributes.map((a) => `${a.name} (${a.kind})`).join(', ')}`,
+    additionalProperties: false,
+    required: spec.attributes.map((a) => a.name),
+    properties: Object.fromEntries(spec.attributes.map((a) => [a.name, a.kind === 'number'
+      ? { type: 'number', minimum: 0 }
+      : a.kind === 'list'
+        ? { oneOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string', description: `'${a.separator}'-separated` }], description: `known items: ${a.vocab.slice(0, 10).join(', ')}${a.vocab.length > 10 ? ', …' : ''}` }
+        : { type: 'string', description: `known values: ${a.vocab.slice(0, 10).join(', ')}${a.vocab.length > 10 ? ', …' : ''}; others fall back to <other>` }])),
+  };
+  const quantity = (d: string) => ({ type: 'string', description: d });
+  return {
+    path: `/v1/jobs/${dataset}/recommend`,
+    summary: `Recommend the memory request and limit of one ${dataset} job from its attributes`,
+    defaultBounds: { minCpuMillicores: 0, minMemoryBytes: MIN_MEMORY_BYTES, maxCpuMillicores: null, maxMemoryBytes: null },
+    schemas: {
+      item: { type: 'object', required: ['attributes'], additionalProperties: false, properties: { attributes: attributeSchema, id: { type: 'string', maxLength: MAX_ID_LENGTH, description: 'a job id (echoed back)' } } },
+      answer: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          memory: { type: 'object', properties: { request: quantity('Kubernetes quantity, e.g. "2816Mi"'), requestBytes: { type: 'integer' }, limit: quantity('equal to the request'), limitBytes: { type: 'integer' } } },
+          peakEstimateBytes: { type: 'integer', description: "the model's point estimate of the peak" },
+          confidence: { type: 'number', description: 'P(peak ≤ the allocation) as the model estimates it' },
+          unseen: { type: 'array', items: { type: 'string' }, description: 'attributes whose value was outside the vocabulary (encoded as <other>)' },
+        },
+      },
+    },
+    example,
+    adapter(bounds): ServingAdapter<JobMeta> {
+      const real = new Float64Array(c.inputs.length);
+      return {
+        readItem(v, out, offset) {
+          if (!isObject(v)) throw new RequestFieldError('', 'expected an object {"attributes": {...}, "id"?: "..."}');
+          for (const k in v) if (k !== 'attributes' && k !== 'id') throw new RequestFieldError(k, 'is not a known field; an item has "attributes" and an optional "id"');
+          if (v.id !== undefined && (typeof v.id !== 'string' || v.id.length > MAX_ID_LENGTH)) throw new RequestFieldError('id', `give a string of at most ${MAX_ID_LENGTH} characters`);
+          if (!isObject(v.attributes)) throw new RequestFieldError('attributes', `is ${v.attributes === undefined ? 'missing' : 'not an object'}; give the job's attributes by name`);
+          let unseen: string[];
+          try {
+            unseen = encodeRaw(spec, v.attributes, real);
+          } catch (e) {
+            if (e instanceof EncodeProblem) throw new RequestFieldError(`attributes.${e.field}`, e.problem);
+            throw e;
+          }
+          normalizeRow(c.inputs, real, out, offset);
+          return { id: v.id as string | undefined, unseen };
+        },
+        writeItem(w, y, offset, meta) {
+          const d = decide(spec, y, offset);
+          const bytes = allocate(d.allocationBytes, bounds);
+          const q = memoryQuantity(bytes);
+          if (meta.id !== undefined) {
+            w.ascii('"id":');
+            w.string(meta.id);
+            w.byte(44);
+          }
+          w.ascii(`"memory":{"request":"${q}","requestBytes":${bytes},"limit":"${q}","limitBytes":${bytes}},"peakEstimateBytes":${Math.round(d.pointBytes)},"confidence":`);
+          w.fraction4(Math.round(Math.min(1, Math.max(0, d.confidence)) * 10_000));
+          w.ascii(',"unseen":[');
+          meta.unseen.forEach((u, i) => {
+            if (i) w.byte(44);
+            w.string(u);
+          });
+          w.byte(93);
+        },
+      };
+    },
+  };
+}
