@@ -130,8 +130,8 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   if (o.docs) await registerDocs(app, served);
   for (const f of served) recommendRoutes(app, o, f);
   familiesRoute(app, served, defaultFamily);
-  if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1');
-  for (const f of served) modelRoutes(app, o, f, f.prefix);
+  if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1', metrics);
+  for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
   if (o.ui) uiRoutes(app, o);
   return agent;

@@ -15,6 +15,7 @@
  *   model_switches_total{cause,family}                   changes of the served version (start, reload, activate, rollback)
  *   model_rollbacks_total{family}                        switches to a lower version (the rollback API, or an edited manifest)
  *   manifest_reloads_total{result,family}                applied / unchanged / refused
+ *   admin_auth_failures_total{reason}                    admin calls refused: UNAUTHORIZED (no token), FORBIDDEN (wrong)
  * plus prom-client's default process metrics (CPU, memory, event loop lag) prefixed the same way.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -22,7 +23,7 @@ import { compareSemver } from '../src/store/manifest.js';
 import type { LoadFailureKind, StoreEvents, StoreStatus } from './store.js';
 
 const P = 'resource_agent_';
-const FAILURE_KINDS: readonly LoadFailureKind[] = ['manifest', 'checksum', 'load', 'contract'];
+const FAILURE_KINDS: readonly LoadFailureKind[] = ['manifest', 'checksum', 'load', 'contract', 'reload'];
 
 /** InferenceMetrics: the two inference series of one family and endpoint, resolved once. */
 export interface InferenceMetrics {
@@ -49,14 +50,16 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   readonly inferenceRows = new Counter({ name: `${P}inference_rows_total`, help: 'rows predicted', labelNames: ['endpoint', 'family'] as const, registers: [this.registry] });
-  readonly loadFailures = new Counter({ name: `${P}model_load_failures_total`, help: 'refused manifests (kind=manifest), model files (checksum), sessions (load) and models of other widths (contract)', labelNames: ['kind', 'family'] as const, registers: [this.registry] });
+  readonly loadFailures = new Counter({ name: `${P}model_load_failures_total`, help: 'refused manifests (kind=manifest), model files (checksum), sessions (load), models of other widths (contract) and reloads that failed unexpectedly (reload)', labelNames: ['kind', 'family'] as const, registers: [this.registry] });
   readonly switches = new Counter({ name: `${P}model_switches_total`, help: 'changes of the served model version', labelNames: ['cause', 'family'] as const, registers: [this.registry] });
   readonly rollbacks = new Counter({ name: `${P}model_rollbacks_total`, help: 'switches to a lower model version (rollback API or an edited manifest)', labelNames: ['family'] as const, registers: [this.registry] });
+  readonly adminAuthFailures = new Counter({ name: `${P}admin_auth_failures_total`, help: 'admin calls refused for a missing (UNAUTHORIZED) or wrong (FORBIDDEN) bearer token', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly reloads = new Counter({ name: `${P}manifest_reloads_total`, help: 'manifest reads by result', labelNames: ['result', 'family'] as const, registers: [this.registry] });
 
   /** `statuses` reads every family's store at scrape time (a function, so metrics can exist before the stores). */
   constructor(statuses: () => StoreStatus[], defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: P });
+    for (const reason of ['UNAUTHORIZED', 'FORBIDDEN']) this.adminAuthFailures.inc({ reason }, 0);
     const reg = [this.registry];
     new Gauge({
       name: `${P}model_info`,

@@ -20,6 +20,7 @@
  * one of them applied after the other, never a mix.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
 import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, verifyVersion, writeManifest } from '../src/store/manifest.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
@@ -48,7 +49,7 @@ export interface StoreEvents {
   switched(from: string | null, to: string, cause: SwitchCause): void;
   reloaded(result: ReloadResult): void;
 }
-export type LoadFailureKind = 'manifest' | 'checksum' | 'load' | 'contract';
+export type LoadFailureKind = 'manifest' | 'checksum' | 'load' | 'contract' | 'reload';
 export type SwitchCause = 'start' | 'reload' | 'activate' | 'rollback';
 export type ReloadResult = 'applied' | 'unchanged' | 'refused';
 
@@ -143,8 +144,12 @@ export class ModelStore {
   private lastReloadAt: string | null = null;
   private closed = false;
 
+  /** the manifest's file name: what callers see (the folder it lives in is for the log only) */
+  private readonly shown: string;
+
   constructor(private readonly o: StoreOptions) {
     this.log = o.log ?? noLog;
+    this.shown = basename(o.manifestPath);
   }
 
   get manifestPath(): string {
@@ -180,7 +185,7 @@ export class ModelStore {
       const m = await this.freshManifest();
       const st = this.versions.get(version);
       const fam = familyOf(m, this.o.family);
-      if (!st) throw new AgentError('VERSION_NOT_FOUND', `version ${version} is not retained in ${this.o.manifestPath} (retained: ${fam.versions.map((v) => v.version).join(', ')})`);
+      if (!st) throw new AgentError('VERSION_NOT_FOUND', `version ${version} is not retained in ${this.shown} (retained: ${fam.versions.map((v) => v.version).join(', ')})`);
       return this.switchTo(m, st, 'activate');
     });
   }
@@ -207,7 +212,7 @@ export class ModelStore {
     }
     return {
       ready: serving !== null,
-      manifestPath: this.o.manifestPath,
+      manifestPath: this.shown,
       family: this.o.family,
       serving: serving?.version ?? null,
       active: fam?.active ?? null,
@@ -270,11 +275,11 @@ export class ModelStore {
     m.predictor.release().catch((e: unknown) => this.log.warn({ version: m.version, err: message(e) }, 'releasing a model session failed'));
   }
 
-  private refuseManifest(reason: string, hash: string | null): ReloadResult {
+  private refuseManifest(reason: string, hash: string | null, counted = false): ReloadResult {
     const first = this.manifestError !== reason;
     this.manifestError = reason;
     this.refusedHash = hash;
-    if (first) {
+    if (first && !counted) {
       this.o.events?.loadFailure?.('manifest', null);
       this.log.error({ manifest: this.o.manifestPath, reason, serving: this.serving?.version ?? null }, this.serving ? `manifest refused; still serving ${this.serving.version}` : 'manifest refused; no model to serve (not ready)');
     }
@@ -297,7 +302,7 @@ export class ModelStore {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      return this.refuseManifest(`cannot read manifest ${path} (${(e as NodeJS.ErrnoException).code ?? message(e)})`, null);
+      return this.refuseManifest(`cannot read ${this.shown} (${(e as NodeJS.ErrnoException).code ?? message(e)})`, null);
     }
     const hash = sha256Hex(text);
     if (hash === this.appliedHash) {
@@ -315,14 +320,22 @@ export class ModelStore {
       try {
         parsed = JSON.parse(text);
       } catch (e) {
-        throw new ManifestError(`${path}: not valid JSON (${message(e)})`);
+        throw new ManifestError(`${this.shown}: not valid JSON (${message(e)})`);
       }
-      m = checkManifest(parsed, path);
+      m = checkManifest(parsed, this.shown);
       fam = familyOf(m, this.o.family);
     } catch (e) {
       return this.refuseManifest(message(e), hash);
     }
-    await this.apply(m, fam, hash, cause);
+    try {
+      await this.apply(m, fam, hash, cause);
+    } catch (e) {
+      // A bug or an unforeseen filesystem state: visible and typed, never a silent log line. The last
+      // applied manifest stays; /readyz shows the reason as manifestError; kind="reload" is counted.
+      this.log.error({ manifest: path, err: e }, 'manifest reload failed');
+      this.o.events?.loadFailure?.('reload', null);
+      return this.refuseManifest(`${this.shown}: reload failed (${message(e)}); the last applied manifest stays`, hash, true);
+    }
     this.o.events?.reloaded?.('applied');
     return 'applied';
   }
@@ -409,7 +422,7 @@ export class ModelStore {
       (this.o.write ?? writeManifest)(this.o.manifestPath, next);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new AgentError('MANIFEST_WRITE_FAILED', `${code ? `cannot write ${this.o.manifestPath} (${code})` : message(e)}; nothing changed. Mount the store read-write, or edit the manifest's "active" instead`);
+      throw new AgentError('MANIFEST_WRITE_FAILED', `${code ? `cannot write ${this.shown} (${code})` : message(e)}; nothing changed. Mount the store read-write, or edit the manifest's "active" instead`);
     }
     const written = readFileSync(this.o.manifestPath, 'utf8');
     this.appliedHash = sha256Hex(written);

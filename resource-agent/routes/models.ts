@@ -19,6 +19,7 @@ import { checkAdmin } from '../auth.js';
 import * as S from '../schemas.js';
 import type { ServedFamily } from '../families.js';
 import type { AgentOptions } from '../options.js';
+import type { AgentMetrics } from '../metrics.js';
 
 const versionParam = { type: 'object', properties: { version: { type: 'string' } } };
 
@@ -34,10 +35,26 @@ export function familiesRoute(app: FastifyInstance, served: readonly ServedFamil
 }
 
 /** modelRoutes registers one family's model and admin routes under `prefix` ("/v1/families/<name>" or "/v1"). */
-export function modelRoutes(app: FastifyInstance, o: AgentOptions, f: ServedFamily, prefix: string): void {
+export function modelRoutes(app: FastifyInstance, o: AgentOptions, f: ServedFamily, prefix: string, metrics: AgentMetrics): void {
   const { store } = f;
   const name = f.family.name;
-  const admin = (req: FastifyRequest) => checkAdmin(req.headers.authorization, o.adminTokenFile);
+  // A refused admin call is logged at warn (never the token) and counted; an unreadable token file is
+  // logged with its path, which the caller is not shown.
+  const admin = (req: FastifyRequest) => {
+    try {
+      checkAdmin(req.headers.authorization, o.adminTokenFile);
+    } catch (e) {
+      if (!(e instanceof AgentError)) throw e;
+      if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') {
+        metrics.adminAuthFailures.inc({ reason: e.code });
+        req.log.warn({ reason: e.code, method: req.method, url: req.url, remote: req.ip }, `admin call refused (${e.code === 'FORBIDDEN' ? 'wrong token' : 'no bearer token'})`);
+      } else if (e.code === 'ADMIN_TOKEN_UNAVAILABLE') {
+        req.log.error({ tokenFile: o.adminTokenFile, reason: e.message }, 'admin token file unavailable');
+        throw new AgentError('ADMIN_TOKEN_UNAVAILABLE', 'the admin token file cannot be read or is empty; the agent log names it');
+      }
+      throw e;
+    }
+  };
 
   app.get(`${prefix}/models`, { schema: { summary: `Retained model versions (${name})`, tags: ['models'], response: { 200: S.ModelsResponse } } }, () => store.status());
 

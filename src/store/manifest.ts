@@ -128,10 +128,11 @@ export function checkManifest(m: unknown, where: string): Manifest {
   if (!o.families || typeof o.families !== 'object') fail('families', 'is missing; it maps family names to their versions');
   for (const [name, fam] of Object.entries(o.families)) {
     const at = `families.${name}`;
-    if (!fam || !Array.isArray(fam.versions) || fam.versions.length === 0) fail(`${at}.versions`, 'must be a non-empty array');
+    if (!fam || typeof fam !== 'object' || !Array.isArray(fam.versions) || fam.versions.length === 0) fail(`${at}.versions`, 'must be a non-empty array');
     const seen = new Set<string>();
     fam.versions.forEach((v, i) => {
       const vi = `${at}.versions[${i}]`;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) fail(vi, `is ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}; expected a version entry object`);
       try {
         parseSemver(v.version);
       } catch {
@@ -184,9 +185,16 @@ export type Verification = { ok: true; bytes: Buffer } | { ok: false; reason: st
 export function verifyVersion(manifestPath: string, v: VersionEntry): Verification {
   const p = modelPath(manifestPath, v);
   if (!existsSync(p)) return { ok: false, reason: `file ${v.file} is missing` };
-  const size = statSync(p).size;
-  if (size !== v.bytes) return { ok: false, reason: `file ${v.file} has ${size} bytes, the manifest says ${v.bytes}` };
-  const bytes = readFileSync(p);
+  let bytes: Buffer;
+  try {
+    const st = statSync(p);
+    if (st.isDirectory()) return { ok: false, reason: `file ${v.file} is a folder, not a model file` };
+    if (st.size !== v.bytes) return { ok: false, reason: `file ${v.file} has ${st.size} bytes, the manifest says ${v.bytes}` };
+    bytes = readFileSync(p);
+  } catch (e) {
+    return { ok: false, reason: `file ${v.file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  if (bytes.length !== v.bytes) return { ok: false, reason: `file ${v.file} has ${bytes.length} bytes, the manifest says ${v.bytes}` };
   const sha = sha256Hex(bytes);
   if (sha !== v.sha256) return { ok: false, reason: `file ${v.file} has sha256 ${sha.slice(0, 12)}…, the manifest says ${v.sha256.slice(0, 12)}…` };
   return { ok: true, bytes };
