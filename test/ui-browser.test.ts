@@ -28,6 +28,11 @@ import { page as reportPage } from '../src/report/svg.js';
 import { comparisonHtml } from '../src/families/container-resources/eval/validate-html.js';
 import { trainingReportHtml } from '../src/report/training.js';
 
+// The functions given to page.evaluate run in the browser; the project's types have no DOM (lib ES2022),
+// so its globals are declared here, for this file only.
+declare const document: any;
+declare const window: any;
+
 const chromiumMissing = need('chromium');
 const SHOTS = join(REPO, 'reports/ui');
 const TOKEN = 'ui-test-token';
@@ -94,18 +99,17 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
 
   const loaded = (page: Page, name: string) => page.waitForSelector(`main[data-loaded="${name}"]`);
   /** chartPoints: how many points each uPlot chart on the page holds (its data, not our spec). */
-  const chartPoints = (page: Page) => page.evaluate(() => (window as unknown as { crpCharts: { instances: { data: [number[], number[]][] }[] } }).crpCharts.instances.map((u) => u.data.slice(1).reduce((n, s) => n + s[0].length, 0)));
+  const chartPoints = (page: Page): Promise<number[]> => page.evaluate(() => window.crpCharts.instances.map((u: { data: [number[], number[]][] }) => u.data.slice(1).reduce((n, s) => n + s[0].length, 0)));
   const models = async () => (await (await fetch(`${agent.url}/v1/models`)).json()) as { active: string; previousActive: string };
 
   /** unnamed: the controls on the page that have no accessible name (label, aria-label or text). */
-  const unnamed = (page: Page) => page.evaluate(() => [...document.querySelectorAll('a[href], button, input, select, textarea')]
-    .filter((el) => {
-      const e = el as HTMLInputElement;
-      const byLabel = e.labels && [...e.labels].some((l) => l.textContent!.trim());
-      const byAria = e.getAttribute('aria-label')?.trim() || (e.getAttribute('aria-labelledby') && document.getElementById(e.getAttribute('aria-labelledby')!)?.textContent?.trim());
-      return !byLabel && !byAria && !e.textContent!.trim();
+  const unnamed = (page: Page): Promise<string[]> => page.evaluate(() => [...document.querySelectorAll('a[href], button, input, select, textarea')]
+    .filter((e: any) => {
+      const byLabel = e.labels && [...e.labels].some((l: any) => l.textContent.trim());
+      const byAria = e.getAttribute('aria-label')?.trim() || (e.getAttribute('aria-labelledby') && document.getElementById(e.getAttribute('aria-labelledby'))?.textContent?.trim());
+      return !byLabel && !byAria && !e.textContent.trim();
     })
-    .map((el) => el.outerHTML.slice(0, 80)));
+    .map((e: any) => e.outerHTML.slice(0, 80)));
 
   it('Overview, Models and Evaluation load with no console error; screenshots under reports/ui/', async () => {
     for (const name of ['overview', 'models', 'evaluation']) {
@@ -157,7 +161,7 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     expect(await page.locator('#admin-dialog').isVisible()).toBe(true);
     await page.fill('#admin-token', TOKEN);
     await page.click('#admin-confirm');
-    await page.waitForFunction(() => /done/.test(document.getElementById('admin-result')!.textContent!));
+    await page.waitForFunction(() => /done/.test(document.getElementById('admin-result').textContent));
     expect(await page.locator('#admin-result').innerText()).toContain('Active 1.0.0, previous 1.2.0, serving 1.0.0');
     expect(await models()).toMatchObject({ active: '1.0.0', previousActive: '1.2.0' });
     await page.waitForSelector('button[data-action="rollback"]:has-text("Roll back to 1.2.0")');
@@ -167,7 +171,7 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     await page.click('button[data-action="rollback"]');
     expect(await page.inputValue('#admin-token')).toBe(TOKEN);
     await page.click('#admin-confirm');
-    await page.waitForFunction(() => /Roll back.*done/.test(document.getElementById('admin-result')!.textContent!));
+    await page.waitForFunction(() => /Roll back.*done/.test(document.getElementById('admin-result').textContent));
     expect(await models()).toMatchObject({ active: '1.2.0', previousActive: '1.0.0' });
     expect(problems).toEqual([]);
     await page.close();
@@ -180,12 +184,12 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     await page.click('button[data-action="activate"][data-version="1.1.0"]');
     await page.fill('#admin-token', 'not-the-token');
     await page.click('#admin-confirm');
-    await page.waitForFunction(() => /refused/.test(document.getElementById('admin-result')!.textContent!));
+    await page.waitForFunction(() => /refused/.test(document.getElementById('admin-result').textContent));
     expect(await page.locator('#admin-result').innerText()).toContain('refused (403 FORBIDDEN): the bearer token is not the admin token');
     await page.click('button[data-action="activate"][data-version="1.1.0"]');
     expect(await page.inputValue('#admin-token')).toBe(''); // a refused token is forgotten
     await page.click('#admin-cancel');
-    await page.waitForFunction(() => /cancelled/.test(document.getElementById('admin-result')!.textContent!));
+    await page.waitForFunction(() => /cancelled/.test(document.getElementById('admin-result').textContent));
     expect(await models()).toEqual(before);
     expect(problems).toEqual([]);
     await page.close();
@@ -225,7 +229,7 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('admin-token');
     await page.keyboard.press('Escape'); // closes the dialog: nothing is sent
-    await page.waitForFunction(() => /cancelled/.test(document.getElementById('admin-result')!.textContent!));
+    await page.waitForFunction(() => /cancelled/.test(document.getElementById('admin-result').textContent));
     expect(await models()).toMatchObject({ active: '1.2.0' });
     expect(problems).toEqual([]);
     await page.close();
@@ -241,7 +245,7 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
       writeFileSync(trainHtml, trainingReportHtml({ createdAt: '2026-01-01', backend: 'wasm', hyperparameters: { epochs: 4 }, family: 'container-resources', data: { sha256: 'ab'.repeat(32), samples: 10, sources: [] }, epochs, bestEpoch: 4, onnx: { int8Bytes: 1, fp32Bytes: 2, int8VsFloatMaxAbs: { mem_limit: 0.01 }, fp32VsFloatMaxAbs: { mem_limit: 0.001 } }, quantization: { mode: 'weights' } }));
       for (const [file, points] of [[evalHtml, [8]], [trainHtml, [8]]] as const) {
         const { page, problems } = await open(`file://${file}`);
-        await page.waitForFunction(() => (window as unknown as { crpCharts?: { instances: unknown[] } }).crpCharts?.instances.length);
+        await page.waitForFunction(() => window.crpCharts?.instances.length);
         expect(await chartPoints(page)).toEqual(points);
         expect(problems).toEqual([]);
         await page.close();
