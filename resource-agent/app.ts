@@ -32,6 +32,7 @@ import { recommendRoutes } from './routes/recommend.js';
 import { familiesRoute, modelRoutes } from './routes/models.js';
 import { opsRoutes, registerDocs } from './routes/ops.js';
 import { uiRoutes } from './routes/ui.js';
+import { workloadRoutes } from './routes/workloads.js';
 
 /** AgentDeps: what tests may replace. */
 export interface AgentDeps {
@@ -45,6 +46,8 @@ export interface AgentDeps {
   defaultMetrics?: boolean;
   /** writes the manifest (default: the atomic writeManifest) */
   writeManifest?: (path: string, m: Manifest) => void;
+  /** the clock of the --prometheus workload refresh, ms (tests fix it; default Date.now) */
+  now?: () => number;
 }
 
 /** Agent: the app (not yet listening), the served families and their stores, metrics, and the draining flag. */
@@ -132,6 +135,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   familiesRoute(app, served, defaultFamily);
   if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1', metrics);
   for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);
+  workloadRoutes(app, o, served, metrics, deps.now);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
   if (o.ui) uiRoutes(app, o);
   return agent;

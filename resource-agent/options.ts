@@ -13,6 +13,7 @@ import { MiB } from '../src/core/units.js';
 import { FAMILIES, getFamily } from '../src/families/registry.js';
 import type { ServingBounds } from '../src/families/types.js';
 import { readToken } from './auth.js';
+import { parseDuration } from '../src/sources/prometheus.js';
 import { AgentError } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -45,6 +46,19 @@ export interface AgentOptions {
   ui: boolean;
   /** folder of evaluate/validate JSON reports the dashboard's Evaluation page shows; null: none */
   reports: string | null;
+  /** Prometheus base URL: refresh a recommendation for every workload (routes/workloads.ts); null: off */
+  prometheus: string | null;
+  /** seconds between workload refreshes */
+  interval: number;
+  /** seconds of usage history read per refresh, and the sample step */
+  prometheusHistory: number;
+  prometheusStep: number;
+  prometheusNamespace: readonly string[] | null;
+  prometheusSelector: string | null;
+  /** extra request headers, "Name: value" each (a tenant header for Mimir) */
+  prometheusHeader: readonly string[] | null;
+  prometheusBearerTokenFile: string | null;
+  prometheusCaFile: string | null;
 }
 
 /** REPO_ROOT: the folder with the shipped default store (manifest.json, models/). */
@@ -73,9 +87,18 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   docs: true,
   ui: true,
   reports: null,
+  prometheus: null,
+  interval: 3600,
+  prometheusHistory: 7 * 86400,
+  prometheusStep: 300,
+  prometheusNamespace: null,
+  prometheusSelector: null,
+  prometheusHeader: null,
+  prometheusBearerTokenFile: null,
+  prometheusCaFile: null,
 };
 
-type Kind = 'path' | 'string' | 'list' | 'int' | 'level' | 'bool';
+type Kind = 'path' | 'string' | 'list' | 'int' | 'level' | 'bool' | 'duration';
 interface Spec {
   key: keyof AgentOptions;
   kind: Kind;
@@ -103,6 +126,15 @@ export const SPECS: readonly Spec[] = [
   { key: 'docs', kind: 'bool', describe: 'serve /docs and /openapi.json (--no-docs to turn off)' },
   { key: 'ui', kind: 'bool', describe: 'serve the dashboard at /ui (--no-ui to turn off)' },
   { key: 'reports', kind: 'path', nullable: true, describe: 'folder of evaluate/validate JSON reports (searched 2 levels deep, newest first) for the dashboard\'s Evaluation page; unset = none' },
+  { key: 'prometheus', kind: 'string', nullable: true, describe: 'Prometheus (Thanos, Mimir) base URL: recommend for every workload, served at /v1/workloads; unset = off' },
+  { key: 'interval', kind: 'duration', describe: 'time between workload refreshes from Prometheus, seconds or 30m, 1h, …' },
+  { key: 'prometheusHistory', kind: 'duration', describe: 'usage history read for each workload (the model was trained on 7d)' },
+  { key: 'prometheusStep', kind: 'duration', describe: 'sample step of that history (the model was trained on 5m)' },
+  { key: 'prometheusNamespace', kind: 'list', nullable: true, describe: 'only these namespaces, comma-separated; unset = all' },
+  { key: 'prometheusSelector', kind: 'string', nullable: true, describe: 'pod label selector, e.g. app=web,tier!=db (kube_pod_labels); unset = all pods' },
+  { key: 'prometheusHeader', kind: 'list', nullable: true, describe: "extra headers to Prometheus, 'Name: value', comma-separated (e.g. X-Scope-OrgID: team-a)" },
+  { key: 'prometheusBearerTokenFile', kind: 'path', nullable: true, describe: 'file with a bearer token for Prometheus' },
+  { key: 'prometheusCaFile', kind: 'path', nullable: true, describe: "PEM file of the CA of Prometheus' TLS certificate" },
 ];
 
 /** flagName('adminTokenFile') === 'admin-token-file' */
@@ -131,6 +163,12 @@ function convert(s: Spec, raw: string | boolean, source: string): unknown {
       return resolve(text);
     case 'list':
       return text.split(',').map((x) => x.trim());
+    case 'duration':
+      try {
+        return parseDuration(text, source);
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
     default:
       return text;
   }
@@ -171,7 +209,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   return { options: validateOptions(o as unknown as AgentOptions) };
 }
 
-const ARG: Record<Kind, string> = { path: 'PATH', string: 'TEXT', list: 'NAME,…', int: 'N', level: 'LEVEL', bool: '' };
+const ARG: Record<Kind, string> = { path: 'PATH', string: 'TEXT', list: 'NAME,…', int: 'N', level: 'LEVEL', bool: '', duration: 'DURATION' };
 
 /** helpText lists every flag with its variable and default. */
 export function helpText(): string {
@@ -223,6 +261,10 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   if (o.maxCpuMillicores !== null && o.maxCpuMillicores < o.minCpuMillicores) bad('maxCpuMillicores', `is ${o.maxCpuMillicores}, below the minimum ${o.minCpuMillicores}; raise it or lower --min-cpu-millicores`);
   if (o.maxMemoryBytes !== null && o.maxMemoryBytes < o.minMemoryBytes) bad('maxMemoryBytes', `is ${o.maxMemoryBytes}, below the minimum ${o.minMemoryBytes}; raise it or lower --min-memory-bytes`);
   if (o.reports !== null && (!existsSync(o.reports) || !statSync(o.reports).isDirectory())) bad('reports', `${o.reports} is not a folder; give the folder evaluate --json and validate --report write to (e.g. reports)`);
+  if (o.prometheus !== null && !/^https?:\/\/[^/]/.test(o.prometheus)) bad('prometheus', `'${o.prometheus}' is not an http:// or https:// URL; give e.g. http://prometheus-k8s.monitoring.svc:9090`);
+  if (o.interval < 60 || o.interval > 7 * 86400) bad('interval', `is ${o.interval} s; use 60 s (1m) to 7 days`);
+  if (o.prometheusHistory < 2 * o.prometheusStep) bad('prometheusHistory', `is ${o.prometheusHistory} s; it must span at least 2 steps of ${o.prometheusStep} s`);
+  for (const h of o.prometheusHeader ?? []) if (!(h.indexOf(':') > 0)) bad('prometheusHeader', `'${h}' is not 'Name: value'`);
   if (o.shutdownDelayMs < 0 || o.shutdownDelayMs > 120_000) bad('shutdownDelayMs', `is ${o.shutdownDelayMs}; use 0..120000`);
   return o;
 }

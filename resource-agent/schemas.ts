@@ -95,6 +95,7 @@ export const ReadyResponse = {
     ready: { type: 'boolean', description: 'every served family serves a verified model, and the agent is not shutting down' },
     reason: { ...nullableString, description: 'why not ready' },
     families: { type: 'object', additionalProperties: { type: 'object', properties: familyReadiness }, description: 'each served family by name' },
+    workloads: { type: 'object', additionalProperties: true, description: 'with --prometheus: the workload refresh (refreshedAt, stale, lastError, …); a failed refresh keeps the last good recommendations and does not make the agent unready' },
   },
 };
 

@@ -51,7 +51,7 @@ export function opsRoutes(app: FastifyInstance, served: readonly ServedFamily[],
     const ready = !notReady && !draining();
     const reason = draining() ? 'shutting down' : notReady ? (served.length > 1 ? `${notReady.family}: ${notReady.reason}` : notReady.reason) : null;
     const top = defaultFamily ? families[defaultFamily.family.name] : {};
-    return reply.code(ready ? 200 : 503).send({ ...top, ready, reason, families });
+    return reply.code(ready ? 200 : 503).send({ ...top, ready, reason, families, ...(app.workloads ? { workloads: app.workloads.status() } : {}) });
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'], produces: ['text/plain'] } }, async (_req, reply) => {

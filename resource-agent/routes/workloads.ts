@@ -1,0 +1,85 @@
+/**
+ * workloads routes (only with --prometheus): the cluster's recommendations, refreshed every --interval by
+ * the WorkloadRefresher (../workloads.ts).
+ *
+ *   GET /v1/workloads[?namespace=NS&kind=Deployment]   every workload and its containers
+ *   GET /v1/workloads/{namespace}/{kind}/{name}        one workload (kind case-insensitive)
+ *
+ * The body is the document `npm run recommend -- --format json` prints (workload-formats.ts
+ * workloadsDocument) plus "refresh": when it was computed, and whether the last refresh failed (then the
+ * last good result is served, "stale": true, with the error). 503 NOT_READY before the first success;
+ * 404 ROUTE_NOT_FOUND, naming the workload, for one that is not in the last result.
+ */
+import type { FastifyInstance } from 'fastify';
+import { AgentError } from '../errors.js';
+import type { ServedFamily } from '../families.js';
+import type { AgentMetrics } from '../metrics.js';
+import type { AgentOptions } from '../options.js';
+import { policyOf } from '../options.js';
+import { WorkloadRefresher } from '../workloads.js';
+import { workloadsDocument } from '../../src/families/container-resources/workload-formats.js';
+import { CONTAINER_CONTRACT } from '../../src/families/container-resources/features.js';
+import { UserError } from '../../src/util/errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the workload refresher, when the agent runs with --prometheus */
+    workloads: WorkloadRefresher | null;
+  }
+}
+
+const tags = ['workloads'];
+
+/**
+ * workloadRoutes creates the refresher (when o.prometheus is set), starts it when the server is ready and
+ * stops it on close, and registers the routes. `now` is the refresh's clock (tests fix it).
+ */
+export function workloadRoutes(app: FastifyInstance, o: AgentOptions, served: readonly ServedFamily[], metrics: AgentMetrics, now?: () => number): WorkloadRefresher | null {
+  if (!o.prometheus) {
+    app.decorate('workloads', null);
+    return null;
+  }
+  const f = served.find((s) => s.family.name === CONTAINER_CONTRACT.family);
+  if (!f) throw new UserError(`--prometheus needs the ${CONTAINER_CONTRACT.family} model family served (--family)`);
+  const headers = Object.fromEntries((o.prometheusHeader ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
+  const refresher = new WorkloadRefresher(
+    { url: o.prometheus, headers, bearerTokenFile: o.prometheusBearerTokenFile, caFile: o.prometheusCaFile, namespaces: o.prometheusNamespace ?? [], selector: o.prometheusSelector ?? undefined, historySec: o.prometheusHistory, stepSec: o.prometheusStep, intervalSec: o.interval },
+    f.infer,
+    policyOf(o),
+    metrics,
+    app.log.child({ component: 'workloads' }),
+    now,
+  );
+  app.decorate('workloads', refresher);
+  app.addHook('onReady', async () => refresher.start());
+  app.addHook('onClose', async () => refresher.stop());
+
+  const current = () => {
+    const { result, read } = refresher;
+    if (!result || !read) {
+      const s = refresher.status();
+      throw new AgentError('NOT_READY', `no workload recommendations yet: ${s.lastError ? `the refresh from ${s.prometheus} failed: ${s.lastError}` : `the first refresh from ${s.prometheus} is running`}; see /readyz`);
+    }
+    return { refresh: refresher.status(), ...workloadsDocument(result, { prometheus: read.url, startSec: read.startSec, endSec: read.endSec, stepSec: read.stepSec, warnings: read.warnings }) };
+  };
+
+  app.get<{ Querystring: { namespace?: string; kind?: string } }>('/v1/workloads', {
+    schema: { summary: 'Recommendations for every workload container read from Prometheus (refreshed every --interval)', tags, querystring: { type: 'object', properties: { namespace: { type: 'string' }, kind: { type: 'string' } } } },
+  }, (req) => {
+    const doc = current();
+    const { namespace, kind } = req.query;
+    const workloads = doc.workloads.filter((w) => (namespace === undefined || w.namespace === namespace) && (kind === undefined || w.kind.toLowerCase() === kind.toLowerCase()));
+    return { ...doc, count: workloads.length, workloads };
+  });
+
+  app.get<{ Params: { namespace: string; kind: string; name: string } }>('/v1/workloads/:namespace/:kind/:name', {
+    schema: { summary: 'Recommendations for one workload’s containers', tags, params: { type: 'object', properties: { namespace: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } } } },
+  }, (req) => {
+    const { workloads, ...doc } = current();
+    const { namespace, kind, name } = req.params;
+    const w = workloads.find((x) => x.namespace === namespace && x.kind.toLowerCase() === kind.toLowerCase() && x.name === name);
+    if (!w) throw new AgentError('ROUTE_NOT_FOUND', `no workload ${namespace}/${kind}/${name} in the recommendations of ${doc.refresh.refreshedAt} (kinds: Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet, Pod); see GET /v1/workloads`);
+    return { ...doc, workload: w };
+  });
+  return refresher;
+}
