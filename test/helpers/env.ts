@@ -22,11 +22,15 @@ function pythonHas(mod: string): boolean {
 /** CHROMIUM: Debian's chromium, which the browser tests drive with playwright-core. */
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** PROMETHEUS, PROMTOOL: Debian's prometheus package, which the Prometheus source's tests start on generated blocks. */
+export const PROMETHEUS = '/usr/bin/prometheus';
+export const PROMTOOL = '/usr/bin/promtool';
+
 /** need returns a skip reason (or '' when available); in CI it throws instead of skipping. */
-export function need(what: 'numpy' | 'onnx' | 'shared-data' | 'chromium'): string {
-  const ok = what === 'shared-data' ? existsSync(SHARED_DATA) : what === 'chromium' ? existsSync(CHROMIUM) : pythonHas(what);
+export function need(what: 'numpy' | 'onnx' | 'shared-data' | 'chromium' | 'prometheus'): string {
+  const ok = what === 'shared-data' ? existsSync(SHARED_DATA) : what === 'chromium' ? existsSync(CHROMIUM) : what === 'prometheus' ? existsSync(PROMETHEUS) && existsSync(PROMTOOL) : pythonHas(what);
   if (ok) return '';
-  const reason = what === 'shared-data' ? `../shared/data is absent (${SHARED_DATA})` : what === 'chromium' ? `${CHROMIUM} is absent (apt-get install chromium)` : `/usr/bin/python3 with ${what} is absent (apt-get install python3-${what})`;
+  const reason = what === 'shared-data' ? `../shared/data is absent (${SHARED_DATA})` : what === 'chromium' ? `${CHROMIUM} is absent (apt-get install chromium)` : what === 'prometheus' ? `${PROMETHEUS} and ${PROMTOOL} are absent (apt-get install prometheus)` : `/usr/bin/python3 with ${what} is absent (apt-get install python3-${what})`;
   if (IN_CI) throw new Error(`${reason}: CI must have it (.ci/run installs it)`);
   return reason;
 }
