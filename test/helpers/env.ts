@@ -27,7 +27,7 @@ export const PROMETHEUS = '/usr/bin/prometheus';
 export const PROMTOOL = '/usr/bin/promtool';
 
 /** need returns a skip reason (or '' when available); in CI it throws instead of skipping. */
-export function need(what: 'numpy' | 'onnx' | 'shared-data' | 'chromium' | 'prometheus'): string {
+export function need(what: 'numpy' | 'onnx' | 'sklearn' | 'shared-data' | 'chromium' | 'prometheus'): string {
   const ok = what === 'shared-data' ? existsSync(SHARED_DATA) : what === 'chromium' ? existsSync(CHROMIUM) : what === 'prometheus' ? existsSync(PROMETHEUS) && existsSync(PROMTOOL) : pythonHas(what);
   if (ok) return '';
   const reason = what === 'shared-data' ? `../shared/data is absent (${SHARED_DATA})` : what === 'chromium' ? `${CHROMIUM} is absent (apt-get install chromium)` : what === 'prometheus' ? `${PROMETHEUS} and ${PROMTOOL} are absent (apt-get install prometheus)` : `/usr/bin/python3 with ${what} is absent (apt-get install python3-${what})`;
