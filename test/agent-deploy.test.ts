@@ -19,6 +19,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { REPO } from './helpers/env.js';
 
@@ -34,6 +35,7 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   Service,
   Deployment,
   PodDisruptionBudget,
+  NetworkPolicy,
 };
 
 function parseYaml(text: string, where: string): Obj[] {
@@ -67,7 +69,7 @@ function kubectl(): string {
 /** checkRendered: the properties the issue lists, on the objects kustomize renders. */
 function checkRendered(objs: Obj[]): void {
   const byKind = (k: string) => objs.filter((o) => o.kind === k);
-  expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+  expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
   for (const o of objs) if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind} namespace`).toBe('resource-agent');
 
   const d = byKind('Deployment')[0] as unknown as InstanceType<typeof Deployment>;
