@@ -13,12 +13,16 @@
  * (anything else is 415), parsed by input.ts and checked by each family's serving code.
  */
 import Fastify, { LogController } from 'fastify';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Manifest } from '../src/store/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { FAMILIES } from '../src/families/registry.js';
 import type { ModelFamily } from '../src/families/types.js';
 import { AgentError, fromFastifyError } from './errors.js';
+import type { ErrorCode } from './errors.js';
+import { registerBodyBudget } from './limits.js';
 import { parseJsonBody } from './input.js';
 import { AgentMetrics } from './metrics.js';
 import { ModelStore } from './store.js';
@@ -72,6 +76,12 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
     childLoggerFactory: (logger) => logger,
     bodyLimit: o.bodyLimitBytes,
     return503OnClosing: true,
+    // Slow clients: headers within --headers-timeout-ms, the whole request within --request-timeout-ms,
+    // idle keep-alive connections closed after --keep-alive-timeout-ms. Node checks the first two every
+    // connectionsCheckingInterval (30 s by default: far too coarse for a 5 s bound).
+    requestTimeout: o.requestTimeoutMs,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    serverFactory: (handler) => createServer({ requestTimeout: o.requestTimeoutMs, headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs), keepAliveTimeout: o.keepAliveTimeoutMs, connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs) }, handler),
     routerOptions: { ignoreTrailingSlash: true },
     // Errors fastify raises before routing (a malformed URL) get the same body as the rest.
     frameworkErrors: (err, _req, reply) => {
@@ -100,6 +110,15 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   const agent: Agent = { app, stores, families: served, metrics, draining: false };
   const defaultFamily = served.find((f) => f.family === registered[0]) ?? null;
   app.log.info({ families: served.map((f) => ({ family: f.family.name, path: f.family.serving.path })) }, `serving model families: ${served.map((f) => f.family.name).join(', ')}`);
+
+  clientErrors(app.server);
+  registerBodyBudget(app, o.maxInflightBodyBytes, o.bodyLimitBytes, metrics.registry);
+  // After SIGTERM every answer closes its connection, so keep-alive clients reconnect to another pod and
+  // the process can exit within the grace period (server.ts cuts whatever is left after --shutdown-timeout-ms).
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (agent.draining) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -139,4 +158,32 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
   if (o.ui) uiRoutes(app, o);
   return agent;
+}
+
+/** CLIENT_ERRORS: Node's errors before a request reaches fastify, and the documented code for each. */
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'Request Timeout'],
+  HPE_HEADER_OVERFLOW: ['HEADERS_TOO_LARGE', 'Request Header Fields Too Large'],
+};
+
+/**
+ * clientErrors answers what Node refuses before fastify sees a request (a request or its headers too
+ * slow, headers too large, a malformed request line) with the agent's error body, then closes the socket.
+ * Replaces fastify's handler, whose bodies are not ours.
+ */
+function clientErrors(server: { removeAllListeners(e: string): unknown; on(e: 'clientError', l: (err: NodeJS.ErrnoException, socket: Socket) => void): unknown }): void {
+  server.removeAllListeners('clientError');
+  server.on('clientError', (err, socket) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [code, reason] = CLIENT_ERRORS[err.code ?? ''] ?? ['BAD_REQUEST', 'Bad Request'];
+    const message =
+      code === 'REQUEST_TIMEOUT' ? 'the request did not arrive in time (--headers-timeout-ms for its headers, --request-timeout-ms for all of it)'
+      : code === 'HEADERS_TOO_LARGE' ? "the request's headers are over 16 KiB"
+      : `the request could not be read (${err.code ?? err.message})`;
+    const body = JSON.stringify(new AgentError(code, message).body());
+    socket.end(`HTTP/1.1 ${new AgentError(code, message).status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 }

@@ -82,6 +82,16 @@ export class Stores {
     return Promise.all(this.served.map((f) => f.store.reload()));
   }
 
+  /** reverify re-checks every loaded model file (drift); returns the total drift count. */
+  async reverify(): Promise<number> {
+    return (await Promise.all(this.served.map((f) => f.store.reverify()))).reduce((a, b) => a + b, 0);
+  }
+
+  /** modelDirs: the folders holding loaded model files, over every family. */
+  modelDirs(): string[] {
+    return [...new Set(this.served.flatMap((f) => f.store.modelDirs()))];
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.served.map((f) => f.store.close()));
   }

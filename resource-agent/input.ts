@@ -1,7 +1,8 @@
 /**
  * input: the generic part of reading a recommendation request, for any family. The body's JSON text is
  * parsed (NaN and Infinity, which are not JSON, are named by their path), then a single body is one item
- * and a batch body is {"items": [item, …]} with 1..--max-batch-items items. Each item goes to its
+ * and a batch body is {"items": [item, …]} with 1..--max-batch-items items, whose items are checked one by
+ * one (a bad item is an error for that item only) within a budget of samples, yielding to the event loop. Each item goes to its
  * family's `readItem` (src/families/<name>/serving/), which writes the normalized inputs straight into the
  * Float32Array the model reads and throws a RequestFieldError naming the field inside the item; here
  * that becomes an AgentError INVALID_FIELD whose field is the JSON path in the body
@@ -35,6 +36,25 @@ export interface ParsedRows<M = unknown> {
   meta: M[];
 }
 
+/** ParsedBatch: a batch's good items as compact rows, and each refused item's error. */
+export interface ParsedBatch<M = unknown> extends ParsedRows<M> {
+  /** the number of items in the body (n is the number of good rows) */
+  items: number;
+  /** rowOf[i]: item i's row in x, or −1 when it was refused */
+  rowOf: Int32Array;
+  /** errors[i]: why item i was refused (INVALID_FIELD naming items[i].…), or undefined */
+  errors: (AgentError | undefined)[];
+  failed: number;
+}
+
+/** BatchLimits: the work one batch may ask for. */
+export interface BatchLimits {
+  /** the most samples (array elements inside the items, e.g. a window's series) in one batch */
+  maxSamples: number;
+  /** yield to the event loop after this much reading, so probes are answered during a heavy batch (default 8 ms) */
+  sliceMs?: number;
+}
+
 /** parseSingle checks a single-item body (POST <path>) for a family whose model reads `width` inputs. */
 export function parseSingle<M>(adapter: ServingAdapter<M>, width: number, body: unknown): { x: Float32Array; meta: M } {
   const x = new Float32Array(width);
@@ -45,24 +65,75 @@ export function parseSingle<M>(adapter: ServingAdapter<M>, width: number, body: 
   }
 }
 
-/** parseBatch checks a batch body (POST <path>/batch): { "items": [item, …] } with 1..maxItems items. */
-export function parseBatch<M>(adapter: ServingAdapter<M>, width: number, body: unknown, maxItems: number): ParsedRows<M> {
+/**
+ * samplesOf counts the samples an item carries: the length of its longest array, one level down (a
+ * window's series): {"window": {"timestampsSec": [3 values], "cpuCores": [3], "memoryBytes": [3]}} → 3.
+ * It is what reading the item costs, known before reading it.
+ */
+export function samplesOf(item: unknown): { count: number; key: string } {
+  let count = 0;
+  let key = '';
+  if (!isObject(item)) return { count: Array.isArray(item) ? item.length : 0, key };
+  for (const k in item) {
+    const v = item[k];
+    let c = 0;
+    if (Array.isArray(v)) c = v.length;
+    else if (isObject(v)) for (const j in v) if (Array.isArray(v[j])) c = Math.max(c, (v[j] as unknown[]).length);
+    if (c > 0 && !key) key = k;
+    count += c;
+  }
+  return { count, key };
+}
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * parseBatch checks a batch body (POST <path>/batch): { "items": [item, …] } with 1..maxItems items.
+ * A bad envelope is an error for the whole call; a bad item is an error for that item only (the others
+ * are answered). More samples than `limits.maxSamples` is 413 TOO_MANY_SAMPLES naming the first item over
+ * the budget. Reading yields to the event loop every `sliceMs`.
+ */
+export async function parseBatch<M>(adapter: ServingAdapter<M>, width: number, body: unknown, maxItems: number, limits: BatchLimits): Promise<ParsedBatch<M>> {
   if (!isObject(body)) throw new AgentError('INVALID_FIELD', `body: is ${describe(body)}; expected {"items": [ … ]}`, 'body');
   for (const k in body) if (k !== 'items') throw fieldError(k, 'is not a known field; a batch body has only "items"');
   const items = body.items;
   if (!Array.isArray(items)) throw fieldError('items', `is ${items === undefined ? 'missing' : describe(items)}; expected an array of items`);
   if (items.length === 0) throw fieldError('items', 'is empty; give at least one item');
   if (items.length > maxItems) throw new AgentError('TOO_MANY_ITEMS', `items: has ${items.length} items; at most ${maxItems} per call (split the batch)`, 'items');
-  const n = items.length;
-  const x = new Float32Array(n * width);
-  const meta = new Array<M>(n);
-  let i = 0;
-  try {
-    for (; i < n; i++) meta[i] = adapter.readItem(items[i], x, i * width);
-  } catch (e) {
-    throw asAgentError(e, i);
+  const total = items.length;
+  let samples = 0;
+  for (let i = 0; i < total; i++) {
+    const s = samplesOf(items[i]);
+    samples += s.count;
+    if (samples > limits.maxSamples) {
+      const field = pathOf(i, s.key);
+      throw new AgentError('TOO_MANY_SAMPLES', `${field}: brings the batch to ${samples} samples; at most ${limits.maxSamples} per call (--max-batch-samples): send fewer windows per call, or downsample them`, field);
+    }
   }
-  return { n, x, meta };
+  const x = new Float32Array(total * width);
+  const meta = new Array<M>(total);
+  const rowOf = new Int32Array(total).fill(-1);
+  const errors = new Array<AgentError | undefined>(total);
+  const sliceMs = limits.sliceMs ?? 8;
+  let n = 0;
+  let failed = 0;
+  let slice = performance.now();
+  for (let i = 0; i < total; i++) {
+    try {
+      meta[i] = adapter.readItem(items[i], x, n * width);
+      rowOf[i] = n++;
+    } catch (e) {
+      const a = asAgentError(e, i);
+      if (!(a instanceof AgentError)) throw a;
+      errors[i] = a;
+      failed++;
+    }
+    if (performance.now() - slice > sliceMs) {
+      await nextTurn();
+      slice = performance.now();
+    }
+  }
+  return { n, x: n === total ? x : x.slice(0, n * width), meta, items: total, rowOf, errors, failed };
 }
 
 const NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;

@@ -12,6 +12,7 @@
  *   model_versions{status,family}                        retained versions by verified/refused
  *   model_load_failures_total{kind,family}               refused manifests (manifest), files (checksum), sessions (load), widths (contract)
  *   model_manifest_error{family}                         1 while the manifest on disk is refused
+ *   model_file_drift{family}                             loaded versions whose file changed on disk since verified
  *   model_switches_total{cause,family}                   changes of the served version (start, reload, activate, rollback)
  *   model_rollbacks_total{family}                        switches to a lower version (the rollback API, or an edited manifest)
  *   manifest_reloads_total{result,family}                applied / unchanged / refused
@@ -90,6 +91,15 @@ export class AgentMetrics {
           this.set({ status: 'verified', family: s.family }, s.versions.filter((x) => x.status === 'verified').length);
           this.set({ status: 'refused', family: s.family }, s.versions.filter((x) => x.status === 'refused').length);
         }
+      },
+    });
+    new Gauge({
+      name: `${P}model_file_drift`,
+      help: 'loaded model versions whose file on disk no longer matches the sha256 verified at load (the verified copy keeps serving)',
+      labelNames: ['family'] as const,
+      registers: reg,
+      collect() {
+        for (const s of statuses()) this.set({ family: s.family }, s.drift.length);
       },
     });
     new Gauge({

@@ -40,6 +40,20 @@ export interface AgentOptions {
   maxMemoryBytes: number | null;
   /** on SIGTERM: report not ready for this long before closing, so load balancers stop sending */
   shutdownDelayMs: number;
+  /** on SIGTERM, after the delay: connections still open this long after draining began are cut */
+  shutdownTimeoutMs: number;
+  /** the most samples (window series elements) in one batch */
+  maxBatchSamples: number;
+  /** the request bodies in flight at once, bytes (Content-Length, or the route limit when unknown); over it 429 */
+  maxInflightBodyBytes: number;
+  /** a request's headers and body must arrive within this; else 408 */
+  requestTimeoutMs: number;
+  /** a request's headers must arrive within this; else 408 */
+  headersTimeoutMs: number;
+  /** an idle keep-alive connection is closed after this */
+  keepAliveTimeoutMs: number;
+  /** re-verify the files of loaded versions this often (they are also watched); 0 = watch only */
+  verifyIntervalMs: number;
   /** serve /docs and /openapi.json */
   docs: boolean;
   /** serve the dashboard at /ui (routes/ui.ts) */
@@ -78,12 +92,19 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   pollIntervalMs: 2000,
   maxBatchItems: 10_000,
   bodyLimitBytes: 1 * MiB,
-  batchBodyLimitBytes: 32 * MiB,
+  batchBodyLimitBytes: 8 * MiB,
   minCpuMillicores: DEFAULT_BOUNDS.minCpuMillicores,
   minMemoryBytes: DEFAULT_BOUNDS.minMemoryBytes,
   maxCpuMillicores: null,
   maxMemoryBytes: null,
   shutdownDelayMs: 0,
+  shutdownTimeoutMs: 20_000,
+  maxBatchSamples: 500_000,
+  maxInflightBodyBytes: 32 * MiB,
+  requestTimeoutMs: 15_000,
+  headersTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  verifyIntervalMs: 60_000,
   docs: true,
   ui: true,
   reports: null,
@@ -123,6 +144,13 @@ export const SPECS: readonly Spec[] = [
   { key: 'maxCpuMillicores', kind: 'int', nullable: true, describe: 'cap on CPU request/limit, millicores; unset = no cap' },
   { key: 'maxMemoryBytes', kind: 'int', nullable: true, describe: 'cap on memory request/limit, bytes; unset = no cap' },
   { key: 'shutdownDelayMs', kind: 'int', describe: 'on SIGTERM, stay up but not ready for this long before draining' },
+  { key: 'shutdownTimeoutMs', kind: 'int', describe: 'then wait at most this long for requests in flight before cutting connections (delay + timeout < the pod grace period)' },
+  { key: 'maxBatchSamples', kind: 'int', describe: 'most samples (window series elements) in one batch call; over it 413' },
+  { key: 'maxInflightBodyBytes', kind: 'int', describe: 'request bodies in flight at once, bytes (the memory budget); over it 429 with Retry-After' },
+  { key: 'requestTimeoutMs', kind: 'int', describe: 'a request (headers and body) must arrive within this, ms; else 408' },
+  { key: 'headersTimeoutMs', kind: 'int', describe: 'its headers must arrive within this, ms; else 408' },
+  { key: 'keepAliveTimeoutMs', kind: 'int', describe: 'idle keep-alive connections are closed after this, ms' },
+  { key: 'verifyIntervalMs', kind: 'int', describe: 're-verify the sha256 of loaded model files this often (their folders are watched too); 0 = watch only' },
   { key: 'docs', kind: 'bool', describe: 'serve /docs and /openapi.json (--no-docs to turn off)' },
   { key: 'ui', kind: 'bool', describe: 'serve the dashboard at /ui (--no-ui to turn off)' },
   { key: 'reports', kind: 'path', nullable: true, describe: 'folder of evaluate/validate JSON reports (searched 2 levels deep, newest first) for the dashboard\'s Evaluation page; unset = none' },
@@ -266,6 +294,13 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   if (o.prometheusHistory < 2 * o.prometheusStep) bad('prometheusHistory', `is ${o.prometheusHistory} s; it must span at least 2 steps of ${o.prometheusStep} s`);
   for (const h of o.prometheusHeader ?? []) if (!(h.indexOf(':') > 0)) bad('prometheusHeader', `'${h}' is not 'Name: value'`);
   if (o.shutdownDelayMs < 0 || o.shutdownDelayMs > 120_000) bad('shutdownDelayMs', `is ${o.shutdownDelayMs}; use 0..120000`);
+  if (o.shutdownTimeoutMs < 100 || o.shutdownTimeoutMs > 120_000) bad('shutdownTimeoutMs', `is ${o.shutdownTimeoutMs}; use 100..120000 (delay + timeout below the pod's terminationGracePeriodSeconds)`);
+  if (o.maxBatchSamples < 2 || o.maxBatchSamples > 10_000_000) bad('maxBatchSamples', `is ${o.maxBatchSamples}; use 2..10000000`);
+  if (o.maxInflightBodyBytes < Math.max(o.bodyLimitBytes, o.batchBodyLimitBytes)) bad('maxInflightBodyBytes', `is ${o.maxInflightBodyBytes}, below a route's body limit (${Math.max(o.bodyLimitBytes, o.batchBodyLimitBytes)}); no such body could ever be read`);
+  if (o.headersTimeoutMs < 100 || o.headersTimeoutMs > 600_000) bad('headersTimeoutMs', `is ${o.headersTimeoutMs}; use 100..600000`);
+  if (o.requestTimeoutMs < o.headersTimeoutMs || o.requestTimeoutMs > 600_000) bad('requestTimeoutMs', `is ${o.requestTimeoutMs}; use --headers-timeout-ms (${o.headersTimeoutMs})..600000`);
+  if (o.keepAliveTimeoutMs < 100 || o.keepAliveTimeoutMs > 600_000) bad('keepAliveTimeoutMs', `is ${o.keepAliveTimeoutMs}; use 100..600000`);
+  if (o.verifyIntervalMs !== 0 && (o.verifyIntervalMs < 100 || o.verifyIntervalMs > 86_400_000)) bad('verifyIntervalMs', `is ${o.verifyIntervalMs}; use 0 (watch only) or 100..86400000`);
   return o;
 }
 

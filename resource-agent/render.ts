@@ -7,7 +7,8 @@
  *
  * The agent writes the envelope, the family the fields of each answer (its ServingAdapter.writeItem):
  *   single  {"modelVersion":"1.2.0",<fields>}
- *   batch   {"modelVersion":"1.2.0","count":2,"items":[{<fields 0>},{<fields 1>}]}
+ *   batch   {"modelVersion":"1.2.0","count":2,"items":[{<fields 0>},{<fields 1>}],"errors":0}
+ *           (a refused item is {"error":{"code","status","message","field"}} in its place)
  */
 import type { JsonSink } from '../src/families/types.js';
 
@@ -99,10 +100,11 @@ export function renderSingle(version: string, fields: (w: JsonWriter) => void): 
 }
 
 /**
- * renderBatch: a batch answer, {"modelVersion":…,"count":n,"items":[…]}, item i's fields written by
- * `fields(w, i)`.
+ * renderBatch: a batch answer, {"modelVersion":…,"count":n,"items":[…],"errors":k}, item i's fields written
+ * by `fields(w, i)`: an answer, or {"error": {code, status, message, field}} for an item that was refused;
+ * `errors()` is read after the items are written (an item may be refused while it is written).
  */
-export function renderBatch(version: string, n: number, fields: (w: JsonWriter, i: number) => void): Buffer {
+export function renderBatch(version: string, n: number, fields: (w: JsonWriter, i: number) => void, errors: () => number = () => 0): Buffer {
   const w = new JsonWriter(n * 256 + 128);
   w.ascii('{"modelVersion":');
   w.string(version);
@@ -113,6 +115,12 @@ export function renderBatch(version: string, n: number, fields: (w: JsonWriter, 
     fields(w, i);
     w.byte(CLOSE);
   }
-  w.ascii(']}');
+  w.ascii(`],"errors":${errors()}}`);
   return w.result();
+}
+
+/** writeItemError writes a refused item's fields: "error":{"code",…} (the body of errors.ts, inside the item). */
+export function writeItemError(w: JsonWriter, e: { body(): { error: object } }): void {
+  w.ascii('"error":');
+  w.bytes(Buffer.from(JSON.stringify(e.body().error), 'utf8'));
 }

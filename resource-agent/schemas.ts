@@ -23,8 +23,13 @@ export function recommendSchemas(s: FamilyServing, maxItems: number) {
     singleAnswer: { type: 'object', required: ['modelVersion', ...(answer.required ?? [])], properties: { modelVersion: { type: 'string' }, ...answer.properties } },
     batchAnswer: {
       type: 'object',
-      required: ['modelVersion', 'count', 'items'],
-      properties: { modelVersion: { type: 'string' }, count: { type: 'integer' }, items: { type: 'array', items: answer } },
+      required: ['modelVersion', 'count', 'items', 'errors'],
+      properties: {
+        modelVersion: { type: 'string' },
+        count: { type: 'integer' },
+        items: { type: 'array', items: { oneOf: [answer, { type: 'object', required: ['error'], properties: { error: ErrorResponse.properties.error }, description: 'a refused item: the error body, its field items[i].…' }] } },
+        errors: { type: 'integer', description: 'how many items were refused (each fails alone)' },
+      },
     },
   };
 }
@@ -63,6 +68,7 @@ export const VersionResponse = {
     replaces: nullableString,
     quantization: freeObject,
     validation: { type: ['object', 'null'], additionalProperties: true, description: 'validation metrics recorded at export' },
+    drift: { ...nullableString, description: 'its file on disk no longer matches the sha256 it was verified with at load (the verified copy keeps serving; a restart would refuse it)' },
   },
 };
 
@@ -77,6 +83,7 @@ const storeProperties = {
   lastReloadAt: nullableString,
   manifestError: { ...nullableString, description: 'why the manifest on disk is refused (the last good one still applies)' },
   activeError: { ...nullableString, description: "why the manifest's active version is not the one served" },
+  drift: { type: 'array', items: { type: 'object', properties: { version: { type: 'string' }, reason: { type: 'string' } } }, description: 'loaded versions whose files changed on disk since they were verified (re-verified every --verify-interval-ms and on a change in their folder)' },
 };
 
 export const ModelsResponse = { type: 'object', properties: { ...storeProperties, versions: { type: 'array', items: VersionResponse } } };

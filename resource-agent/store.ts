@@ -20,9 +20,9 @@
  * one of them applied after the other, never a mix.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
-import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, verifyVersion, writeManifest } from '../src/store/manifest.js';
+import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, modelPath, verifyVersion, writeManifest } from '../src/store/manifest.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
 import type { ModelContract } from '../src/core/contract.js';
 import { sha256Hex } from '../src/util/hash.js';
@@ -101,6 +101,8 @@ export interface VersionView {
   replaces: string | null;
   quantization: Record<string, unknown>;
   validation: Record<string, unknown> | null;
+  /** its file changed on disk since it was verified and loaded, or null */
+  drift: string | null;
 }
 
 export interface StoreStatus {
@@ -117,6 +119,8 @@ export interface StoreStatus {
   manifestError: string | null;
   /** why the manifest's active version is not served, or null */
   activeError: string | null;
+  /** loaded versions whose files no longer match what was verified at load (still served from memory) */
+  drift: { version: string; reason: string }[];
   versions: VersionView[];
 }
 
@@ -142,6 +146,8 @@ export class ModelStore {
   private manifestError: string | null = null;
   private activeError: string | null = null;
   private lastReloadAt: string | null = null;
+  /** version → why its file on disk no longer matches the bytes verified at load */
+  private drift = new Map<string, string>();
   private closed = false;
 
   /** the manifest's file name: what callers see (the folder it lives in is for the log only) */
@@ -221,6 +227,7 @@ export class ModelStore {
       lastReloadAt: this.lastReloadAt,
       manifestError: this.manifestError,
       activeError: this.activeError,
+      drift: [...this.drift].map(([version, reason]) => ({ version, reason })),
       versions: views,
     };
   }
@@ -253,7 +260,33 @@ export class ModelStore {
       replaces: e.replaces ?? null,
       quantization: e.quantization ?? {},
       validation: e.validation ?? null,
+      drift: this.drift.get(e.version) ?? null,
     };
+  }
+
+  /**
+   * reverify re-reads the file of every loaded version and compares it with the sha256 it was verified
+   * with. A file that changed (a flipped byte, a truncation, a folder in its place) is DRIFT: reported in
+   * status() and /readyz, logged once, while the copy verified at load keeps serving (a restart would
+   * refuse it; activate re-checks and refuses it). A file restored clears it. Returns the drift count.
+   */
+  reverify(): Promise<number> {
+    return this.mutex.run(() => {
+      const now = new Map<string, string>();
+      for (const m of this.models()) {
+        const v = verifyVersion(this.o.manifestPath, m.entry);
+        if (!v.ok) now.set(m.version, `${v.reason}; the copy verified at load keeps serving, a restart would refuse it`);
+      }
+      for (const [version, reason] of now) if (this.drift.get(version) !== reason) this.log.error({ version, reason }, `model file of ${version} changed on disk since it was verified`);
+      for (const version of this.drift.keys()) if (!now.has(version)) this.log.info({ version }, `model file of ${version} matches its verified sha256 again`);
+      this.drift = now;
+      return now.size;
+    });
+  }
+
+  /** modelDirs: the folders of the loaded versions' files (watched for changes). */
+  modelDirs(): string[] {
+    return [...new Set([...this.models()].map((m) => dirname(modelPath(this.o.manifestPath, m.entry))))];
   }
 
   /** models: every live session (retained versions and the serving one). */

@@ -79,3 +79,55 @@ export function watchFile(path: string, onChange: () => void, o: WatchOptions): 
     },
   };
 }
+
+/** DirWatcher: fs.watch on a changing set of folders; `sync(dirs)` adds and drops watches. */
+export interface DirWatcher {
+  sync(dirs: readonly string[]): void;
+  close(): void;
+}
+
+/**
+ * watchDirs calls onChange (debounced) when anything in one of the folders given to sync() changes: the
+ * agent watches the folders of its loaded model files, so a file changed under it is re-verified at once
+ * rather than at the next scheduled check.
+ */
+export function watchDirs(onChange: () => void, o: { debounceMs?: number; onError?: (e: Error) => void } = {}): DirWatcher {
+  const debounceMs = o.debounceMs ?? 100;
+  const watchers = new Map<string, FSWatcher>();
+  let timer: NodeJS.Timeout | null = null;
+  const fire = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      onChange();
+    }, debounceMs);
+    timer.unref();
+  };
+  return {
+    sync(dirs) {
+      const want = new Set(dirs);
+      for (const [d, w] of watchers) {
+        if (!want.has(d)) {
+          w.close();
+          watchers.delete(d);
+        }
+      }
+      for (const d of want) {
+        if (watchers.has(d)) continue;
+        try {
+          const w = watch(d, { persistent: false }, fire);
+          w.on('error', (e) => o.onError?.(e));
+          watchers.set(d, w);
+        } catch (e) {
+          o.onError?.(e as Error);
+        }
+      }
+    },
+    close() {
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

@@ -194,10 +194,13 @@ describe('POST /v1/recommend/batch', () => {
     expect(h.made.find((p) => p.calls.length > 0)!.calls).toEqual([1000]);
   });
 
-  it('EXPECTED FAILURE - item errors carry the index; more than --max-batch-items is 400 TOO_MANY_ITEMS; empty body', async () => {
+  it('EXPECTED FAILURE - a bad item fails alone, its error names its index; all items bad is 400; more than --max-batch-items is 400 TOO_MANY_ITEMS; empty body', async () => {
     const h = await harness({ maxBatchItems: 5 });
     const post = (payload: unknown) => h.inject({ method: 'POST', url: '/v1/recommend/batch', payload: payload as string });
-    expectError(await post({ items: [{ features: ARR }, { features: { ...FEATURES, throttle_ratio: 2 } }] }), 'INVALID_FIELD', 'items[1].features.throttle_ratio');
+    const mixed = await post({ items: [{ features: ARR }, { features: { ...FEATURES, throttle_ratio: 2 } }] });
+    expect([mixed.statusCode, mixed.json().errors, mixed.json().items[0]]).toEqual([200, 1, EXPECTED]);
+    expect(mixed.json().items[1].error).toMatchObject({ code: 'INVALID_FIELD', status: 400, field: 'items[1].features.throttle_ratio' });
+    expectError(await post({ items: [{ features: { ...FEATURES, throttle_ratio: 2 } }] }), 'INVALID_FIELD', 'items[0].features.throttle_ratio');
     expectError(await post({ items: Array.from({ length: 6 }, () => ({ features: ARR })) }), 'TOO_MANY_ITEMS', 'items');
     expectError(await post({ rows: [] }), 'INVALID_FIELD', 'rows');
     expectError(await h.inject({ method: 'POST', url: '/v1/recommend/batch', headers: { 'content-type': 'application/json' }, payload: '' }), 'BAD_JSON');
@@ -342,7 +345,22 @@ describe('ops routes', () => {
     expectError(await h.inject({ method: 'GET', url: '/v1/models/%E0%A4%A' }), 'BAD_REQUEST');
   });
 
+  it('EXPECTED FAILURE - the work budgets: samples per batch (413 TOO_MANY_SAMPLES), bodies in flight (429 TOO_BUSY)', async () => {
+    const h = await harness({ maxBatchSamples: 4 });
+    const t = [1_700_000_000, 1_700_000_300, 1_700_000_600];
+    const w = { timestampsSec: t, cpuCores: [0.1, 0.1, 0.1], memoryBytes: [GiB, GiB, GiB] };
+    expectError(await h.inject({ method: 'POST', url: '/v1/recommend/batch', payload: { items: [{ window: w }, { window: w }] } }), 'TOO_MANY_SAMPLES', 'items[1].window');
+    // a budget smaller than one body: every POST is refused before its body is read; GETs never are
+    const busy = await harness({ maxInflightBodyBytes: 10 });
+    const r = await busy.inject({ method: 'POST', url: '/v1/recommend', payload: { features: ARR } });
+    expectError(r, 'TOO_BUSY');
+    expect(r.headers['retry-after']).toBe('1');
+    expect((await busy.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+
   it('every error code in errors.ts was produced above, and the README lists each with its status', () => {
+    // Node answers these two before fastify sees the request: agent-reliability.test.ts produces them on a raw socket.
+    for (const code of ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE'] as const) seen.add(code);
     expect([...seen].sort()).toEqual(Object.keys(ERRORS).sort());
     const readme = readFileSync(join(REPO, 'resource-agent', 'README.md'), 'utf8');
     for (const [code, e] of Object.entries(ERRORS)) expect(readme, code).toContain(`| \`${code}\` | ${e.status} |`);

@@ -15,9 +15,10 @@ import { FEATURES } from './helpers/model-store.js';
 // The container family's item reader behind the agent's generic body checks (12 inputs per row).
 const adapter = containerServing.adapter(containerServing.defaultBounds);
 const parseSingle = (body: unknown) => parseSingleFor(adapter, FEATURE_NAMES.length, body);
-const parseBatch = (body: unknown, maxItems: number) => parseBatchFor(adapter, FEATURE_NAMES.length, body, maxItems);
+const parseBatch = (body: unknown, maxItems: number) => parseBatchFor(adapter, FEATURE_NAMES.length, body, maxItems, { maxSamples: 1_000_000 });
 
 const arr = FEATURE_NAMES.map((n) => FEATURES[n]);
+const T0 = 1_700_000_000;
 const { workload_age: _age, ...withoutAge } = FEATURES;
 
 /** failure returns the AgentError a call throws (or fails the test). */
@@ -53,8 +54,8 @@ describe('good bodies', () => {
     expect(x[3]).toBeCloseTo(normalizeFeatures([0, 0, 0, GiB, 0, 0, 0, 0, 0, 0, 0, 1])[3]!, 6);
   });
 
-  it('a batch writes each item at its row', () => {
-    const r = parseBatch({ items: [{ features: arr }, { features: { ...FEATURES, cpu_p99: 0.5 } }] }, 10);
+  it('a batch writes each item at its row', async () => {
+    const r = await parseBatch({ items: [{ features: arr }, { features: { ...FEATURES, cpu_p99: 0.5 } }] }, 10);
     expect(r.n).toBe(2);
     expect(r.x.length).toBe(24);
     expect(Array.from(r.x.subarray(0, 12))).toEqual(Array.from(parseSingle({ features: arr }).x));
@@ -87,13 +88,13 @@ describe('EXPECTED FAILURE - bad bodies name the field', () => {
     ['negative variance (array form)', { features: arr.map((v, i) => (i === 6 ? -1 : v)) }, 'features[6]', /cannot be negative/],
     ['empty container name', { features: arr, container: '' }, 'container', /1..253 characters/],
     ['window not an object', { window: [1] }, 'window', /expected an object/],
-    ['unknown window field', { window: { timestampsSec: [1, 2], cpuCores: [0, 0], memoryBytes: [0, 0], cpu: [] } }, 'window.cpu', /not a window field/],
-    ['window series not an array', { window: { timestampsSec: [1, 2], cpuCores: '0,0', memoryBytes: [0, 0] } }, 'window.cpuCores', /expected an array/],
-    ['window with one sample', { window: { timestampsSec: [1], cpuCores: [0], memoryBytes: [0] } }, 'window.timestampsSec', /at least 2/],
-    ['window negative memory', { window: { timestampsSec: [1, 2], cpuCores: [0, 0], memoryBytes: [5, -5] } }, 'window.memoryBytes[1]', /cannot be negative/],
-    ['window unordered time', { window: { timestampsSec: [2, 1], cpuCores: [0, 0], memoryBytes: [0, 0] } }, 'window.timestampsSec[1]', /strictly increasing/],
-    ['window length mismatch', { window: { timestampsSec: [1, 2, 3], cpuCores: [0, 0], memoryBytes: [0, 0, 0] } }, 'window.cpuCores', /has 2 values but timestampsSec has 3/],
-    ['window CPU above the model range', { window: { timestampsSec: [1, 2], cpuCores: [100, 100], memoryBytes: [GiB, GiB] } }, 'window.cpuCores', /above the model's range/],
+    ['unknown window field', { window: { timestampsSec: [T0, T0 + 1], cpuCores: [0, 0], memoryBytes: [0, 0], cpu: [] } }, 'window.cpu', /not a window field/],
+    ['window series not an array', { window: { timestampsSec: [T0, T0 + 1], cpuCores: '0,0', memoryBytes: [0, 0] } }, 'window.cpuCores', /expected an array/],
+    ['window with one sample', { window: { timestampsSec: [T0], cpuCores: [0], memoryBytes: [0] } }, 'window.timestampsSec', /at least 2/],
+    ['window negative memory', { window: { timestampsSec: [T0, T0 + 1], cpuCores: [0, 0], memoryBytes: [5, -5] } }, 'window.memoryBytes[1]', /cannot be negative/],
+    ['window unordered time', { window: { timestampsSec: [T0 + 1, T0], cpuCores: [0, 0], memoryBytes: [0, 0] } }, 'window.timestampsSec[1]', /before the previous sample .*send "sort": true/],
+    ['window length mismatch', { window: { timestampsSec: [T0, T0 + 1, T0 + 2], cpuCores: [0, 0], memoryBytes: [0, 0, 0] } }, 'window.cpuCores', /has 2 values but timestampsSec has 3/],
+    ['window CPU above the model range', { window: { timestampsSec: [T0, T0 + 1], cpuCores: [100000, 100000], memoryBytes: [GiB, GiB] } }, 'window.cpuCores', /above the model's range/],
   ];
   for (const [name, body, field, message] of cases) {
     it(`${name} → 400 INVALID_FIELD at ${field}`, () => {
@@ -104,12 +105,22 @@ describe('EXPECTED FAILURE - bad bodies name the field', () => {
     });
   }
 
-  it('batch: the item index is in the field; empty, unknown keys and too many items are refused', () => {
-    expect(failure(() => parseBatch({ items: [{ features: arr }, { features: arr.slice(1) }] }, 10)).field).toBe('items[1].features');
-    expect(failure(() => parseBatch({ items: [] }, 10)).message).toMatch(/items: is empty/);
-    expect(failure(() => parseBatch({ items: 'x' }, 10)).field).toBe('items');
-    expect(failure(() => parseBatch({ items: [], extra: 1 }, 10)).field).toBe('extra');
-    const big = failure(() => parseBatch({ items: Array.from({ length: 11 }, () => ({ features: arr })) }, 10));
+  it('batch: a bad item is an error of that item only; empty, unknown keys and too many items fail the call', async () => {
+    const one = await parseBatch({ items: [{ features: arr }, { features: arr.slice(1) }] }, 10);
+    expect([one.n, one.items, one.failed, Array.from(one.rowOf)]).toEqual([1, 2, 1, [0, -1]]);
+    expect(one.errors[1]!.field).toBe('items[1].features');
+    const rejects = async (body: unknown, max = 10) => {
+      try {
+        await parseBatch(body, max);
+      } catch (e) {
+        return e as AgentError;
+      }
+      throw new Error('expected an AgentError');
+    };
+    expect((await rejects({ items: [] })).message).toMatch(/items: is empty/);
+    expect((await rejects({ items: 'x' })).field).toBe('items');
+    expect((await rejects({ items: [], extra: 1 })).field).toBe('extra');
+    const big = await rejects({ items: Array.from({ length: 11 }, () => ({ features: arr })) });
     expect([big.code, big.status, big.message]).toEqual(['TOO_MANY_ITEMS', 400, 'items: has 11 items; at most 10 per call (split the batch)']);
   });
 });

@@ -3,7 +3,9 @@
  *
  *   POST <path>          one item → one answer, {"modelVersion", …the family's fields}
  *   POST <path>/batch    {"items": [item, …]} (up to --max-batch-items) → one batched inference,
- *                        {"modelVersion", "count", "items": [answer, …]} in order
+ *                        {"modelVersion", "count", "errors", "items": [answer or {"error"}, …]} in order;
+ *                        a refused item fails alone, unless every item is refused (then 400, the first
+ *                        item's error)
  *
  * The family's adapter reads items into the model's input rows and writes answers from its output rows;
  * the widths come from the family's contract. Answers are written as JSON bytes (render.ts).
@@ -12,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { AgentError } from '../errors.js';
 import { asAgentError, parseBatch, parseSingle } from '../input.js';
 import type { ServedModel } from '../../src/families/types.js';
-import { renderBatch, renderSingle } from '../render.js';
+import { renderBatch, renderSingle, writeItemError } from '../render.js';
 import * as S from '../schemas.js';
 import type { ServedFamily } from '../families.js';
 import type { AgentOptions } from '../options.js';
@@ -54,8 +56,24 @@ export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: Served
     schema: { summary: `Up to ${o.maxBatchItems} items in one call (${name})`, tags, ...JSON_BODY, body: schemas.batch, response: { 200: schemas.batchAnswer, ...S.errorResponses(400, 413, 415, 503) } },
     handler: async (req, reply) => {
       if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send {"items": [ … ]}');
-      const { n, x, meta } = parseBatch(adapter, inputs, req.body, o.maxBatchItems);
-      const body = await infer.run(x, n, 'batch', (y, m) => renderBatch(m.version, n, (w, i) => writeItem(w, y, i * outputs, meta[i], m, i)));
+      const p = await parseBatch(adapter, inputs, req.body, o.maxBatchItems, { maxSamples: o.maxBatchSamples });
+      if (p.n === 0) throw p.errors[0]!;
+      let failed = p.failed;
+      const body = await infer.run(p.x, p.n, 'batch', (y, m) =>
+        renderBatch(m.version, p.items, (w, i) => {
+          const err = p.errors[i];
+          if (err) return writeItemError(w, err);
+          try {
+            adapter.writeItem(w, y, p.rowOf[i]! * outputs, p.meta[i], m);
+          } catch (e) {
+            // writeItem refuses before writing anything (a hold rate the serving version cannot answer)
+            const a = asAgentError(e, i);
+            if (!(a instanceof AgentError)) throw a;
+            failed++;
+            writeItemError(w, a);
+          }
+        }, () => failed),
+      );
       return reply.type(JSON_TYPE).send(body);
     },
   });

@@ -11,15 +11,19 @@
  *                 "throttledPeriods"?: […], "totalPeriods"?: […], "workloadStartSec"?: n } }
  * plus optional "container", "workload", "namespace" strings, echoed back. Unknown fields are refused.
  *
- * Ranges (real units, see ../features.ts): CPU percentiles 0..64 cores and memory percentiles 0..256 GiB
- * (the model's range: above it the model cannot tell sizes apart), each set non-decreasing
- * (p50 ≤ p95 ≤ p99); cpu_variance ≥ 0; mem_trend any finite number; throttle_ratio 0..1; hour a whole
- * number 0..23; day_of_week a whole number 0..6 (0 = Sunday); workload_age ≥ 0 hours.
+ * Physical bounds (real units, see ../features.ts; README "Limits"), each refusal naming the likely mistake:
+ * CPU percentiles 0..64 cores (the model's range; 64 < x ≤ 64,000 "looks like millicores"), memory
+ * percentiles 0 or 64 KiB..256 GiB (below 64 KiB "looks like MiB or GiB, not bytes"), each set
+ * non-decreasing (p50 ≤ p95 ≤ p99); cpu_variance 0..100 (a coefficient of variation, not a variance);
+ * mem_trend −10..10 (a fraction of mean memory per day, not bytes); throttle_ratio 0..1; hour a whole
+ * number 0..23; day_of_week a whole number 0..6 (0 = Sunday); workload_age 0..175,200 hours (20 years;
+ * above, "looks like seconds or milliseconds"). A window's own checks are in window.ts (timestamps in
+ * seconds since the epoch, repeats merged, "sort": true); the features it gives get the range checks.
  */
 import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../features.js';
-import type { UsageWindow } from '../features.js';
 import { GiB } from '../../../core/units.js';
 import { RequestFieldError } from '../../types.js';
+import { checkEpochSeconds, prepareWindow } from './window.js';
 
 /** ItemMeta: the names an item may carry, echoed in its answer. */
 export interface ItemMeta {
@@ -28,19 +32,23 @@ export interface ItemMeta {
   namespace?: string;
   /** requested hold rates (risk targets) for this item's limits */
   risk?: { memoryHold?: number; cpuHold?: number };
+  /** what was done to accept the item (a window's repeats merged, its samples sorted), echoed as "warnings" */
+  warnings?: string[];
 }
 
 /** NO_NAMES: the (shared, frozen) names of an item that gives none. */
 const NO_NAMES: ItemMeta = Object.freeze({});
 const ITEM_KEYS = new Set(['features', 'window', 'container', 'workload', 'namespace', 'risk']);
 const RISK_KEYS = new Set(['memoryHold', 'cpuHold']);
-const WINDOW_KEYS = new Set(['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods', 'workloadStartSec']);
+const WINDOW_KEYS = new Set(['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods', 'workloadStartSec', 'sort']);
 const WINDOW_SERIES = ['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods'] as const;
 const FEATURE_INDEX = new Map<string, number>(FEATURE_NAMES.map((n, i) => [n, i]));
 /** MAX_NAME_LENGTH: a Kubernetes object name is at most 253 characters. */
 export const MAX_NAME_LENGTH = 253;
 /** MAX_WINDOW_SAMPLES: 7 days at 10-second resolution is 60,480 samples. */
 export const MAX_WINDOW_SAMPLES = 100_000;
+/** BOUNDS: the physical bounds of the given features beyond the model's ranges (see the header). */
+export const BOUNDS = { memMinBytes: 64 * 1024, cpuVarianceMax: 100, memTrendAbsMax: 10, workloadAgeMaxHours: 20 * 365 * 24 } as const;
 
 const fieldError = (field: string, problem: string) => new RequestFieldError(field, problem);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -59,21 +67,26 @@ function checkNumber(v: unknown, field: string): number {
  * feature i in errors. Example: cpu_p95 = 0.1 with cpu_p50 = 0.2 → "features.cpu_p95: is 0.1, below
  * cpu_p50 (0.2); percentiles cannot decrease".
  */
-export function checkFeatureValues(x: ArrayLike<number>, fieldOf: (i: number) => string): void {
+export function checkFeatureValues(x: ArrayLike<number>, fieldOf: (i: number) => string, given = true): void {
   for (let i = 0; i < 6; i++) {
     const v = x[i]!;
     const cpu = i < 3;
     if (v < 0) throw fieldError(fieldOf(i), `is ${v}; usage cannot be negative`);
-    if (v > (cpu ? CPU_RANGE.max : MEM_RANGE.max)) {
-      throw fieldError(fieldOf(i), cpu ? `is ${v} cores, above the model's range (${CPU_RANGE.max} cores); it cannot recommend for such a container` : `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
+    if (cpu && v > CPU_RANGE.max) {
+      throw fieldError(fieldOf(i), `is ${v} cores, above the model's range (${CPU_RANGE.max} cores)${v <= CPU_RANGE.max * 1000 ? `; it looks like millicores: give cores (${v}m = ${v / 1000})` : '; it cannot recommend for such a container'}`);
     }
+    if (!cpu && v > MEM_RANGE.max) throw fieldError(fieldOf(i), `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
+    if (!cpu && v > 0 && v < BOUNDS.memMinBytes) throw fieldError(fieldOf(i), `is ${v} bytes; no container runs in less than 64 KiB: it looks like MiB or GiB, not bytes (give ${v} MiB as ${v * 1024 * 1024})`);
     if (i !== 0 && i !== 3 && v < x[i - 1]!) throw fieldError(fieldOf(i), `is ${v}, below ${FEATURE_NAMES[i - 1]} (${x[i - 1]}); percentiles cannot decrease`);
   }
   if (x[6]! < 0) throw fieldError(fieldOf(6), `is ${x[6]}; a coefficient of variation (std/mean) cannot be negative`);
+  if (given && x[6]! > BOUNDS.cpuVarianceMax) throw fieldError(fieldOf(6), `is ${x[6]}; a coefficient of variation (std/mean) is at most ${BOUNDS.cpuVarianceMax} here; it looks like a variance (cores²) or a percentage`);
+  if (given && !(Math.abs(x[7]!) <= BOUNDS.memTrendAbsMax)) throw fieldError(fieldOf(7), `is ${x[7]}; give the slope as a fraction of mean memory per day, between -${BOUNDS.memTrendAbsMax} and ${BOUNDS.memTrendAbsMax} (0.01 = 1% a day), not bytes per day or per second`);
   if (x[8]! < 0 || x[8]! > 1) throw fieldError(fieldOf(8), `is ${x[8]}; a throttled fraction of CFS periods is between 0 and 1`);
   if (!Number.isInteger(x[9]) || x[9]! < 0 || x[9]! > 23) throw fieldError(fieldOf(9), `is ${x[9]}; give the UTC hour of the last sample, a whole number 0..23`);
   if (!Number.isInteger(x[10]) || x[10]! < 0 || x[10]! > 6) throw fieldError(fieldOf(10), `is ${x[10]}; give the UTC weekday of the last sample, a whole number 0..6 (0 = Sunday)`);
   if (x[11]! < 0) throw fieldError(fieldOf(11), `is ${x[11]}; a workload's age in hours cannot be negative`);
+  if (given && x[11]! > BOUNDS.workloadAgeMaxHours) throw fieldError(fieldOf(11), `is ${x[11]} hours (over ${BOUNDS.workloadAgeMaxHours / 8760} years); it looks like seconds or milliseconds, not hours`);
 }
 
 /** readFeatures reads `features` (named object or 12-array) into `row` (real units). */
@@ -105,8 +118,8 @@ function readFeatures(v: unknown, row: Float64Array): void {
   checkFeatureValues(row, (i) => `features.${FEATURE_NAMES[i]}`);
 }
 
-/** readWindow checks a raw usage window's shape, then computes its 12 features into `row`. */
-function readWindow(v: unknown, row: Float64Array): void {
+/** readWindow checks a raw usage window (window.ts: merges repeats, sorts if told), then computes its 12 features into `row`; returns its warnings. */
+function readWindow(v: unknown, row: Float64Array): string[] {
   const at = (rest: string) => (rest ? `window.${rest}` : 'window');
   if (!isObject(v)) throw fieldError(at(''), `is ${describe(v)}; expected an object with timestampsSec, cpuCores and memoryBytes arrays`);
   for (const k in v) if (!WINDOW_KEYS.has(k)) throw fieldError(at(k), `is not a window field; the fields are ${[...WINDOW_KEYS].join(', ')}`);
@@ -116,17 +129,20 @@ function readWindow(v: unknown, row: Float64Array): void {
     if (!Array.isArray(s)) throw fieldError(at(k), `is ${describe(s)}; expected an array of numbers`);
     if (s.length > MAX_WINDOW_SAMPLES) throw fieldError(at(k), `has ${s.length} samples; at most ${MAX_WINDOW_SAMPLES} are accepted (downsample the window)`);
   }
-  if (v.workloadStartSec !== undefined) checkNumber(v.workloadStartSec, at('workloadStartSec'));
+  if (v.sort !== undefined && typeof v.sort !== 'boolean') throw fieldError(at('sort'), `is ${describe(v.sort)}; expected true (sort the samples by time) or false`);
+  if (v.workloadStartSec !== undefined) checkEpochSeconds(v.workloadStartSec, at('workloadStartSec'));
+  const { window, warnings } = prepareWindow(v, v.sort === true, at);
   let f;
   try {
-    f = computeFeatures(v as unknown as UsageWindow);
+    f = computeFeatures(window);
   } catch (e) {
     if (e instanceof FeatureError) throw fieldError(at(e.field), e.message.slice(e.field.length + 2));
     throw e;
   }
   for (let i = 0; i < N_FEATURES; i++) row[i] = f[FEATURE_NAMES[i]!];
-  // A window gives ordered, non-negative percentiles; only the model's upper range can be exceeded.
-  checkFeatureValues(row, (i) => (i < 3 ? at('cpuCores') : i < 6 ? at('memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`));
+  // A window gives ordered, non-negative percentiles; the model's ranges and the units can still be wrong.
+  checkFeatureValues(row, (i) => (i < 3 ? at('cpuCores') : i < 6 ? at('memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`), false);
+  return warnings;
 }
 
 /**
@@ -162,11 +178,13 @@ export function readContainerItem(v: unknown, out: Float32Array, offset: number,
   const hasW = v.window !== undefined;
   if (hasF && hasW) throw fieldError('window', 'give either "features" or "window", not both');
   if (!hasF && !hasW) throw fieldError('features', 'is required: give the 12 features, or a raw usage "window" instead');
+  let warnings: string[] = [];
   if (hasF) readFeatures(v.features, row);
-  else readWindow(v.window, row);
+  else warnings = readWindow(v.window, row);
   normalizeFeatures(row, out, offset);
-  if (v.container === undefined && v.workload === undefined && v.namespace === undefined && v.risk === undefined) return NO_NAMES;
+  if (v.container === undefined && v.workload === undefined && v.namespace === undefined && v.risk === undefined && warnings.length === 0) return NO_NAMES;
   const meta: ItemMeta = {};
+  if (warnings.length > 0) meta.warnings = warnings;
   if (v.risk !== undefined) meta.risk = readRisk(v.risk);
   if (v.container !== undefined) meta.container = checkName(v.container, 'container');
   if (v.workload !== undefined) meta.workload = checkName(v.workload, 'workload');

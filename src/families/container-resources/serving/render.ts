@@ -72,4 +72,12 @@ export function writeRecommendation(w: JsonSink, r: PodResources, meta: ItemMeta
     w.string(risk.calibration);
     w.ascii('}');
   }
+  if (meta.warnings) {
+    w.ascii(',"warnings":[');
+    meta.warnings.forEach((m, i) => {
+      if (i > 0) w.byte(COMMA);
+      w.string(m);
+    });
+    w.ascii(']');
+  }
 }

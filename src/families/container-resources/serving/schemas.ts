@@ -42,6 +42,7 @@ const usageWindow = {
     throttledPeriods: numbers('cumulative container_cpu_cfs_throttled_periods_total (optional, with totalPeriods)'),
     totalPeriods: numbers('cumulative container_cpu_cfs_periods_total (optional, with throttledPeriods)'),
     workloadStartSec: { type: 'number', description: 'workload start, seconds since the epoch (default: the first sample)' },
+    sort: { type: 'boolean', description: 'sort samples that are out of time order (default: refuse them); repeated timestamps are always merged (CPU the mean, memory the maximum)' },
   },
 };
 
@@ -96,6 +97,7 @@ export const ANSWER: ObjectSchema = {
       description: 'present when the item asked for hold rates: what was applied and the calibration it came from',
       properties: { memory: { ...riskApplied, nullable: true }, cpu: { ...riskApplied, nullable: true }, calibration: { type: 'string' } },
     },
+    warnings: { type: 'array', items: { type: 'string' }, description: 'what was done to accept a window: repeated timestamps merged, samples sorted' },
   },
 };
 
