@@ -10,11 +10,15 @@
  * `--bump` can only raise the detected level; an explicit `--version` must be above every retained one
  * (a downgrade is refused).
  *
- * Crash safety: the order of writes is (1) predictor_vX.Y.Z.onnx, (2) predictor.onnx, (3) manifest.json,
- * (4) deletion of versions beyond the last RETAINED_VERSIONS. Each write is atomic, and until (3) the old
- * manifest points only at files that are untouched, so a crash at any point leaves a verifiable store.
+ * Crash safety (kill -9 at any point): the order of writes is (1) predictor_vX.Y.Z.onnx, (2) the Rust
+ * module, (3) predictor.onnx, (4) manifest.json, the LAST write, (5) deletion of versions beyond the last
+ * RETAINED_VERSIONS. Each write is atomic (temp, fsync, rename), and until (4) the old manifest points only
+ * at files that are untouched, so a kill at any point leaves a verifiable store. What a killed export
+ * leaves (temp files of a dead process, a versioned file the manifest does not list, dropped versions
+ * not yet deleted) is cleaned by the next export before it writes (`cleanDebris`); the Rust module and
+ * predictor.onnx, which may be at the dead export's version, are rewritten by it.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
@@ -39,7 +43,50 @@ export interface ExportOptions {
   rustPath?: string | null;
   /** test hook: called after the versioned model file is written, before the manifest */
   afterModelWrite?: () => void;
+  /** test hook: called before each write step (EXPORT_STEPS) with the file it writes or deletes */
+  onStep?: (step: ExportStep, path: string | null) => void;
   now?: Date;
+}
+
+/** EXPORT_STEPS: the writes of an export, in order; the manifest is the last write. */
+export const EXPORT_STEPS = ['model', 'rust', 'latest', 'manifest', 'prune'] as const;
+export type ExportStep = (typeof EXPORT_STEPS)[number];
+
+/** TEMP_NAME: fs-atomic's temp files, `.tmp-<name>-<pid>-<hex>`. */
+const TEMP_NAME = /^\.tmp-.+-(\d+)-[0-9a-f]+$/;
+
+const alive = (pid: number) => {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * cleanDebris removes what a killed export left in `dirs`: temp files of processes that are gone, and
+ * versioned model files of stem `stem` that no family of manifest `m` lists. Returns what it removed.
+ * Example: models/.tmp-manifest.json-4242-1a2b3c4d (pid 4242 dead) and models/predictor_v1.6.0.onnx (not in
+ * the manifest) → both removed.
+ */
+export function cleanDebris(dirs: readonly string[], m: Manifest, manifestPath: string, stem: string): string[] {
+  const listed = new Set(Object.values(m.families).flatMap((f) => f.versions.map((v) => modelPath(manifestPath, v))));
+  const versioned = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_v\\d+\\.\\d+\\.\\d+\\.onnx$`);
+  const removed: string[] = [];
+  for (const dir of new Set(dirs)) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const tmp = TEMP_NAME.exec(name);
+      if ((tmp && !alive(Number(tmp[1]))) || (versioned.test(name) && !listed.has(p))) {
+        rmSync(p, { force: true });
+        removed.push(p);
+      }
+    }
+  }
+  return removed;
 }
 
 export interface ExportResult {
@@ -49,6 +96,8 @@ export interface ExportResult {
   sha256: string;
   bytes: number;
   removed: string[];
+  /** debris of an earlier, killed export that this one removed */
+  cleaned: string[];
   manifest: Manifest;
   rustPath: string | null;
 }
@@ -137,24 +186,32 @@ export function exportModel(o: ExportOptions): ExportResult {
     families: { ...manifest.families, [familyName]: { active: version, previousActive: fam?.active ?? null, versions: kept } },
   };
 
+  const step = (name: ExportStep, path: string | null) => o.onStep?.(name, path);
+  // The Rust edge module embeds the new version: embedded_model.rs for the default family, <stem>.rs otherwise.
+  const rustPath = o.rustPath === null ? null : resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
+  const latestPath = join(o.outputDir, `${stem}.onnx`);
+  const cleaned = cleanDebris([resolve(o.outputDir), manifestDir, ...(rustPath ? [dirname(rustPath)] : [])], manifest, o.manifestPath, stem);
+
+  step('model', fileAbs);
   writeFileAtomic(fileAbs, bytes);
-  writeFileAtomic(join(o.outputDir, `${stem}.onnx`), bytes);
   o.afterModelWrite?.();
+  if (rustPath) {
+    step('rust', rustPath);
+    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model), risk: entry.risk ?? null }));
+  }
+  step('latest', latestPath);
+  writeFileAtomic(latestPath, bytes);
+  step('manifest', resolve(o.manifestPath));
   writeManifest(o.manifestPath, next);
   const removed: string[] = [];
   const stillUsed = new Set(Object.values(next.families).flatMap((f) => f.versions.map((v) => modelPath(o.manifestPath, v))));
   for (const d of dropped) {
     const p = modelPath(o.manifestPath, d);
     if (!stillUsed.has(p)) {
+      step('prune', p);
       rmSync(p, { force: true });
       removed.push(d.file);
     }
   }
-  // The Rust edge module embeds the new version: embedded_model.rs for the default family, <stem>.rs otherwise.
-  let rustPath: string | null = null;
-  if (o.rustPath !== null) {
-    rustPath = resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
-    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model), risk: entry.risk ?? null }));
-  }
-  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, manifest: next, rustPath };
+  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, cleaned, manifest: next, rustPath };
 }
