@@ -147,7 +147,8 @@ async function models() {
     const statuses = await Promise.all(fams.families.map((f) => getJson(f.models)));
     sections.replaceChildren(...fams.families.map((f, i) => {
       const s = statuses[i];
-      const base = `/v1/families/${encodeURIComponent(f.name)}`;
+      // The agent's own prefix for the family (a family name may hold a '/': job-memory/build-jobs).
+      const base = f.models.replace(/\/models$/, '');
       const noRollback = !cfg.admin.enabled ? disabledId : !s.previousActive ? `rb-why-${f.name}` : null;
       const rollback = h('button', {
         type: 'button', className: 'primary', 'data-action': 'rollback', 'data-family': f.name,
