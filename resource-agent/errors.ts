@@ -25,6 +25,7 @@ export const ERRORS = {
   VERSION_NOT_VERIFIED: { status: 409, meaning: 'the version failed its checksum or could not be loaded, so it cannot be activated' },
   NO_PREVIOUS_VERSION: { status: 409, meaning: 'rollback: the manifest has no retained previously active version' },
   MANIFEST_INVALID: { status: 409, meaning: 'the manifest on disk does not read or check; fix it before activating' },
+  STORE_READ_ONLY: { status: 409, meaning: 'activate/rollback on a read-only model store (a ConfigMap): the message names the kubectl way (npm run rollback, kubectl apply -k)' },
   REQUEST_TIMEOUT: { status: 408, meaning: 'the request (headers and body) did not arrive within --request-timeout-ms, or its headers within --headers-timeout-ms' },
   BODY_TOO_LARGE: { status: 413, meaning: 'the body is over the size limit of the route' },
   TOO_MANY_SAMPLES: { status: 413, meaning: "a batch's items carry more samples (window series) than --max-batch-samples" },

@@ -19,7 +19,7 @@
  * it with src/store/manifest.ts, and writes it atomically, so concurrent calls leave a manifest that is
  * one of them applied after the other, never a mix.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
 import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, modelPath, verifyVersion, writeManifest } from '../src/store/manifest.js';
@@ -132,6 +132,11 @@ export interface ActivationResult {
 }
 
 const noLog: StoreLogger = { info() {}, warn() {}, error() {} };
+
+/** readOnly: STORE_READ_ONLY for an activate or rollback on a read-only store, naming the kubectl way. */
+function readOnly(cause: 'activate' | 'rollback', version: string, family: string): AgentError {
+  return new AgentError('STORE_READ_ONLY', `the model store is read-only (a ConfigMap): ${cause === 'rollback' ? 'roll back' : 'activate'} in git instead: npm run rollback -- --store resource-agent/deploy/store --to ${version}${family === 'container-resources' ? '' : ` --family ${family}`}, then kubectl apply -k resource-agent/deploy (or kubectl rollout undo deployment/resource-agent -n resource-agent to go back one publish); nothing changed`);
+}
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** ModelStore: see the module header. Call start() once, then reload() whenever the manifest may have changed. */
@@ -451,10 +456,13 @@ export class ModelStore {
     const next = activateIn(m, version, this.o.family);
     const fam = familyOf(next, this.o.family);
     if (next === m && this.serving === target.model) return { changed: false, active: fam.active, previousActive: fam.previousActive };
+    // A ConfigMap volume (its `..data` symlink) is read-only, and the manifest is in git anyway.
+    if (existsSync(`${dirname(this.o.manifestPath)}/..data`)) throw readOnly(cause, version, this.o.family);
     try {
       (this.o.write ?? writeManifest)(this.o.manifestPath, next);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = (e as NodeJS.ErrnoException).code ?? ((e as { cause?: NodeJS.ErrnoException }).cause?.code);
+      if (code === 'EROFS' || /\((EROFS|EACCES|EPERM)\)/.test(message(e))) throw readOnly(cause, version, this.o.family);
       throw new AgentError('MANIFEST_WRITE_FAILED', `${code ? `cannot write ${this.shown} (${code})` : message(e)}; nothing changed. Mount the store read-write, or edit the manifest's "active" instead`);
     }
     const written = readFileSync(this.o.manifestPath, 'utf8');

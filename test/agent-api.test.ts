@@ -6,7 +6,7 @@
  * was produced by some test here.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
@@ -298,7 +298,14 @@ describe('admin: activate and rollback', () => {
       },
     });
     const before = readFileSync(ro.store.manifestPath, 'utf8');
-    expect(expectError(await ro.inject({ method: 'POST', url: '/v1/rollback', headers: auth }), 'MANIFEST_WRITE_FAILED').message).toMatch(/\(EROFS\); nothing changed/);
+    // a read-only filesystem is the ConfigMap store's case: the kubectl way is named
+    expect(expectError(await ro.inject({ method: 'POST', url: '/v1/rollback', headers: auth }), 'STORE_READ_ONLY').message).toMatch(/kubectl apply -k resource-agent\/deploy/);
+    const full = await harness({}, {
+      writeManifest: () => {
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      },
+    });
+    expect(expectError(await full.inject({ method: 'POST', url: '/v1/rollback', headers: auth }), 'MANIFEST_WRITE_FAILED').message).toMatch(/\(ENOSPC\); nothing changed/);
     expect(readFileSync(ro.store.manifestPath, 'utf8')).toBe(before);
     expect((await ro.inject({ method: 'GET', url: '/readyz' })).json().serving).toBe('1.1.0');
   });
@@ -356,6 +363,14 @@ describe('ops routes', () => {
     expectError(r, 'TOO_BUSY');
     expect(r.headers['retry-after']).toBe('1');
     expect((await busy.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('EXPECTED FAILURE - activate and rollback on a ConfigMap store (a ..data folder) are 409 STORE_READ_ONLY naming the kubectl way', async () => {
+    const h = await harness();
+    symlinkSync('.', join(h.store.dir, '..data'));
+    const r = await h.inject({ method: 'POST', url: '/v1/rollback', headers: auth });
+    expect(expectError(r, 'STORE_READ_ONLY').message).toMatch(/npm run rollback -- --store resource-agent\/deploy\/store --to 1\.0\.0, then kubectl apply -k resource-agent\/deploy/);
+    expect(family(readManifest(h.store.manifestPath)).active).toBe('1.1.0');
   });
 
   it('every error code in errors.ts was produced above, and the README lists each with its status', () => {

@@ -22,6 +22,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { REPO } from './helpers/env.js';
+import { createHash } from 'node:crypto';
+import { CONFIGMAP_BUDGET_BYTES } from '../src/store/configmap.js';
 
 const DEPLOY = join(REPO, 'resource-agent', 'deploy');
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
@@ -49,8 +51,11 @@ function validateAll(objs: Obj[]): void {
   for (const o of objs) {
     const M = MODELS[o.kind];
     expect(M, `no validator for kind ${o.kind}`).toBeDefined();
+    // kustomize folds binaryData's base64 into lines, which the API server (Go's base64) ignores
+    const bin = (o as { binaryData?: Record<string, string> }).binaryData;
+    const checked = bin ? { ...o, binaryData: Object.fromEntries(Object.entries(bin).map(([k, v]) => [k, v.replace(/\s+/g, '')])) } : o;
     // throws with the schema path on an invalid field
-    expect(() => new M!(o as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    expect(() => new M!(checked as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
   }
 }
 
@@ -67,9 +72,10 @@ function kubectl(): string {
 }
 
 /** checkRendered: the properties the issue lists, on the objects kustomize renders. */
-function checkRendered(objs: Obj[]): void {
+function checkRendered(objs: Obj[], store: 'configmap' | 'pvc'): void {
   const byKind = (k: string) => objs.filter((o) => o.kind === k);
-  expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+  // the default overlay has no PersistentVolumeClaim: its store is a second ConfigMap
+  expect(objs.map((o) => o.kind).sort()).toEqual(store === 'pvc' ? ['ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service', 'ServiceAccount'] : ['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
   for (const o of objs) if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind} namespace`).toBe('resource-agent');
 
   const d = byKind('Deployment')[0] as unknown as InstanceType<typeof Deployment>;
@@ -97,10 +103,30 @@ function checkRendered(objs: Obj[]): void {
   expect(agent.volumeMounts!.find((m) => m.name === secretVol.name)).toMatchObject({ mountPath: '/var/run/secrets/resource-agent', readOnly: true });
   expect(byKind('Secret')).toHaveLength(0);
 
-  // The PVC and the generated ConfigMap (hashed name) are the ones the pod uses.
-  const pvc = byKind('PersistentVolumeClaim')[0]!;
-  expect(pod.volumes!.find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim!.claimName).toBe(pvc.metadata.name);
-  const cm = byKind('ConfigMap')[0]!;
+  // The store (a PVC, or the generated store ConfigMap with its hashed name, mounted read-only) and the
+  // generated settings ConfigMap are the ones the pod uses.
+  const storeVol = pod.volumes!.find((v) => v.name === 'store')!;
+  const storeMount = agent.volumeMounts!.find((m) => m.name === 'store')!;
+  expect(storeMount.mountPath).toBe('/store');
+  if (store === 'pvc') {
+    const pvc = byKind('PersistentVolumeClaim')[0]!;
+    expect(storeVol.persistentVolumeClaim!.claimName).toBe(pvc.metadata.name);
+    expect(pod.initContainers!.map((c) => c.name)).toEqual(['seed-store']);
+  } else {
+    const storeCm = byKind('ConfigMap').find((o) => o.metadata.name.startsWith('resource-agent-store-'))! as Obj & { data: Record<string, string>; binaryData: Record<string, string> };
+    expect(storeCm.metadata.name).toMatch(/^resource-agent-store-[a-z0-9]{10}$/);
+    expect(storeVol.configMap!.name).toBe(storeCm.metadata.name);
+    expect(storeMount.readOnly).toBe(true);
+    expect(pod.initContainers ?? []).toEqual([]);
+    // manifest.json as text, every model it retains as binaryData, byte for byte the store folder's
+    const m = JSON.parse(storeCm.data['manifest.json']!) as { families: Record<string, { active: string; versions: { file: string; sha256: string }[] }> };
+    const files = Object.values(m.families).flatMap((f) => f.versions);
+    expect(Object.keys(storeCm.binaryData).sort()).toEqual(files.map((v) => v.file).sort());
+    for (const v of files) expect(createHash('sha256').update(Buffer.from(storeCm.binaryData[v.file]!, 'base64')).digest('hex'), v.file).toBe(v.sha256);
+    const size = Buffer.byteLength(storeCm.data['manifest.json']!) + Object.values(storeCm.binaryData).reduce((n, b) => n + Buffer.from(b, 'base64').length, 0);
+    expect(size).toBeLessThan(CONFIGMAP_BUDGET_BYTES);
+  }
+  const cm = byKind('ConfigMap').find((o) => o.metadata.name.startsWith('resource-agent-config-'))!;
   expect(cm.metadata.name).toMatch(/^resource-agent-config-[a-z0-9]{10}$/);
   expect(agent.envFrom![0]!.configMapRef!.name).toBe(cm.metadata.name);
   expect(Object.keys(cm.data as object).filter((k) => k.startsWith('RESOURCE_AGENT_'))).toContain('RESOURCE_AGENT_LOG_LEVEL');
@@ -117,21 +143,25 @@ function checkRendered(objs: Obj[]): void {
 
 describe('Kubernetes manifests', () => {
   it('every YAML file parses and each object validates against the Kubernetes schema (no kubectl needed)', () => {
-    const files = readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-    const kustomization = parseYaml(readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8'), 'kustomization.yaml')[0] as unknown as { resources: string[] };
+    const BASE = join(DEPLOY, 'base');
+    const files = readdirSync(BASE).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    const kustomization = parseYaml(readFileSync(join(BASE, 'kustomization.yaml'), 'utf8'), 'kustomization.yaml')[0] as unknown as { resources: string[] };
     expect([...kustomization.resources].sort()).toEqual(files.sort());
-    const objs = files.flatMap((f) => parseYaml(readFileSync(join(DEPLOY, f), 'utf8'), f));
+    const objs = [...files.map((f) => join(BASE, f)), join(DEPLOY, 'overlays/pvc-store/pvc.yaml')].flatMap((f) => parseYaml(readFileSync(f, 'utf8'), f));
     validateAll(objs);
   });
 
-  it('kubectl kustomize renders objects that validate and have the required properties', (ctx) => {
-    const reason = kubectl();
-    if (reason) ctx.skip(reason);
-    const out = execFileSync('kubectl', ['kustomize', DEPLOY], { encoding: 'utf8' });
-    const objs = parseYaml(out, 'kubectl kustomize');
-    validateAll(objs);
-    checkRendered(objs);
-  });
+  // deploy/ itself is the default overlay (configmap-store)
+  for (const [dir, store] of [['', 'configmap'], ['overlays/configmap-store', 'configmap'], ['overlays/pvc-store', 'pvc']] as const) {
+    it(`kubectl kustomize ${dir || 'deploy'} renders objects that validate and have the required properties (${store} store)`, (ctx) => {
+      const reason = kubectl();
+      if (reason) ctx.skip(reason);
+      const out = execFileSync('kubectl', ['kustomize', join(DEPLOY, dir)], { encoding: 'utf8' });
+      const objs = parseYaml(out, 'kubectl kustomize');
+      validateAll(objs);
+      checkRendered(objs, store);
+    });
+  }
 });
 
 describe('Dockerfile', () => {

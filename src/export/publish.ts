@@ -27,6 +27,7 @@ import { canonicalJson, compareSemver, bumpVersion, maxBump, parseSemver, readMa
 import type { Bump, Manifest, VersionEntry } from '../store/manifest.js';
 import { inspectOnnx, readQuantizedModel } from '../onnx/inspect.js';
 import { generateRust } from './rust.js';
+import { checkBudget, isConfigMapStore, storeSize, writeKustomization } from '../store/configmap.js';
 import { parseRiskTable } from '../core/risk.js';
 import type { ModelFamily } from '../families/types.js';
 
@@ -43,6 +44,8 @@ export interface ExportOptions {
   rustPath?: string | null;
   /** test hook: called after the versioned model file is written, before the manifest */
   afterModelWrite?: () => void;
+  /** the size budget of a ConfigMap store (default CONFIGMAP_BUDGET_BYTES, 900 KiB) */
+  configMapBudgetBytes?: number;
   /** test hook: called before each write step (EXPORT_STEPS) with the file it writes or deletes */
   onStep?: (step: ExportStep, path: string | null) => void;
   now?: Date;
@@ -186,6 +189,9 @@ export function exportModel(o: ExportOptions): ExportResult {
     families: { ...manifest.families, [familyName]: { active: version, previousActive: fam?.active ?? null, versions: kept } },
   };
 
+  // A ConfigMap store (resource-agent/deploy/store) must fit in a ConfigMap: refused before any write.
+  const configMap = isConfigMapStore(o.manifestPath);
+  if (configMap) checkBudget(storeSize(o.manifestPath, next, JSON.stringify(next, null, 2) + '\n'), bytes.length, kept.filter((v) => v.file.startsWith(stem)).length, o.configMapBudgetBytes);
   const step = (name: ExportStep, path: string | null) => o.onStep?.(name, path);
   // The Rust edge module embeds the new version: embedded_model.rs for the default family, <stem>.rs otherwise.
   const rustPath = o.rustPath === null ? null : resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
@@ -201,6 +207,8 @@ export function exportModel(o: ExportOptions): ExportResult {
   }
   step('latest', latestPath);
   writeFileAtomic(latestPath, bytes);
+  // the ConfigMap's file list follows the new manifest (every file it lists exists by now)
+  if (configMap) writeKustomization(o.manifestPath, next);
   step('manifest', resolve(o.manifestPath));
   writeManifest(o.manifestPath, next);
   const removed: string[] = [];
