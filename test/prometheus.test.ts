@@ -233,6 +233,9 @@ describe.skipIf(skip)('Prometheus source, recommend CLI and agent workloads (rea
   }, 60_000);
 });
 
-describe.skipIf(!skip)('Prometheus source (skipped)', () => {
-  it.skip(`needs Debian's prometheus and ../shared/data: ${skip}`, () => {});
-});
+// The one-line reason, registered only when the suite above is skipped (so a full run reports no skip).
+if (skip) {
+  describe('Prometheus source (skipped)', () => {
+    it.skip(`needs Debian's prometheus and ../shared/data: ${skip}`, () => {});
+  });
+}
