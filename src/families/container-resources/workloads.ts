@@ -99,7 +99,10 @@ export async function recommendContainers(containers: readonly ContainerUsage[],
     try {
       const f = computeFeatures(c.window);
       for (let j = 0; j < N_FEATURES; j++) row[j] = f[FEATURE_NAMES[j]!];
-      checkFeatureValues(row, (j) => FEATURE_NAMES[j]!);
+      // Features computed from a window: only the model's ranges and units apply, as for POST /v1/recommend's
+      // windows (the bounds on client-given variance, trend and age do not: the window determines them).
+      // Range queries give one sample per step, so there are no repeated timestamps to merge here.
+      checkFeatureValues(row, (j) => FEATURE_NAMES[j]!, false);
     } catch (e) {
       notes[i]!.push(`no recommendation: ${(e as Error).message}`);
       return;
