@@ -156,7 +156,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);
   workloadRoutes(app, o, served, metrics, deps.now);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
-  if (o.ui) uiRoutes(app, o);
+  if (o.ui) uiRoutes(app, o, served);
   return agent;
 }
 

@@ -60,6 +60,8 @@ export interface AgentOptions {
   ui: boolean;
   /** folder of evaluate/validate JSON reports the dashboard's Evaluation page shows; null: none */
   reports: string | null;
+  /** folder of job families' hold-outs for the dashboard's Replay page, as <data set>/holdout.csv; null: the path the manifest records */
+  replay: string | null;
   /** Prometheus base URL: refresh a recommendation for every workload (routes/workloads.ts); null: off */
   prometheus: string | null;
   /** seconds between workload refreshes */
@@ -108,6 +110,7 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   docs: true,
   ui: true,
   reports: null,
+  replay: null,
   prometheus: null,
   interval: 3600,
   prometheusHistory: 7 * 86400,
@@ -154,6 +157,7 @@ export const SPECS: readonly Spec[] = [
   { key: 'docs', kind: 'bool', describe: 'serve /docs and /openapi.json (--no-docs to turn off)' },
   { key: 'ui', kind: 'bool', describe: 'serve the dashboard at /ui (--no-ui to turn off)' },
   { key: 'reports', kind: 'path', nullable: true, describe: 'folder of evaluate/validate JSON reports (searched 2 levels deep, newest first) for the dashboard\'s Evaluation page; unset = none' },
+  { key: 'replay', kind: 'path', nullable: true, describe: 'folder of job hold-outs for the dashboard\'s Replay page, <data set>/holdout.csv (as train --output models/job-memory/<data set> writes them); unset = the hold-out the manifest entry records' },
   { key: 'prometheus', kind: 'string', nullable: true, describe: 'Prometheus (Thanos, Mimir) base URL: recommend for every workload, served at /v1/workloads; unset = off' },
   { key: 'interval', kind: 'duration', describe: 'time between workload refreshes from Prometheus, seconds or 30m, 1h, …' },
   { key: 'prometheusHistory', kind: 'duration', describe: 'usage history read for each workload (the model was trained on 7d)' },
@@ -289,6 +293,7 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   if (o.maxCpuMillicores !== null && o.maxCpuMillicores < o.minCpuMillicores) bad('maxCpuMillicores', `is ${o.maxCpuMillicores}, below the minimum ${o.minCpuMillicores}; raise it or lower --min-cpu-millicores`);
   if (o.maxMemoryBytes !== null && o.maxMemoryBytes < o.minMemoryBytes) bad('maxMemoryBytes', `is ${o.maxMemoryBytes}, below the minimum ${o.minMemoryBytes}; raise it or lower --min-memory-bytes`);
   if (o.reports !== null && (!existsSync(o.reports) || !statSync(o.reports).isDirectory())) bad('reports', `${o.reports} is not a folder; give the folder evaluate --json and validate --report write to (e.g. reports)`);
+  if (o.replay !== null && (!existsSync(o.replay) || !statSync(o.replay).isDirectory())) bad('replay', `${o.replay} is not a folder; give the folder that holds <data set>/holdout.csv (e.g. models/job-memory)`);
   if (o.prometheus !== null && !/^https?:\/\/[^/]/.test(o.prometheus)) bad('prometheus', `'${o.prometheus}' is not an http:// or https:// URL; give e.g. http://prometheus-k8s.monitoring.svc:9090`);
   if (o.interval < 60 || o.interval > 7 * 86400) bad('interval', `is ${o.interval} s; use 60 s (1m) to 7 days`);
   if (o.prometheusHistory < 2 * o.prometheusStep) bad('prometheusHistory', `is ${o.prometheusHistory} s; it must span at least 2 steps of ${o.prometheusStep} s`);

@@ -10,6 +10,11 @@
  * gauges below. The next try comes after min(interval, 1 min × 2^failures) so a brief outage is not an
  * hour-long gap.
  *
+ * Memory: the refresher keeps the last good result WITHOUT its raw windows (they are dropped once the
+ * recommendations are made); per container it keeps the window downsampled to at most SAMPLE_POINTS
+ * points (window-samples.ts: ~10 KB per container, ~10 MB for 1,000), which GET
+ * /v1/workloads/{namespace}/{kind}/{name}?samples=1 serves for the dashboard's chart.
+ *
  * Metrics (prefix resource_agent_), registered on the agent's registry:
  *   workload_recommendation{namespace,kind,workload,container,resource,type}  cores / bytes (type request|limit)
  *   workload_current{…same}                   the container's current request/limit, where known
@@ -28,6 +33,8 @@ import type { WorkloadResult } from '../src/families/container-resources/workloa
 import type { Policy } from '../src/families/container-resources/postprocess.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Inference } from './infer.js';
+import { downsampleWindow } from './window-samples.js';
+import type { WindowSamples } from './window-samples.js';
 
 /** RefreshOptions: where to read, what, how far back, how often. */
 export interface RefreshOptions extends Connection, Selection {
@@ -58,6 +65,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class WorkloadRefresher {
   result: WorkloadResult | null = null;
   read: PrometheusRead | null = null;
+  /** each container's downsampled window from the last good refresh, by `namespace/Kind/name/container` */
+  private samples = new Map<string, WindowSamples>();
   private refreshedAtMs: number | null = null;
   private lastAttemptMs: number | null = null;
   private lastError: string | null = null;
@@ -158,8 +167,13 @@ export class WorkloadRefresher {
     try {
       const read = await readPrometheus({ ...this.o, endSec: this.lastAttemptMs / 1000 });
       const result = await recommendContainers(read.containers, (x, n, use) => this.infer.run(x, n, 'batch', use), { policy: this.policy });
-      this.read = read;
-      this.result = result;
+      // Keep the downsampled windows; drop the raw ones (the memory bound in the header).
+      const samples = new Map<string, WindowSamples>();
+      for (const c of read.containers) if (c.window) samples.set(sampleKey(c.workload.namespace, c.workload.kind, c.workload.name, c.container), downsampleWindow(c.window));
+      const lean = new Map(read.containers.map((c) => [c, { ...c, window: null }]));
+      this.read = { ...read, containers: read.containers.map((c) => lean.get(c)!) };
+      this.result = { ...result, containers: result.containers.map((c) => ({ ...c, usage: lean.get(c.usage) ?? { ...c.usage, window: null } })) };
+      this.samples = samples;
       this.refreshedAtMs = this.lastAttemptMs;
       this.failures = 0;
       this.lastError = null;
@@ -178,6 +192,11 @@ export class WorkloadRefresher {
     }
   }
 
+  /** samplesOf: a container's downsampled window from the last good refresh (kind as the result spells it), or null. */
+  samplesOf(namespace: string, kind: string, name: string, container: string): WindowSamples | null {
+    return this.samples.get(sampleKey(namespace, kind, name, container)) ?? null;
+  }
+
   status(): RefreshStatus {
     return {
       prometheus: this.o.url,
@@ -192,3 +211,5 @@ export class WorkloadRefresher {
     };
   }
 }
+
+const sampleKey = (namespace: string, kind: string, name: string, container: string) => `${namespace}/${kind}/${name}/${container}`;

@@ -2,7 +2,9 @@
  * agent-ui: the dashboard's routes in-process (app.inject, no browser): the page and its assets carry
  * the strict Content-Security-Policy and load nothing from elsewhere, /ui/api/config says whether admin
  * calls are enabled, /ui/api/reports lists the --reports folder's reports newest first and skips other
- * JSON with a reason, and --no-ui removes it all. The browser checks are in ui-browser.test.ts.
+ * JSON with a reason, /ui/api/replay finds a job family's hold-out (--replay DIR, else the manifest's
+ * validation.data) or says why not, a window is downsampled to at most 300 points with the worked numbers
+ * of window-samples.ts, and --no-ui removes it all. The browser checks are in ui-browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,9 @@ import { listReports, viewOf } from '../resource-agent/reports.js';
 import { makeStore } from './helpers/model-store.js';
 import type { TempStore } from './helpers/model-store.js';
 import { constLoad } from './helpers/model-store.js';
+import { downsampleWindow } from '../resource-agent/window-samples.js';
+import { Replays } from '../resource-agent/replay.js';
+import type { ServedFamily } from '../resource-agent/families.js';
 
 const metrics = (under: number, over: number) => ({ windows: 10, memUnderAllocationPct: under, cpuLimitBreachPct: 0, memOverAllocationPct: over, cpuRequestSlackPct: 10, memRequestSlackPct: 20, businessScore: 5 * under + over });
 
@@ -79,7 +84,7 @@ describe('/ui routes', () => {
 
   it('/ui/api/config: admin disabled with the reason when no token file is configured', async () => {
     const off = await make({ adminTokenFile: null });
-    expect((await off.app.inject('/ui/api/config')).json()).toEqual({ admin: { enabled: false, reason: expect.stringContaining('--admin-token-file') }, reports: dir });
+    expect((await off.app.inject('/ui/api/config')).json()).toEqual({ admin: { enabled: false, reason: expect.stringContaining('--admin-token-file') }, reports: dir, workloads: { enabled: false, reason: expect.stringContaining('--prometheus') } });
     const tokenFile = join(store.dir, 'token');
     writeFileSync(tokenFile, 't\n');
     const on = await make({ adminTokenFile: tokenFile });
@@ -104,6 +109,63 @@ describe('/ui routes', () => {
   it('without --reports the list is empty and says so (dir null)', () => {
     expect(listReports(null)).toEqual({ dir: null, reports: [], skipped: [] });
     expect(viewOf('x.json', '', { overall: {} })).toBe('not an evaluate or validate report (unknown shape)');
+  });
+
+  it('/ui/api/replay: a store with no job family lists none; an unknown family is 404 naming the list', async () => {
+    const a = await make();
+    expect((await a.app.inject('/ui/api/replay')).json()).toEqual({ replayDir: null, families: [] });
+    const r = await a.app.inject('/ui/api/replay/jobs?family=job-memory/build-jobs');
+    expect(r.statusCode).toBe(404);
+    expect(r.json().error.message).toBe("no job family 'job-memory/build-jobs' is served here; see GET /ui/api/replay");
+  });
+
+  it('Replays: --replay DIR first (DIR/<data set>/holdout.csv), then the manifest\'s validation.data; neither says which paths were tried', () => {
+    const holdDir = mkdtempSync(join(tmpdir(), 'crp-replay-'));
+    try {
+      const header = 'atom_id;time;location;memory_fail_count;branch;buildProfile;jobs;localJobs;makeType;targets;component;ts_phase;ts_status;cgroup;max_rss;max_cache;memreq';
+      // 50 jobs (the reader's minimum); job i peaks at (i + 1) GiB and asked for 1024 MiB
+      const rows = Array.from({ length: 50 }, (_, i) => `id${String(i).padStart(12, '0')};2025-05-01 00:${String(i).padStart(2, '0')}:00.000;location_1;0;branch_1;p;4;2;opt;all,dist;c;testing;ok;/x;${(i + 1) * 2 ** 30};0;1024`);
+      mkdirSync(join(holdDir, 'toy'));
+      writeFileSync(join(holdDir, 'toy', 'holdout.csv'), [header, ...rows].join('\n') + '\n');
+      const fam = (validation: Record<string, unknown> | null) => ({
+        family: { name: 'job-memory/toy', serving: { path: '/v1/jobs/toy/recommend' } },
+        store: { status: () => ({ manifestPath: join(holdDir, 'manifest.json'), versions: [{ active: true, validation }] }) },
+      }) as unknown as ServedFamily;
+      // no --replay, no validation.data: not available, and why
+      const none = new Replays([fam(null)], null).list()[0]!;
+      expect(none).toMatchObject({ family: 'job-memory/toy', batch: '/v1/jobs/toy/recommend/batch', available: false, jobs: 0 });
+      expect(none.reason).toMatch(/^no hold-out recorded: .*--replay DIR .*toy\/holdout\.csv/);
+      // the manifest's path, relative to the manifest's folder
+      const viaManifest = new Replays([fam({ data: 'toy/holdout.csv' })], null);
+      expect(viaManifest.list()[0]).toMatchObject({ available: true, via: 'manifest', jobs: 50, source: join(holdDir, 'toy', 'holdout.csv') });
+      const jobs = viaManifest.jobs('job-memory/toy')!.jobs!;
+      expect(jobs[2]).toEqual({ id: 'id0000000000', time: '2025-05-01T00:02:00.000Z', attributes: { location: 'location_1', branch: 'branch_1', buildProfile: 'p', jobs: 4, localJobs: 2, makeType: 'opt', targets: ['all', 'dist'], component: 'c', ts_phase: 'testing' }, peakBytes: 3 * 2 ** 30, requestedBytes: 2 ** 30 });
+      // --replay wins; a --replay folder without the file falls back to the manifest, naming what was tried
+      expect(new Replays([fam({ data: 'nope.csv' })], holdDir).list()[0]).toMatchObject({ available: true, via: 'replay-dir' });
+      const missing = new Replays([fam({ data: 'nope.csv' })], join(holdDir, 'toy')).list()[0]!;
+      expect(missing.available).toBe(false);
+      expect(missing.reason).toBe(`no readable hold-out: tried ${join(holdDir, 'toy', 'toy', 'holdout.csv')} (--replay: not found); ${join(holdDir, 'nope.csv')} (the manifest's validation.data: not found)`);
+    } finally {
+      rmSync(holdDir, { recursive: true, force: true });
+    }
+  });
+
+  it('downsampleWindow: 2,016 samples → 7 per point, 288 points (mean and highest CPU, highest memory); 100 → themselves', () => {
+    const n = 2016;
+    const w = { timestampsSec: Array.from({ length: n }, (_, i) => 1e9 + 300 * i), cpuCores: Array.from({ length: n }, (_, i) => i % 7), memoryBytes: Array.from({ length: n }, (_, i) => 1000 + i) };
+    const s = downsampleWindow(w);
+    expect([s.samples, s.perPoint, s.timestampsSec.length]).toEqual([2016, 7, 288]);
+    // point 1 holds samples 7..13: CPU 0..6 → mean 3, highest 6; memory 1007..1013 → 1013
+    expect([s.timestampsSec[1], s.cpuCoresMean[1], s.cpuCoresMax[1], s.memoryBytesMax[1]]).toEqual([1e9 + 2100, 3, 6, 1013]);
+    // 600 samples → 2 per point, 300 points; 100 samples → 100 points equal to the samples
+    expect(downsampleWindow({ ...w, timestampsSec: w.timestampsSec.slice(0, 600), cpuCores: w.cpuCores.slice(0, 600), memoryBytes: w.memoryBytes.slice(0, 600) }).timestampsSec.length).toBe(300);
+    const small = downsampleWindow({ timestampsSec: w.timestampsSec.slice(0, 100), cpuCores: w.cpuCores.slice(0, 100), memoryBytes: w.memoryBytes.slice(0, 100) });
+    expect([small.perPoint, small.cpuCoresMax, small.memoryBytesMax]).toEqual([1, w.cpuCores.slice(0, 100), w.memoryBytes.slice(0, 100)]);
+    expect(small.cpuCoresMean).toEqual(small.cpuCoresMax);
+  });
+
+  it('BAD CALL - --replay naming a missing folder is refused, naming the flag', () => {
+    expect(() => parseOptions(['--replay', join(dir, 'nope')], {})).toThrow(/--replay \(RESOURCE_AGENT_REPLAY\): .* is not a folder/);
   });
 
   it('--no-ui: no /ui routes', async () => {

@@ -3,10 +3,12 @@
  * an offline cluster). The page is static; its script reads the agent's own API (/readyz, /v1/families,
  * /v1/families/{name}/models, the admin routes) and the two routes below.
  *
- *   GET /ui                     the page (hash routes: #overview, #models, #evaluation)
+ *   GET /ui                     the page (hash routes: #overview, #models, #workloads, #evaluation, #replay)
  *   GET /ui/assets/{name}       app.js, style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
- *   GET /ui/api/config          whether admin calls are enabled (and why not), the reports folder
+ *   GET /ui/api/config          whether admin calls and workloads are enabled (and why not), the reports folder
  *   GET /ui/api/reports         the evaluate/validate reports of --reports, newest first (reports.ts)
+ *   GET /ui/api/replay          the served job families and whether each has a hold-out to replay (replay.ts)
+ *   GET /ui/api/replay/jobs?family=job-memory/build-jobs   that hold-out's jobs: attributes and real peaks
  *
  * Every /ui response carries a strict Content-Security-Policy: scripts, styles and fetches from the agent
  * only, no inline script or style, no frames, no forms posting elsewhere. The admin token is never sent
@@ -18,6 +20,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CHART_ASSETS, CHART_CSS } from '../../src/report/charts.js';
 import { listReports } from '../reports.js';
 import type { AgentOptions } from '../options.js';
+import type { ServedFamily } from '../families.js';
+import { Replays } from '../replay.js';
+import { AgentError } from '../errors.js';
 
 /** CSP: what the dashboard may load; everything else is refused by the browser. */
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -52,8 +57,9 @@ function secure(reply: FastifyReply): FastifyReply {
 }
 
 /** uiRoutes registers the dashboard's routes (hidden from /docs: they are the page's, not the API's). */
-export function uiRoutes(app: FastifyInstance, o: AgentOptions): void {
+export function uiRoutes(app: FastifyInstance, o: AgentOptions, served: readonly ServedFamily[] = []): void {
   const assets = loadAssets();
+  const replays = new Replays(served, o.replay);
   const index = readFileSync(join(UI_DIR, 'index.html'));
   const hide = { schema: { hide: true } };
 
@@ -69,8 +75,19 @@ export function uiRoutes(app: FastifyInstance, o: AgentOptions): void {
     secure(reply).send({
       admin: o.adminTokenFile !== null ? { enabled: true, reason: null } : { enabled: false, reason: 'the agent runs without an admin token (start it with --admin-token-file or RESOURCE_AGENT_ADMIN_TOKEN_FILE)' },
       reports: o.reports,
+      workloads: o.prometheus !== null ? { enabled: true, reason: null } : { enabled: false, reason: 'the agent runs without --prometheus (RESOURCE_AGENT_PROMETHEUS), so it reads no workloads' },
     }),
   );
 
   app.get('/ui/api/reports', hide, (_req, reply) => secure(reply).send(listReports(o.reports)));
+
+  app.get('/ui/api/replay', hide, (_req, reply) => secure(reply).send({ replayDir: o.replay, families: replays.list() }));
+
+  app.get<{ Querystring: { family?: string } }>('/ui/api/replay/jobs', hide, (req, reply) => {
+    const family = req.query.family ?? '';
+    const r = replays.jobs(family);
+    if (!r) throw new AgentError('ROUTE_NOT_FOUND', `no job family '${family}' is served here; see GET /ui/api/replay`);
+    if (!r.jobs) throw new AgentError('ROUTE_NOT_FOUND', `${family} has no hold-out to replay: ${r.info.reason}`);
+    return secure(reply).send({ ...r.info, jobs: r.jobs });
+  });
 }

@@ -4,6 +4,8 @@
  *
  *   GET /v1/workloads[?namespace=NS&kind=Deployment]   every workload and its containers
  *   GET /v1/workloads/{namespace}/{kind}/{name}        one workload (kind case-insensitive)
+ *   GET /v1/workloads/{namespace}/{kind}/{name}?samples=1   the same, each container with "window": its
+ *       usage window from the last good refresh, downsampled to at most 300 points (../window-samples.ts)
  *
  * The body is the document `npm run recommend -- --format json` prints (workload-formats.ts
  * workloadsDocument) plus "refresh": when it was computed, and whether the last refresh failed (then the
@@ -17,6 +19,7 @@ import type { AgentMetrics } from '../metrics.js';
 import type { AgentOptions } from '../options.js';
 import { policyOf } from '../options.js';
 import { WorkloadRefresher } from '../workloads.js';
+import { SAMPLE_POINTS } from '../window-samples.js';
 import { workloadsDocument } from '../../src/families/container-resources/workload-formats.js';
 import { CONTAINER_CONTRACT } from '../../src/families/container-resources/features.js';
 import { UserError } from '../../src/util/errors.js';
@@ -72,14 +75,27 @@ export function workloadRoutes(app: FastifyInstance, o: AgentOptions, served: re
     return { ...doc, count: workloads.length, workloads };
   });
 
-  app.get<{ Params: { namespace: string; kind: string; name: string } }>('/v1/workloads/:namespace/:kind/:name', {
-    schema: { summary: 'Recommendations for one workload’s containers', tags, params: { type: 'object', properties: { namespace: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } } } },
+  app.get<{ Params: { namespace: string; kind: string; name: string }; Querystring: { samples?: string } }>('/v1/workloads/:namespace/:kind/:name', {
+    schema: {
+      summary: 'Recommendations for one workload’s containers',
+      description: `With samples=1 each container also has "window": its usage window from the last good refresh, downsampled to at most ${SAMPLE_POINTS} points ({samples, perPoint, points, timestampsSec, cpuCoresMean, cpuCoresMax, memoryBytesMax}: consecutive buckets of perPoint samples, each the bucket's first time, mean and highest CPU in cores, highest memory in bytes), or null when it had fewer than 2 samples.`,
+      tags,
+      params: { type: 'object', properties: { namespace: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } } },
+      querystring: { type: 'object', properties: { samples: { type: 'string', enum: ['0', '1', 'false', 'true'], description: `1: add each container's usage window, at most ${SAMPLE_POINTS} points` } } },
+    },
   }, (req) => {
     const { workloads, ...doc } = current();
     const { namespace, kind, name } = req.params;
     const w = workloads.find((x) => x.namespace === namespace && x.kind.toLowerCase() === kind.toLowerCase() && x.name === name);
     if (!w) throw new AgentError('ROUTE_NOT_FOUND', `no workload ${namespace}/${kind}/${name} in the recommendations of ${doc.refresh.refreshedAt} (kinds: Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet, Pod); see GET /v1/workloads`);
-    return { ...doc, workload: w };
+    const samples = req.query.samples;
+    if (samples !== undefined && !['0', '1', 'false', 'true'].includes(samples)) throw new AgentError('INVALID_FIELD', `samples: is '${samples}'; give samples=1 for the usage windows (or leave it out)`, 'samples');
+    if (samples !== '1' && samples !== 'true') return { ...doc, workload: w };
+    const containers = w.containers.map((c) => {
+      const s = refresher.samplesOf(w.namespace, w.kind, w.name, c.name);
+      return { ...c, window: s && { points: s.timestampsSec.length, ...s } };
+    });
+    return { ...doc, workload: { ...w, containers } };
   });
   return refresher;
 }

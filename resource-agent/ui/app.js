@@ -1,6 +1,7 @@
 /*
  * app.js: the dashboard's pages, drawn from the agent's own API. Hash routes: #overview, #models,
- * #evaluation. Every element is built with the DOM API and text nodes (no innerHTML of data); charts are
+ * #workloads (GET /v1/workloads, with ?samples=1 for a container's chart), #evaluation, #replay (a job
+ * family's hold-out streamed through its POST …/recommend/batch). Every element is built with the DOM API and text nodes (no innerHTML of data); charts are
  * drawn by charts.js (window.crpCharts, uPlot). When a page has finished loading, <main> gets
  * data-loaded="<page>" (the browser tests wait for it).
  *
@@ -33,7 +34,7 @@ const yesNo = (ok, yes, no) => h('span', { className: ok ? 'ok' : 'bad' }, ok ? 
 
 /** api: GET or POST a path of the agent; returns { status, body } (body parsed JSON, or null). */
 async function api(path, opts = {}) {
-  const r = await fetch(path, { headers: { accept: 'application/json', ...(opts.headers || {}) }, method: opts.method || 'GET', cache: 'no-store' });
+  const r = await fetch(path, { headers: { accept: 'application/json', ...(opts.headers || {}) }, method: opts.method || 'GET', body: opts.body, cache: 'no-store' });
   let body = null;
   try {
     body = await r.json();
@@ -233,9 +234,318 @@ async function evaluation() {
   return parts;
 }
 
+/* ---------------- Workloads ---------------- */
+
+const GiB = 2 ** 30;
+const cpuQ = (x) => (x ? x.quantity : '—');
+const arrow = (cur, rec) => `${cur} → ${rec}`;
+const signed = (x) => (x === null || x === undefined ? '—' : `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(2)}`);
+
+/** WL_COLS: the table's columns: header, how a row sorts (a number or a string), and its cell. */
+const WL_COLS = [
+  { key: 'namespace', head: 'namespace', sort: (r) => r.w.namespace, cell: (r) => r.w.namespace },
+  { key: 'kind', head: 'kind', sort: (r) => r.w.kind, cell: (r) => r.w.kind },
+  { key: 'workload', head: 'workload', sort: (r) => r.w.name, cell: (r) => r.w.name },
+  { key: 'container', head: 'container', sort: (r) => r.c.name, cell: (r) => r.c.name },
+  { key: 'cpuRequest', head: 'CPU request', sort: (r) => r.c.recommended?.cpu.request.millicores ?? -1, cell: (r) => arrow(cpuQ(r.c.current.requests.cpu), r.c.recommended ? r.c.recommended.cpu.request.quantity : '?') },
+  { key: 'cpuLimit', head: 'CPU limit', sort: (r) => r.c.recommended?.cpu.limit.millicores ?? -1, cell: (r) => arrow(cpuQ(r.c.current.limits.cpu), r.c.recommended ? r.c.recommended.cpu.limit.quantity : '?') },
+  { key: 'memRequest', head: 'memory request', sort: (r) => r.c.recommended?.memory.request.bytes ?? -1, cell: (r) => arrow(cpuQ(r.c.current.requests.memory), r.c.recommended ? r.c.recommended.memory.request.quantity : '?') },
+  { key: 'memLimit', head: 'memory limit', sort: (r) => r.c.recommended?.memory.limit.bytes ?? -1, cell: (r) => arrow(cpuQ(r.c.current.limits.memory), r.c.recommended ? r.c.recommended.memory.limit.quantity : '?') },
+  { key: 'confidence', head: 'confidence', sort: (r) => r.c.recommended?.confidence ?? -1, cell: (r) => (r.c.recommended ? r.c.recommended.confidence.toFixed(2) : '—') },
+  { key: 'saving', head: 'saving or risk ($/month)', sort: (r) => r.c.monthlySaving ?? -Infinity, cell: (r) => [h('span', { className: r.c.monthlySaving > 0 ? 'ok' : r.c.monthlySaving < 0 ? 'bad' : '' }, signed(r.c.monthlySaving)), r.c.currentRisk ? h('span', { className: 'bad risk' }, ` ${r.c.currentRisk}`) : null] },
+  { key: 'notes', head: 'notes', sort: (r) => r.c.notes.join('; '), cell: (r) => r.c.notes.join('; ') || '—' },
+];
+
+/** usageCharts: the CPU and memory specs of one container: its downsampled window, the recommended and current request and limit. */
+function usageCharts(c, endSec) {
+  const win = c.window;
+  const x = win.timestampsSec.map((t) => (t - endSec) / 3600);
+  const x0 = x[0];
+  const x1 = x.length > 1 ? x[x.length - 1] : x0 + 1;
+  const flat = (name, color, y, dash) => (y === null || y === undefined ? null : { name, color, dash, points: [[x0, y], [x1, y]] });
+  const rec = c.recommended;
+  const cpu = {
+    title: `CPU of ${c.name} (${win.points} points, ${win.perPoint} sample${win.perPoint === 1 ? '' : 's'} each)`, xLabel: 'hours before the window’s end', yLabel: 'cores', width: 600, height: 260,
+    series: [
+      { name: 'usage, highest', color: '#1f77b4', points: x.map((t, i) => [t, win.cpuCoresMax[i]]) },
+      { name: 'usage, mean', color: '#9ecae1', points: x.map((t, i) => [t, win.cpuCoresMean[i]]) },
+      flat('recommended request', '#2ca02c', rec && rec.cpu.request.millicores / 1000),
+      flat('recommended limit', '#d62728', rec && rec.cpu.limit.millicores / 1000),
+      flat('current request', '#2ca02c', c.current.requests.cpu && c.current.requests.cpu.millicores / 1000, [6, 4]),
+      flat('current limit', '#d62728', c.current.limits.cpu && c.current.limits.cpu.millicores / 1000, [6, 4]),
+    ].filter(Boolean),
+  };
+  const mem = {
+    title: `Memory of ${c.name}`, xLabel: 'hours before the window’s end', yLabel: 'GiB', width: 600, height: 260,
+    series: [
+      { name: 'working set, highest', color: '#9467bd', points: x.map((t, i) => [t, win.memoryBytesMax[i] / GiB]) },
+      flat('recommended request', '#2ca02c', rec && rec.memory.request.bytes / GiB),
+      flat('recommended limit', '#d62728', rec && rec.memory.limit.bytes / GiB),
+      flat('current request', '#2ca02c', c.current.requests.memory && c.current.requests.memory.bytes / GiB, [6, 4]),
+      flat('current limit', '#d62728', c.current.limits.memory && c.current.limits.memory.bytes / GiB, [6, 4]),
+    ].filter(Boolean),
+  };
+  return [cpu, mem];
+}
+
+async function workloads() {
+  const cfg = await getJson('/ui/api/config');
+  const parts = [h('h1', {}, 'Workloads')];
+  if (!cfg.workloads.enabled) {
+    parts.push(h('p', { className: 'note', id: 'workloads-off' }, `No workloads here: ${cfg.workloads.reason}. Start it with --prometheus URL (e.g. npm start -- --prometheus http://localhost:9090) and this page lists every workload container with its recommendation.`));
+    return parts;
+  }
+  const r = await api('/v1/workloads');
+  if (r.status === 503) {
+    parts.push(h('p', { className: 'note', id: 'workloads-wait' }, `No workload recommendations yet: ${r.body && r.body.error ? r.body.error.message : 'the first refresh is running'}.`));
+    return parts;
+  }
+  if (r.status !== 200) throw new Error(`/v1/workloads answered ${r.status}${r.body && r.body.error ? `: ${r.body.error.message}` : ''}`);
+  const doc = r.body;
+  const endSec = Date.parse(doc.source.end) / 1000;
+  const all = doc.workloads.flatMap((w) => w.containers.map((c) => ({ w, c })));
+  const t = doc.totals;
+  parts.push(h('p', { className: doc.refresh.stale ? 'note' : 'muted', id: 'workloads-source' },
+    `${t.workloads} workloads, ${t.containers} containers from ${doc.source.prometheus} (${when(doc.source.start)} → ${when(doc.source.end)}, every ${doc.source.stepSec} s), model ${doc.modelVersion}, refreshed ${when(doc.refresh.refreshedAt)}`,
+    doc.refresh.stale ? `; the last refresh FAILED (${doc.refresh.lastError}), these are the last good results` : '',
+    `. Requests over the running replicas: CPU ${num(t.currentCpuCores)} → ${num(t.recommendedCpuCores)} cores, memory ${num(t.currentMemoryBytes / GiB)} → ${num(t.recommendedMemoryBytes / GiB)} GiB; monthly saving ${signed(t.monthlySaving)}.`));
+  for (const w of doc.warnings) parts.push(h('p', { className: 'note' }, `warning: ${w}`));
+
+  const state = { sort: 'namespace', dir: 1, text: '', namespace: '' };
+  const filter = h('input', { id: 'wl-filter', type: 'search', placeholder: 'workload, container, kind, note…', 'aria-describedby': 'wl-count' });
+  const nsSelect = h('select', { id: 'wl-namespace' }, h('option', { value: '' }, 'all'), [...new Set(all.map((x) => x.w.namespace))].map((n) => h('option', { value: n }, n)));
+  const count = h('span', { id: 'wl-count', className: 'muted', role: 'status' });
+  const tbody = h('tbody', {});
+  const headRow = h('tr', {});
+  const chartBox = h('section', { id: 'wl-chart', 'aria-label': 'usage chart' }, h('p', { className: 'muted' }, 'Choose a container’s Chart button to see its usage window with the recommended request and limit drawn over it.'));
+
+  const showChart = async (x) => {
+    for (const u of window.crpCharts.instances.slice()) window.crpCharts.destroy(u);
+    chartBox.dataset.loaded = '';
+    chartBox.replaceChildren(h('p', { className: 'muted' }, `Loading ${x.w.namespace}/${x.w.kind}/${x.w.name}…`));
+    const one = await getJson(`/v1/workloads/${encodeURIComponent(x.w.namespace)}/${encodeURIComponent(x.w.kind)}/${encodeURIComponent(x.w.name)}?samples=1`);
+    const c = one.workload.containers.find((k) => k.name === x.c.name);
+    const title = h('h2', { id: 'wl-chart-title', tabindex: '-1' }, `${x.w.namespace}/${x.w.kind}/${x.w.name}, container ${x.c.name}`);
+    if (!c || !c.window) {
+      chartBox.replaceChildren(title, h('p', { className: 'note' }, `No usage window: ${c ? `${c.samples} sample${c.samples === 1 ? '' : 's'} in the last refresh (2 needed)` : 'the container is gone from the last refresh'}.`));
+      chartBox.dataset.loaded = x.c.name;
+      title.focus();
+      return;
+    }
+    const specs = usageCharts(c, endSec);
+    const plots = specs.map((s) => h('div', { className: 'chart-plot', role: 'img', 'aria-label': `${s.title}: ${s.yLabel} against ${s.xLabel}; ${s.series.map((k) => k.name).join(', ')}` }));
+    chartBox.replaceChildren(title,
+      h('p', { className: 'muted' }, `${c.window.samples} samples (${num(c.history.coveredSec / 86400, 1)} of ${num(c.history.requestedSec / 86400, 1)} days) in ${c.window.points} points of ${c.window.perPoint}: each point is the highest (and, for CPU, the mean) usage of its samples. Solid lines: recommended; dashed: current.`),
+      h('div', { className: 'side' }, plots.map((p) => h('figure', { className: 'chart' }, p))));
+    specs.forEach((s, i) => window.crpCharts.draw(plots[i], s));
+    chartBox.dataset.loaded = x.c.name;
+    title.focus();
+  };
+
+  const draw = () => {
+    const q = state.text.trim().toLowerCase();
+    const col = WL_COLS.find((k) => k.key === state.sort);
+    const rows = all
+      .filter((x) => (!state.namespace || x.w.namespace === state.namespace) && (!q || [x.w.namespace, x.w.kind, x.w.name, x.c.name, ...x.c.notes, x.c.currentRisk || ''].join(' ').toLowerCase().includes(q)))
+      .sort((a, b) => {
+        const va = col.sort(a);
+        const vb = col.sort(b);
+        return (typeof va === 'number' ? va - vb : String(va).localeCompare(String(vb))) * state.dir;
+      });
+    headRow.replaceChildren(...WL_COLS.map((k) => h('th', { scope: 'col', 'aria-sort': k.key === state.sort ? (state.dir > 0 ? 'ascending' : 'descending') : 'none' },
+      h('button', { type: 'button', className: 'sort', 'data-sort': k.key, onclick: () => { state.dir = state.sort === k.key ? -state.dir : 1; state.sort = k.key; draw(); } },
+        k.head, k.key === state.sort ? (state.dir > 0 ? ' ▲' : ' ▼') : ''))), h('th', { scope: 'col' }, 'usage'));
+    tbody.replaceChildren(...rows.map((x) => h('tr', { 'data-key': `${x.w.namespace}/${x.w.kind}/${x.w.name}/${x.c.name}` },
+      WL_COLS.map((k, i) => (i === 0 ? h('th', { scope: 'row', className: 'text' }, k.cell(x)) : h('td', { className: i < 4 ? 'text' : k.key === 'notes' || k.key === 'saving' ? 'text wrap' : '' }, k.cell(x)))),
+      h('td', {}, h('button', { type: 'button', 'data-action': 'chart', 'aria-label': `Chart the usage of ${x.w.namespace}/${x.w.kind}/${x.w.name} container ${x.c.name}`, onclick: () => void showChart(x).catch((e) => chartBox.replaceChildren(h('p', { className: 'error', role: 'alert' }, `Could not load the chart: ${e.message}`))) }, 'Chart')))));
+    count.textContent = `${rows.length} of ${all.length} containers`;
+  };
+  filter.addEventListener('input', () => { state.text = filter.value; draw(); });
+  nsSelect.addEventListener('change', () => { state.namespace = nsSelect.value; draw(); });
+  draw();
+  parts.push(
+    h('div', { className: 'toolbar' }, h('label', { for: 'wl-filter' }, 'Filter'), filter, h('label', { for: 'wl-namespace' }, 'Namespace'), nsSelect, count),
+    h('div', { className: 'scroll' }, h('table', { className: 'workloads' }, h('caption', { className: 'muted' }, 'current → recommended, per container; the column buttons sort'), h('thead', {}, headRow), tbody)),
+    chartBox);
+  return parts;
+}
+
+/* ---------------- Replay ---------------- */
+
+let stopReplay = () => {};
+const pct = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} %` : '—');
+const gib = (b) => `${(b / GiB).toFixed(1)} GiB`;
+
+/**
+ * replayView: one family's live simulation. Its held-out jobs are sent, in order, to the family's own
+ * POST …/recommend/batch (the served model, as any client), `speed` jobs a second in batches every 250 ms;
+ * each answer's limit is scored against the job's real peak: under % = jobs whose allocation < peak,
+ * over % = bytes over the peaks / bytes of the peaks, business = 5 × under % + over % (as validate scores).
+ */
+function replayView(info, jobs, recorded) {
+  const st = { next: 0, under: 0, over: 0, peaks: 0, scored: 0, refused: 0, alloc: [], peak: [], running: false, busy: false, budget: 0, timer: null, recent: [] };
+  const fig = (field) => h('dd', { 'data-field': field }, '—');
+  const f = { jobs: fig('jobs'), under: fig('under'), over: fig('over'), business: fig('business'), refused: fig('refused') };
+  const toggle = h('button', { type: 'button', className: 'primary', id: 'replay-toggle', 'aria-pressed': 'false' }, 'Start');
+  const speed = h('select', { id: 'replay-speed' }, [1, 5, 20, 100, 500].map((s) => h('option', { value: String(s), selected: s === 20 }, `${s} job${s === 1 ? '' : 's'}/s`)));
+  const reset = h('button', { type: 'button', id: 'replay-reset' }, 'Reset');
+  const status = h('p', { className: 'result', id: 'replay-status', role: 'status', 'aria-live': 'polite' }, `${jobs.length} held-out jobs ready; Start sends them to POST ${info.batch}.`);
+  const recentBody = h('tbody', {});
+  const plot = h('div', { className: 'chart-plot', role: 'img', 'aria-label': 'Allocation against the real peak, per job, in GiB; the figures beside it have the running totals' });
+  const spec = () => ({
+    title: 'Allocation against the real peak, per job', xLabel: 'job (hold-out order)', yLabel: 'GiB', width: 640, height: 320,
+    series: [
+      { name: 'real peak', color: '#1f77b4', style: 'dots', size: 4, points: st.peak.map((p, i) => [i + 1, p / GiB]) },
+      { name: 'allocation (served model)', color: '#ff7f0e', style: 'dots', size: 4, points: st.alloc.map((a, i) => [i + 1, a / GiB]) },
+    ],
+  });
+  let chart = null;
+
+  const show = () => {
+    f.jobs.textContent = `${st.next} of ${jobs.length}`;
+    f.under.textContent = st.scored ? pct((100 * st.under) / st.scored) : '—';
+    f.over.textContent = st.scored ? pct((100 * st.over) / st.peaks) : '—';
+    f.business.textContent = st.scored ? ((500 * st.under) / st.scored + (100 * st.over) / st.peaks).toFixed(2) : '—';
+    f.refused.textContent = String(st.refused);
+    if (chart) window.crpCharts.update(chart, spec());
+    else if (st.scored) chart = window.crpCharts.draw(plot, spec());
+    recentBody.replaceChildren(...st.recent.map((j) => h('tr', {}, h('th', { scope: 'row' }, h('code', {}, j.id)), h('td', {}, j.time ? when(j.time) : '—'), h('td', {}, j.alloc === null ? '—' : gib(j.alloc)), h('td', {}, gib(j.peak)), h('td', { className: 'text' }, j.error ? h('span', { className: 'bad' }, `refused: ${j.error}`) : j.alloc < j.peak ? h('span', { className: 'bad' }, `under by ${gib(j.peak - j.alloc)}`) : h('span', { className: 'ok' }, `held, ${gib(j.alloc - j.peak)} spare`)))));
+  };
+
+  const pause = (why) => {
+    st.running = false;
+    clearTimeout(st.timer);
+    toggle.textContent = st.next >= jobs.length ? 'Start' : 'Resume';
+    toggle.setAttribute('aria-pressed', 'false');
+    toggle.disabled = st.next >= jobs.length;
+    status.textContent = why;
+  };
+
+  const step = async () => {
+    st.timer = null;
+    if (!st.running || st.busy) return;
+    st.budget = Math.min(st.budget + Number(speed.value) / 4, 500);
+    const k = Math.min(Math.floor(st.budget), jobs.length - st.next);
+    if (k > 0) {
+      st.budget -= k;
+      const batch = jobs.slice(st.next, st.next + k);
+      st.busy = true;
+      let r;
+      try {
+        r = await api(info.batch, { method: 'POST', body: JSON.stringify({ items: batch.map((j) => ({ id: j.id, attributes: j.attributes })) }), headers: { 'content-type': 'application/json' } });
+      } finally {
+        st.busy = false;
+      }
+      if (r.status !== 200) {
+        pause(`Paused: the agent answered ${r.status}${r.body && r.body.error ? ` ${r.body.error.code}: ${r.body.error.message}` : ''}.`);
+        return;
+      }
+      r.body.items.forEach((a, i) => {
+        const j = batch[i];
+        const rec = { id: j.id, time: j.time, peak: j.peakBytes, alloc: null, error: null };
+        if (a.error) {
+          st.refused++;
+          rec.error = a.error.message;
+        } else {
+          const alloc = a.memory.limitBytes;
+          rec.alloc = alloc;
+          st.scored++;
+          st.peaks += j.peakBytes;
+          if (alloc < j.peakBytes) st.under++;
+          else st.over += alloc - j.peakBytes;
+          st.alloc.push(alloc);
+          st.peak.push(j.peakBytes);
+        }
+        st.recent.unshift(rec);
+      });
+      st.recent.length = Math.min(st.recent.length, 8);
+      st.next += k;
+      show();
+      if (st.next >= jobs.length) {
+        pause(`Replayed all ${jobs.length} jobs with model ${r.body.modelVersion}.`);
+        return;
+      }
+    }
+    if (st.running) st.timer = setTimeout(() => void step(), 250);
+  };
+
+  toggle.addEventListener('click', () => {
+    if (st.running) {
+      pause(`Paused after ${st.next} of ${jobs.length} jobs.`);
+      return;
+    }
+    st.running = true;
+    toggle.textContent = 'Pause';
+    toggle.setAttribute('aria-pressed', 'true');
+    status.textContent = `Replaying at ${speed.value} jobs/s…`;
+    void step();
+  });
+  speed.addEventListener('change', () => { if (st.running) status.textContent = `Replaying at ${speed.value} jobs/s…`; });
+  reset.addEventListener('click', () => {
+    pause('Reset: nothing replayed yet.');
+    Object.assign(st, { next: 0, under: 0, over: 0, peaks: 0, scored: 0, refused: 0, alloc: [], peak: [], budget: 0, recent: [] });
+    toggle.textContent = 'Start';
+    toggle.disabled = false;
+    if (chart) {
+      window.crpCharts.destroy(chart);
+      chart = null;
+    }
+    show();
+  });
+  stopReplay = () => pause('Stopped.');
+  show();
+
+  const v = recorded && recorded.validation;
+  return h('section', { 'aria-label': `replay of ${info.family}` },
+    h('p', { className: 'muted' }, `${jobs.length} held-out jobs from ${info.source} (${info.via === 'replay-dir' ? '--replay' : "the manifest's validation.data"}), in file order (submission time for build jobs). Each is sent to POST ${info.batch}; its allocation (the answer's limit) is scored against the job's real peak.`),
+    h('div', { className: 'toolbar' }, toggle, h('label', { for: 'replay-speed' }, 'Speed'), speed, reset),
+    status,
+    h('dl', { className: 'stats', 'aria-label': 'running figures' },
+      h('div', {}, h('dt', {}, 'jobs replayed'), f.jobs),
+      h('div', {}, h('dt', {}, 'under-allocated (jobs)'), f.under),
+      h('div', {}, h('dt', {}, 'over-allocated (bytes)'), f.over),
+      h('div', {}, h('dt', {}, 'business score'), f.business),
+      h('div', {}, h('dt', {}, 'refused items'), f.refused)),
+    h('p', { className: 'muted' }, 'business = 5 × under % + over % (lower is better).',
+      v ? h('span', { id: 'replay-recorded' }, ` Recorded at export for version ${recorded.version} on all ${v.jobs} jobs: business ${num(v.businessScore)}, under ${pct(v.underPct)}, over ${pct(v.overPct)} (before the agent rounds allocations up to 1 MiB / 64 MiB steps).`) : null),
+    h('div', { className: 'side' },
+      h('figure', { className: 'chart' }, plot),
+      h('table', { className: 'recent' }, h('caption', { className: 'muted' }, 'the last 8 jobs, newest first'),
+        h('thead', {}, h('tr', {}, ['job', 'submitted', 'allocation', 'peak', 'outcome'].map((c) => h('th', { scope: 'col' }, c)))), recentBody)));
+}
+
+async function replay() {
+  const list = await getJson('/ui/api/replay');
+  const parts = [h('h1', {}, 'Replay')];
+  if (list.families.length === 0) {
+    parts.push(h('p', { className: 'note', id: 'replay-none' }, 'No job-memory family is served by this agent, so there is nothing to replay. The replay streams a job family\'s held-out jobs through its recommend route (e.g. job-memory/build-jobs at /v1/jobs/build-jobs/recommend).'));
+    return parts;
+  }
+  const fams = await getJson('/v1/families');
+  const box = h('div', {});
+  const select = h('select', { id: 'replay-family' }, list.families.map((f, i) => h('option', { value: String(i) }, `${f.family}${f.available ? ` (${f.jobs} jobs)` : ' (no hold-out)'}`)));
+  const show = async () => {
+    stopReplay();
+    for (const u of window.crpCharts.instances.slice()) window.crpCharts.destroy(u);
+    const info = list.families[Number(select.value)];
+    if (!info.available) {
+      box.replaceChildren(h('p', { className: 'note', id: 'replay-unavailable' }, `${info.family} has no hold-out to replay: ${info.reason}.`));
+      return;
+    }
+    const [data, models] = await Promise.all([getJson(`/ui/api/replay/jobs?family=${encodeURIComponent(info.family)}`), getJson(fams.families.find((f) => f.name === info.family).models)]);
+    const recorded = models.versions.find((v) => v.version === models.serving) || null;
+    box.replaceChildren(replayView(info, data.jobs, recorded));
+  };
+  select.addEventListener('change', () => void show());
+  parts.push(h('p', { className: 'muted' }, 'The build-job predictor\'s live simulation: the family\'s hold-out (jobs the model never trained on) streams in at the chosen speed; each job\'s allocation from the served model is drawn against its real peak, with the running under-allocation, over-allocation and business score.'),
+    h('div', { className: 'toolbar' }, h('label', { for: 'replay-family' }, 'Job family'), select), box);
+  await show();
+  return parts;
+}
+
 /* ---------------- router ---------------- */
 
-const PAGES = { overview, models, evaluation };
+const PAGES = { overview, models, workloads, evaluation, replay };
 
 async function render() {
   const seq = ++renderSeq;
@@ -245,6 +555,8 @@ async function render() {
     else a.removeAttribute('aria-current');
   }
   document.title = `${name[0].toUpperCase()}${name.slice(1)} · resource-agent`;
+  stopReplay();
+  stopReplay = () => {};
   main.setAttribute('aria-busy', 'true');
   main.removeAttribute('data-loaded');
   if (window.crpCharts) for (const u of window.crpCharts.instances.slice()) window.crpCharts.destroy(u);

@@ -23,6 +23,8 @@ export interface ChartSeries {
   style?: 'line' | 'dots';
   /** dash pattern of a line in CSS pixels, e.g. [4, 4] */
   dash?: number[];
+  /** marker size in CSS pixels (default: 10 for few dots, 4 above 200) */
+  size?: number;
   points: [number, number][];
 }
 

@@ -5,6 +5,7 @@
  * no <style> of its own, so it runs under the dashboard's Content-Security-Policy and from a file:// report.
  *
  *   crpCharts.draw(element, spec)   draws one chart into element; returns the uPlot instance
+ *   crpCharts.update(u, spec)       gives a drawn chart new points (same series), e.g. a live replay
  *   crpCharts.drawAll(root)         draws every <script type="application/json" class="chart-spec"> under root
  *                                   into the element before it (what a report does on load)
  *   crpCharts.instances             every chart drawn and not destroyed (tests count their points)
@@ -30,11 +31,11 @@
     return String(+v.toPrecision(3));
   }
 
-  function draw(el, spec) {
-    if (typeof uPlot !== 'function') throw new Error('charts.js: uPlot is not loaded');
+  /** prepare: the spec's series with their clean points, plus the y = x guide when asked. */
+  function prepare(spec) {
     var logX = !!spec.logX, logY = !!spec.logY;
     var series = spec.series.map(function (s) {
-      return { name: s.name, color: s.color, style: s.style || 'line', dash: s.dash, points: clean(s.points, logX, logY) };
+      return { name: s.name, color: s.color, style: s.style || 'line', dash: s.dash, size: s.size, points: clean(s.points, logX, logY) };
     });
     if (spec.diagonal) {
       var all = [].concat.apply([], series.map(function (s) { return s.points; }));
@@ -44,9 +45,20 @@
         series.push({ name: 'y = x', color: '#999', style: 'line', dash: [4, 4], points: [[lo, lo], [hi, hi]], guide: true });
       }
     }
-    var data = [null].concat(series.map(function (s) {
+    return series;
+  }
+
+  function dataOf(series) {
+    return [null].concat(series.map(function (s) {
       return [s.points.map(function (p) { return p[0]; }), s.points.map(function (p) { return p[1]; })];
     }));
+  }
+
+  function draw(el, spec) {
+    if (typeof uPlot !== 'function') throw new Error('charts.js: uPlot is not loaded');
+    var logX = !!spec.logX, logY = !!spec.logY;
+    var series = prepare(spec);
+    var data = dataOf(series);
     var width = spec.width || Math.max(320, Math.min(640, (el.clientWidth || 560)));
     var opts = {
       mode: 2,
@@ -76,7 +88,7 @@
           dash: s.dash,
           facets: [{ scale: 'x', auto: true }, { scale: 'y', auto: true }],
           paths: dots ? uPlot.paths.points() : undefined,
-          points: { show: false, size: dots ? (many ? 4 : 10) : 5, width: 1 },
+          points: { show: false, size: s.size || (dots ? (many ? 4 : 10) : 5), width: 1 },
         };
       })),
     };
@@ -84,6 +96,11 @@
     u.crpSpec = spec;
     instances.push(u);
     return u;
+  }
+
+  function update(u, spec) {
+    u.setData(dataOf(prepare(spec)));
+    u.crpSpec = spec;
   }
 
   function destroy(u) {
@@ -103,7 +120,7 @@
     }
   }
 
-  window.crpCharts = { draw: draw, drawAll: drawAll, destroy: destroy, instances: instances, format: fmt };
+  window.crpCharts = { draw: draw, drawAll: drawAll, update: update, destroy: destroy, instances: instances, format: fmt };
   if (document.querySelector('script.chart-spec')) {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { drawAll(document); });
     else drawAll(document);
