@@ -437,6 +437,15 @@ export class ModelStore {
     return { entry, status: 'verified', failure: null, reason: null, model };
   }
 
+  /** readNow reads the manifest as it is on disk now (null when it cannot be read or checked). */
+  private readNow(): Manifest | null {
+    try {
+      return checkManifest(JSON.parse(readFileSync(this.o.manifestPath, 'utf8')), this.o.manifestPath);
+    } catch {
+      return null;
+    }
+  }
+
   /** switchTo persists a manifest whose active version is `target` and serves it. */
   private switchTo(m: Manifest, target: VersionState, cause: 'activate' | 'rollback'): ActivationResult {
     const version = target.entry.version;
@@ -453,9 +462,15 @@ export class ModelStore {
       }
     }
     if (target.status !== 'verified' || !target.model) throw new AgentError('VERSION_NOT_VERIFIED', `version ${version} is refused (${target.reason}); only verified versions can be activated`);
-    const next = activateIn(m, version, this.o.family);
+    // Several families' stores share one manifest file, each with its own lock, and `m` was read before
+    // the awaits of this call: apply the change to the file as it is NOW (read and written in one
+    // synchronous step, so no other store's write can fall in between), or a concurrent activate or
+    // rollback of another family would be silently undone.
+    const current = this.readNow() ?? m;
+    const base = findVersion(familyOf(current, this.o.family), version) ? current : m;
+    const next = activateIn(base, version, this.o.family);
     const fam = familyOf(next, this.o.family);
-    if (next === m && this.serving === target.model) return { changed: false, active: fam.active, previousActive: fam.previousActive };
+    if (next === base && this.serving === target.model) return { changed: false, active: fam.active, previousActive: fam.previousActive };
     // A ConfigMap volume (its `..data` symlink) is read-only, and the manifest is in git anyway.
     if (existsSync(`${dirname(this.o.manifestPath)}/..data`)) throw readOnly(cause, version, this.o.family);
     try {
