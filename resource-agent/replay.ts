@@ -80,7 +80,7 @@ export class Replays {
     const st = f.store.status();
     const active = st.versions.find((v) => v.active);
     const data = active?.validation?.data;
-    if (typeof data === 'string' && data) out.push({ path: isAbsolute(data) ? data : resolve(dirname(st.manifestPath), data), via: 'manifest' });
+    if (typeof data === 'string' && data) out.push({ path: isAbsolute(data) ? data : resolve(dirname(f.store.manifestPath), data), via: 'manifest' });
     return out;
   }
 

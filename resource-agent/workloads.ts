@@ -26,7 +26,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
-import { readPrometheus } from '../src/sources/prometheus.js';
+import { readPrometheus, redactUrl } from '../src/sources/prometheus.js';
 import type { Connection, PrometheusRead, Selection } from '../src/sources/prometheus.js';
 import { recommendContainers } from '../src/families/container-resources/workloads.js';
 import type { WorkloadResult } from '../src/families/container-resources/workloads.js';
@@ -199,7 +199,7 @@ export class WorkloadRefresher {
 
   status(): RefreshStatus {
     return {
-      prometheus: this.o.url,
+      prometheus: redactUrl(this.o.url),
       intervalSec: this.o.intervalSec,
       refreshedAt: this.refreshedAtMs === null ? null : iso(this.refreshedAtMs),
       lastAttemptAt: this.lastAttemptMs === null ? null : iso(this.lastAttemptMs),

@@ -13,7 +13,7 @@
  * 404 ROUTE_NOT_FOUND, naming the workload, for one that is not in the last result.
  */
 import type { FastifyInstance } from 'fastify';
-import { AgentError } from '../errors.js';
+import { AgentError, fieldError } from '../errors.js';
 import type { ServedFamily } from '../families.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { AgentOptions } from '../options.js';
@@ -70,7 +70,15 @@ export function workloadRoutes(app: FastifyInstance, o: AgentOptions, served: re
     schema: { summary: 'Recommendations for every workload container read from Prometheus (refreshed every --interval)', tags, querystring: { type: 'object', properties: { namespace: { type: 'string' }, kind: { type: 'string' } } } },
   }, (req) => {
     const doc = current();
-    const { namespace, kind } = req.query;
+    const q = req.query as Record<string, unknown>;
+    // Fastify's validation is off in this agent (input is checked by hand): a repeated parameter is an array.
+    const one = (k: 'namespace' | 'kind'): string | undefined => {
+      const v = q[k];
+      if (v !== undefined && typeof v !== 'string') throw fieldError(k, `give it once, as a single value (e.g. ?${k}=${k === 'kind' ? 'Deployment' : 'shop'})`);
+      return v as string | undefined;
+    };
+    const namespace = one('namespace');
+    const kind = one('kind');
     const workloads = doc.workloads.filter((w) => (namespace === undefined || w.namespace === namespace) && (kind === undefined || w.kind.toLowerCase() === kind.toLowerCase()));
     return { ...doc, count: workloads.length, workloads };
   });

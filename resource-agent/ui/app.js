@@ -29,7 +29,12 @@ function h(tag, attrs, ...children) {
 }
 
 const num = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en') : v.toFixed(digits)) : String(v));
-const when = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '—');
+// A date that does not parse (a hand-written report) is shown as written, never thrown on.
+const when = (iso) => {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+};
 const yesNo = (ok, yes, no) => h('span', { className: ok ? 'ok' : 'bad' }, ok ? yes : no);
 
 /** api: GET or POST a path of the agent; returns { status, body } (body parsed JSON, or null). */

@@ -115,6 +115,13 @@ export class PrometheusClient {
     this.headers = { accept: 'application/json', ...(c.headers ?? {}) };
     if (c.bearerTokenFile) this.headers.authorization = `Bearer ${readOrFail(c.bearerTokenFile, '--bearer-token-file').trim()}`;
     if (c.basicAuthFile) this.headers.authorization = `Basic ${Buffer.from(readOrFail(c.basicAuthFile, '--basic-auth-file').trim()).toString('base64')}`;
+    // Credentials in the URL (http://user:pass@host) become a Basic header and leave the URL, which is
+    // shown in messages, /readyz and /v1/workloads.
+    if (u.username || u.password) {
+      this.headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
   }
 
   /** close releases the keep-alive sockets. */
@@ -451,6 +458,19 @@ async function readWith(client: PrometheusClient, r: ReadRequest): Promise<Prome
   }
   containers.sort((a, b) => cmp(a.workload.namespace, b.workload.namespace) || cmp(a.workload.kind, b.workload.kind) || cmp(a.workload.name, b.workload.name) || cmp(a.container, b.container));
   return { url: client.base.href, startSec: start + g.stepSec, endSec: end, stepSec: g.stepSec, containers, warnings, requests: client.requests, bytes: client.bytes };
+}
+
+/** redactUrl: a URL as it may be shown: without user and password. redactUrl('http://a:b@h:9090/') === 'http://h:9090/'. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//');
+  }
 }
 
 /** errorText: a network error in one line (Node's AggregateError for ::1 and 127.0.0.1 has no message of its own). */
