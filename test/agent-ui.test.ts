@@ -129,7 +129,8 @@ describe('/ui routes', () => {
       writeFileSync(join(holdDir, 'toy', 'holdout.csv'), [header, ...rows].join('\n') + '\n');
       const fam = (validation: Record<string, unknown> | null) => ({
         family: { name: 'job-memory/toy', serving: { path: '/v1/jobs/toy/recommend' } },
-        store: { status: () => ({ manifestPath: join(holdDir, 'manifest.json'), versions: [{ active: true, validation }] }) },
+        // as a real ModelStore: status() shows only the file name, the getter holds the path
+        store: { manifestPath: join(holdDir, 'manifest.json'), status: () => ({ manifestPath: 'manifest.json', versions: [{ active: true, validation }] }) },
       }) as unknown as ServedFamily;
       // no --replay, no validation.data: not available, and why
       const none = new Replays([fam(null)], null).list()[0]!;
