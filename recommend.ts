@@ -7,7 +7,7 @@
  * workload-formats.ts on stdout; progress, totals of a table and warnings go to stderr / the table.
  * Exit codes: 2 bad input or a missing metric, 1 Prometheus unreachable or refusing.
  */
-import { writeFileSync } from 'node:fs';
+import { checkWritable, writeFileAtomic } from './src/util/fs-atomic.js';
 import { resolve } from 'node:path';
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
@@ -44,6 +44,7 @@ runMain(async () => {
     .option('cpu-price', { type: 'number', default: DEFAULT_PRICES.cpuCoreMonth, describe: 'price of one core for a month (for the saving column)' })
     .option('memory-price', { type: 'number', default: DEFAULT_PRICES.memoryGiBMonth, describe: 'price of one GiB for a month' })
     .parse();
+  if (argv.output) checkWritable(argv.output); // fail before reading Prometheus, not after
 
   const headers: Record<string, string> = {};
   for (const h of argv.header ?? []) {
@@ -108,7 +109,7 @@ runMain(async () => {
     await predictor.release();
   }
   const text = render(argv.format, result, { prometheus: read.url, startSec: read.startSec, endSec: read.endSec, stepSec: read.stepSec, warnings: read.warnings });
-  if (argv.output) writeFileSync(argv.output, text);
+  if (argv.output) writeFileAtomic(argv.output, text);
   else process.stdout.write(text);
   const t = result.totals;
   process.stderr.write(`${t.workloads} workloads, ${t.containers} containers, ${t.recommended} recommended, ${t.short} short histories; ${read.requests} requests, ${(read.bytes / 2 ** 20).toFixed(1)} MiB from Prometheus\n`);

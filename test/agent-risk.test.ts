@@ -67,6 +67,17 @@ describe('risk targets in /v1/recommend', () => {
     expect(plain.risk).toBeUndefined();
   });
 
+  it('a factor below 1 lowers the limit and caps the request at it, as evaluate measured the target', async () => {
+    // Memory ratios 0.0025 … 0.4975: h = 0.9 → 180th = 0.45. Limit 1000.5Mi × 0.45 = 450.225Mi → 451Mi; the
+    // request 500.5Mi is capped at the new limit (450.225Mi → 451Mi), not the limit raised back to it.
+    const low = calibrateRisk({ mem_limit: Array.from({ length: 199 }, (_, i) => (i + 1) / 400), cpu_limit: Array.from({ length: 199 }, () => 2) }, { source: 'x', groups: 3, windows: 199 });
+    const { agent } = await agentWith({ risk_calibration: JSON.stringify(low) });
+    const b = (await agent.app.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES, risk: { memoryHold: 0.9 } } })).json();
+    expect(b.risk.memory).toEqual({ requested: 0.9, target: 0.9, factor: 0.45 });
+    expect(b.memory.limit.bytes).toBe(451 * MiB);
+    expect(b.memory.request.bytes).toBe(451 * MiB);
+  });
+
   it('batch items carry their own targets', async () => {
     const { agent } = await agentWith({ risk_calibration: JSON.stringify(TABLE) });
     const r = await agent.app.inject({ method: 'POST', url: '/v1/recommend/batch', payload: { items: [{ features: FEATURES }, { features: FEATURES, risk: { memoryHold: 0.99 } }] } });

@@ -38,6 +38,8 @@ export interface FamilyTraining<H extends Record<string, number | string> = Reco
   hyperDefaults: H;
   /** one line per hyperparameter for --help */
   hyperHelp: Record<keyof H & string, string>;
+  /** checkHyper (optional) refuses values outside their meaning with an InputError naming the flag */
+  checkHyper?(h: H): void;
   /** the allowed values of string hyperparameters (becomes --flag choices) */
   hyperChoices?: Partial<Record<keyof H & string, readonly string[]>>;
   /** the objective for these hyperparameters */

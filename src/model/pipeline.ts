@@ -97,6 +97,7 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   const t0 = performance.now();
   const c = family.contract;
   const hyper = { ...family.training.hyperDefaults, ...cfg.hyper };
+  family.training.checkHyper?.(hyper);
   const set: TrainingSet = family.training.load(cfg.data);
   if (set.n < 100) throw new InputError(`--data has ${set.n} samples in all; training needs at least 100`);
   const dataSha256 = set.sources.length === 1 ? set.sources[0]!.sha256 : sha256Hex(set.sources.map((s) => `${s.sha256}:${s.weight}`).join(','));
@@ -105,6 +106,10 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   for (const s of set.sources) cfg.log(`train: ${s.rows} samples from ${s.path} (weight ${s.weight}; ${Object.entries(s.info).map(([k, v]) => `${k} ${v}`).join(', ')}), sha256 ${s.sha256.slice(0, 12)}…`);
   const split = set.groups ? splitGroups(set.groups, cfg.valFraction, cfg.seed) : splitRows(set.n, cfg.valFraction, cfg.seed);
   if (set.groups) cfg.log(`train: validation holds out whole groups (${new Set(Array.from(split.val, (i) => set.groups![i])).size} of ${new Set(set.groups).size}), ${split.val.length} rows`);
+  if (!split.train.length || !split.val.length) {
+    const groups = set.groups ? `${new Set(set.groups).size} groups (VMs)` : `${set.n} rows`;
+    throw new InputError(`--val-fraction ${cfg.valFraction} leaves ${split.train.length ? 'no validation' : 'no training'} data out of ${groups}; choose a fraction that keeps both (e.g. 0.2), or give more data`);
+  }
   const tr = subset(set, split.train);
   const va = subset(set, split.val);
   const result = await train(tr, va, {

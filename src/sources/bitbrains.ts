@@ -253,7 +253,7 @@ export function listTraceFiles(paths: string[]): string[] {
       throw new UserError(`--input ${p} does not exist; give a folder of Bitbrains .csv / .csv.gz files, or such files`);
     }
     if (st.isDirectory()) {
-      out.push(...readdirSync(p).filter(isTraceFile).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((f) => join(p, f)));
+      out.push(...readdirSync(p).filter((f) => isTraceFile(f) && !statSync(join(p, f)).isDirectory()).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((f) => join(p, f)));
     } else if (isTraceFile(p)) {
       out.push(p);
     } else {
@@ -265,7 +265,12 @@ export function listTraceFiles(paths: string[]): string[] {
 
 /** readTraceFile reads one .csv or .csv.gz file (gunzipped in memory) and parses it. */
 export function readTraceFile(path: string, opts: ReadOptions = {}): UsageTrace {
-  let bytes: Buffer = readFileSync(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); give readable .csv or .csv.gz files`);
+  }
   if (/\.gz$/i.test(path)) {
     try {
       bytes = gunzipSync(bytes);

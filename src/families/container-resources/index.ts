@@ -8,7 +8,7 @@
  */
 import type { ModelFamily } from '../types.js';
 import { CONTAINER_CONTRACT } from './features.js';
-import { containerObjective, CONTAINER_HYPER_DEFAULTS, LIMIT_OBJECTIVES } from './objective.js';
+import { checkContainerHyper, containerObjective, CONTAINER_HYPER_DEFAULTS, LIMIT_OBJECTIVES } from './objective.js';
 import type { ContainerHyper } from './objective.js';
 import { calibrateContainer, loadContainerTraining } from './training.js';
 import { rustRecommend } from './rust.js';
@@ -37,6 +37,7 @@ export const containerResources: ModelFamily = {
       confidenceWeight: "weight of the confidence head's log loss",
     },
     hyperChoices: { limitObjective: LIMIT_OBJECTIVES },
+    checkHyper: (h) => checkContainerHyper(h as ContainerHyper),
     objective: (h) => containerObjective(h as ContainerHyper),
     describeObjective: (h) => (h.limitObjective === 'pinball'
       ? 'pinball (quantile) loss per resource output, under-provisioning × underPenalty; log loss for confidence vs. whether the own recommendation holds'

@@ -30,6 +30,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Objective, Tf } from '../../model/tf.js';
 import { CPU_RANGE, MEM_RANGE } from './features.js';
+import { InputError } from '../../util/errors.js';
 
 export const LIMIT_OBJECTIVES = ['pinball', 'quantile', 'surrogate'] as const;
 export type LimitObjective = (typeof LIMIT_OBJECTIVES)[number];
@@ -143,6 +144,20 @@ export function costAwareLoss(tf: Tf, pred: tfTypes.Tensor2D, label: tfTypes.Ten
     if (weight) row = row.mul(weight);
     return row.mean() as tfTypes.Scalar;
   });
+}
+
+/**
+ * checkContainerHyper refuses values that make no sense: quantiles must be in (0, 1), τ and the scale
+ * above 0 (τ divides), the penalty above 0. Example: --request-quantile 2 → "must be between 0 and 1".
+ */
+export function checkContainerHyper(h: ContainerHyper): void {
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  for (const k of ['limitQuantile', 'requestQuantile'] as const) {
+    if (!(h[k] > 0 && h[k] < 1)) throw new InputError(`${flag(k)} ${h[k]} must be between 0 and 1 (a quantile), e.g. 0.5`);
+  }
+  for (const k of ['underPenalty', 'surrogateTau', 'surrogateScale', 'surrogateKappa'] as const) {
+    if (!(h[k] > 0)) throw new InputError(`${flag(k)} ${h[k]} must be above 0`);
+  }
 }
 
 /** containerObjective binds the hyperparameters. */

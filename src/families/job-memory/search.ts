@@ -142,7 +142,21 @@ export async function searchCli(argv: string[], familyName: string | null, famil
     const lines = readFileSync(logPath, 'utf8').split('\n').filter((l) => l.trim());
     const h = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
     if (h.sha256 !== header.sha256 || h.seed !== header.seed || h.maxUnderPct !== header.maxUnderPct) throw new UserError(`${logPath} is the log of another search (data, --seed or --max-under differ); give another --output or delete it`);
-    for (const l of lines.slice(1)) trials.push(JSON.parse(l) as TrialRecord);
+    // A trial is appended as one line; a kill during the append can leave the last line cut short: that
+    // trial is run again (and the log rewritten without it). Any other bad line is an error naming it.
+    let cut = false;
+    lines.slice(1).forEach((l, k) => {
+      try {
+        trials.push(JSON.parse(l) as TrialRecord);
+      } catch {
+        if (k === lines.length - 2) cut = true;
+        else throw new UserError(`${logPath}:${k + 2}: not a trial record (not JSON); delete that line or the log`);
+      }
+    });
+    if (cut) {
+      progress(`search: the last line of ${logPath} was cut short (an interrupted run): that trial runs again`, true);
+      writeFileAtomic(logPath, [lines[0], ...trials.map((t) => JSON.stringify(t))].join('\n') + '\n');
+    }
     progress(`search: resuming ${logPath}: ${trials.length} trials done`, true);
   } else {
     writeFileAtomic(logPath, JSON.stringify(header) + '\n');

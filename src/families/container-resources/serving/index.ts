@@ -18,7 +18,8 @@ import type { ModelRecommendation } from '../recommendation.js';
 import { ANSWER, EXAMPLE, ITEM } from './schemas.js';
 
 /**
- * applyRisk multiplies the model's limits (in place, before post-processing) by the serving version's
+ * applyRisk multiplies the model's limits (in place, before post-processing; requests capped at the new
+ * limits) by the serving version's
  * conformal factors for the requested hold rates; the smallest calibrated target at or above a request
  * is used (src/core/risk.ts factorFor). A version without a table, or a target above its table, is a
  * RequestFieldError naming risk.memoryHold / risk.cpuHold.
@@ -37,8 +38,17 @@ export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['ri
   };
   const memory = pick('memoryHold', 'mem_limit');
   const cpu = pick('cpuHold', 'cpu_limit');
-  if (memory) r.memLimitBytes *= memory.factor;
-  if (cpu) r.cpuLimitCores *= cpu.factor;
+  // As evaluate and validate measured the targets (eval/risk-eval.ts scaleLimits): the limit is scaled
+  // and the request kept at most the limit, so a factor below 1 lowers both (post-processing would
+  // otherwise raise the limit back to the request, and serve something other than what was measured).
+  if (memory) {
+    r.memLimitBytes *= memory.factor;
+    r.memRequestBytes = Math.min(r.memRequestBytes, r.memLimitBytes);
+  }
+  if (cpu) {
+    r.cpuLimitCores *= cpu.factor;
+    r.cpuRequestCores = Math.min(r.cpuRequestCores, r.cpuLimitCores);
+  }
   return { memory, cpu, calibration: `${table!.calibration.windows} windows of ${table!.calibration.groups} workloads (${table!.calibration.source})` };
 }
 
