@@ -137,8 +137,11 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
-    const fam = /^\/v1\/families\/([^/]+)/.exec(path)?.[1];
-    const unknownFamily = fam !== undefined && !served.some((f) => f.family.name === fam);
+    // Family names may hold a '/' (job-memory/build-jobs): a path under a served family is a wrong route
+    // of that family, not an unknown family.
+    const rest = /^\/v1\/families\/(.+)$/.exec(path)?.[1];
+    const fam = rest?.split('/')[0];
+    const unknownFamily = rest !== undefined && !served.some((f) => rest === f.family.name || rest.startsWith(`${f.family.name}/`));
     const e = new AgentError('ROUTE_NOT_FOUND', unknownFamily ? `no model family '${fam}' is served here (served: ${served.map((f) => f.family.name).join(', ')}); see GET /v1/families` : `no route ${req.method} ${path}; see /docs for the API`);
     return reply.code(e.status).send(e.body());
   });

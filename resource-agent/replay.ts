@@ -14,7 +14,7 @@
  * and MAX_REPLAY_JOBS, and cached until its size or modification time changes.
  */
 import { statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { rawRow, readJobTable } from '../src/families/job-memory/data.js';
 import type { ServedFamily } from './families.js';
 
@@ -74,13 +74,18 @@ export class Replays {
     return f ? this.source(f) : null;
   }
 
-  private candidates(f: ServedFamily): { path: string; via: 'replay-dir' | 'manifest' }[] {
-    const out: { path: string; via: 'replay-dir' | 'manifest' }[] = [];
-    if (this.replayDir) out.push({ path: join(this.replayDir, f.family.name.slice(PREFIX.length), 'holdout.csv'), via: 'replay-dir' });
+  /**
+   * candidates: where a family's hold-out may be; `shown` is what callers see (never the server's folders:
+   * "<--replay>/build-jobs/holdout.csv", or the manifest's own relative path).
+   */
+  private candidates(f: ServedFamily): { path: string; shown: string; via: 'replay-dir' | 'manifest' }[] {
+    const out: { path: string; shown: string; via: 'replay-dir' | 'manifest' }[] = [];
+    const ds = f.family.name.slice(PREFIX.length);
+    if (this.replayDir) out.push({ path: join(this.replayDir, ds, 'holdout.csv'), shown: `<--replay>/${ds}/holdout.csv`, via: 'replay-dir' });
     const st = f.store.status();
     const active = st.versions.find((v) => v.active);
     const data = active?.validation?.data;
-    if (typeof data === 'string' && data) out.push({ path: isAbsolute(data) ? data : resolve(dirname(f.store.manifestPath), data), via: 'manifest' });
+    if (typeof data === 'string' && data) out.push({ path: isAbsolute(data) ? data : resolve(dirname(f.store.manifestPath), data), shown: isAbsolute(data) ? `<manifest>/${basename(data)}` : data, via: 'manifest' });
     return out;
   }
 
@@ -92,15 +97,15 @@ export class Replays {
       try {
         st = statSync(c.path);
       } catch {
-        tried.push(`${c.path} (${c.via === 'replay-dir' ? '--replay' : "the manifest's validation.data"}: not found)`);
+        tried.push(`${c.shown} (${c.via === 'replay-dir' ? '--replay' : "the manifest's validation.data"}: not found)`);
         continue;
       }
       if (!st.isFile()) {
-        tried.push(`${c.path} (not a file)`);
+        tried.push(`${c.shown} (not a file)`);
         continue;
       }
       if (st.size > MAX_REPLAY_BYTES) {
-        tried.push(`${c.path} (${st.size} bytes, over the ${MAX_REPLAY_BYTES} the page replays)`);
+        tried.push(`${c.shown} (${st.size} bytes, over the ${MAX_REPLAY_BYTES} the page replays)`);
         continue;
       }
       const key = `${c.path}:${st.size}:${st.mtimeMs}`;
@@ -121,11 +126,11 @@ export class Replays {
           cached = { key, jobs };
           this.cache.set(f.family.name, cached);
         } catch (e) {
-          tried.push(`${c.path} (${(e as Error).message})`);
+          tried.push(`${c.shown} (${(e as Error).message})`);
           continue;
         }
       }
-      return { info: { ...base, available: true, source: c.path, via: c.via, jobs: cached.jobs.length, reason: null }, jobs: cached.jobs };
+      return { info: { ...base, available: true, source: c.shown, via: c.via, jobs: cached.jobs.length, reason: null }, jobs: cached.jobs };
     }
     const reason = tried.length
       ? `no readable hold-out: tried ${tried.join('; ')}`

@@ -258,6 +258,8 @@ describe('two families in one agent', () => {
     expectError(await a.inject({ method: 'POST', url: '/v1/families/stub-sum/rollback' }), 401, 'UNAUTHORIZED');
     expectError(await a.inject({ method: 'POST', url: '/v1/families/stub-sum/models/9.9.9/activate', headers: auth }), 404, 'VERSION_NOT_FOUND');
     expect(expectError(await a.inject({ method: 'GET', url: '/v1/families/nope/models' }), 404, 'ROUTE_NOT_FOUND')).toBe("no model family 'nope' is served here (served: container-resources, stub-sum); see GET /v1/families");
+    // a wrong route under a served family is a wrong route, not an unknown family (names may hold a '/')
+    expect(expectError(await a.inject({ method: 'GET', url: '/v1/families/stub-sum/nope' }), 404, 'ROUTE_NOT_FOUND')).toBe('no route GET /v1/families/stub-sum/nope; see /docs for the API');
   });
 });
 
@@ -343,5 +345,21 @@ describe('EXPECTED FAILURE - a model of other widths than its family contract', 
     expect(ready.json().reason).toMatch(/^active version 1.1.0 is refused \(file models\/foreign_v1.1.0.onnx takes 3 inputs and gives 2 outputs.*\); no model to serve$/);
     expectError(await a.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES } }), 503, 'NOT_READY');
     expect(readFileSync(s.manifestPath, 'utf8')).toContain('foreign_v1.1.0.onnx');
+  });
+});
+
+describe('the shipped store (containers and job-memory/build-jobs)', () => {
+  it('a wrong route under a family whose name holds a "/" is a wrong route, not an unknown family', async () => {
+    const a = await createAgent({ ...AGENT_DEFAULTS, manifest: join(import.meta.dirname, '..', 'manifest.json'), adminTokenFile: null }, { logger: false, defaultMetrics: false });
+    try {
+      const r = await a.app.inject({ method: 'GET', url: '/v1/families/job-memory/build-jobs/nope' });
+      expect(r.statusCode).toBe(404);
+      expect(r.json().error.message).toBe('no route GET /v1/families/job-memory/build-jobs/nope; see /docs for the API');
+      const u = await a.app.inject({ method: 'GET', url: '/v1/families/job-memory/nope/models' });
+      expect(u.json().error.message).toMatch(/^no model family 'job-memory' is served here \(served: container-resources, job-memory\/build-jobs\)/);
+    } finally {
+      await a.app.close();
+      await a.stores.close();
+    }
   });
 });

@@ -138,14 +138,16 @@ describe('/ui routes', () => {
       expect(none.reason).toMatch(/^no hold-out recorded: .*--replay DIR .*toy\/holdout\.csv/);
       // the manifest's path, relative to the manifest's folder
       const viaManifest = new Replays([fam({ data: 'toy/holdout.csv' })], null);
-      expect(viaManifest.list()[0]).toMatchObject({ available: true, via: 'manifest', jobs: 50, source: join(holdDir, 'toy', 'holdout.csv') });
+      // callers see the manifest's relative path, never the server's folders
+      expect(viaManifest.list()[0]).toMatchObject({ available: true, via: 'manifest', jobs: 50, source: 'toy/holdout.csv' });
       const jobs = viaManifest.jobs('job-memory/toy')!.jobs!;
       expect(jobs[2]).toEqual({ id: 'id0000000000', time: '2025-05-01T00:02:00.000Z', attributes: { location: 'location_1', branch: 'branch_1', buildProfile: 'p', jobs: 4, localJobs: 2, makeType: 'opt', targets: ['all', 'dist'], component: 'c', ts_phase: 'testing' }, peakBytes: 3 * 2 ** 30, requestedBytes: 2 ** 30 });
       // --replay wins; a --replay folder without the file falls back to the manifest, naming what was tried
       expect(new Replays([fam({ data: 'nope.csv' })], holdDir).list()[0]).toMatchObject({ available: true, via: 'replay-dir' });
       const missing = new Replays([fam({ data: 'nope.csv' })], join(holdDir, 'toy')).list()[0]!;
       expect(missing.available).toBe(false);
-      expect(missing.reason).toBe(`no readable hold-out: tried ${join(holdDir, 'toy', 'toy', 'holdout.csv')} (--replay: not found); ${join(holdDir, 'nope.csv')} (the manifest's validation.data: not found)`);
+      expect(missing.reason).toBe(`no readable hold-out: tried <--replay>/toy/holdout.csv (--replay: not found); nope.csv (the manifest's validation.data: not found)`);
+      expect(JSON.stringify(missing)).not.toContain(holdDir);
     } finally {
       rmSync(holdDir, { recursive: true, force: true });
     }
