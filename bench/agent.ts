@@ -20,11 +20,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
-import onnxProto from 'onnx-proto';
 import { FEATURE_NAMES, N_FEATURES, normalizeFeatures } from '../src/families/container-resources/features.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { forwardQuantized, maxAbsDeviation } from '../src/model/quantize.js';
-import type { QuantizedModel } from '../src/model/quantize.js';
+import { readQuantizedModel } from '../src/onnx/inspect.js';
 import { family, modelPath, readManifest, verifyVersion } from '../src/store/manifest.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -98,37 +97,6 @@ const failures = (r: Result) => r.errors + r.timeouts + r.non2xx;
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const line = (r: Result) => `${fmt(r.requests.average)} req/s, latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${failures(r)} errors`;
 
-/** quantizedFromOnnx reads the int8 weights back out of the model file (same weights as the session). */
-function quantizedFromOnnx(bytes: Uint8Array): QuantizedModel {
-  const m = onnxProto.onnx.ModelProto.decode(bytes);
-  const init = new Map((m.graph?.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const raw = (name: string) => {
-    const t = init.get(name);
-    if (!t?.rawData) throw new Error(`initializer ${name} not found: is this an int8 model from npm run train?`);
-    return t;
-  };
-  const f32 = (name: string) => {
-    const r = raw(name).rawData!;
-    return new Float32Array(r.buffer.slice(r.byteOffset, r.byteOffset + r.byteLength));
-  };
-  const mode = (m.metadataProps ?? []).find((p) => p.key === 'quantization')?.value === 'int8-static-qdq' ? 'static' : 'weights';
-  const layers = [1, 2, 3].map((k) => {
-    const t = raw(`W${k}_q`);
-    const [inSize, outSize] = (t.dims ?? []).map(Number) as [number, number];
-    const r = t.rawData!;
-    return { inSize, outSize, Wq: new Int8Array(r.buffer.slice(r.byteOffset, r.byteOffset + r.byteLength)), wScale: f32(`W${k}_scale`), b: f32(`b${k}`) };
-  });
-  const actScales = new Float32Array(3);
-  const actQmax = [255, 255, 255];
-  if (mode === 'static') {
-    for (let k = 1; k <= 3; k++) {
-      actScales[k - 1] = f32(`a${k}_scale`)[0]!;
-      if (init.has(`a${k}_max`)) actQmax[k - 1] = Math.round(f32(`a${k}_max`)[0]! / actScales[k - 1]!);
-    }
-  }
-  return { sigmoid: [4], mode, layers, actScales, actQmax, weightQmax: [127, 127, 127] };
-}
-
 async function timeUs(iters: number, fn: () => Promise<unknown> | unknown): Promise<number> {
   for (let i = 0; i < Math.min(200, iters); i++) await fn();
   const t = performance.now();
@@ -145,7 +113,7 @@ if (!v.ok) throw new Error(`the shipped model does not verify: ${v.reason}`);
 console.log(`model: ${modelPath(MANIFEST, entry)} (version ${entry.version}, ${entry.bytes} bytes, ${entry.quantization.mode ?? 'int8'}); node ${process.version}, ${DURATION_SEC} s per HTTP run\n`);
 
 const predictor = await loadOnnx(v.bytes, entry.file);
-const q = quantizedFromOnnx(v.bytes);
+const q = readQuantizedModel(v.bytes, entry.file); // the same int8 weights as the session
 const x1 = normalizeFeatures(featureRow());
 const x1000 = new Float32Array(1000 * N_FEATURES);
 for (let i = 0; i < 1000; i++) normalizeFeatures(featureRow(), x1000, i * N_FEATURES);

@@ -32,19 +32,29 @@ function signature(path: string): string {
   }
 }
 
+/** debounce: fire() calls fn once, ms after the first of a burst of calls; cancel() drops a pending call. */
+function debounce(fn: () => void, ms: number): { fire: () => void; cancel: () => void } {
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    fire() {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        fn();
+      }, ms);
+      timer.unref();
+    },
+    cancel() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
 /** watchFile calls onChange (debounced) when `path` may have changed. */
 export function watchFile(path: string, onChange: () => void, o: WatchOptions): Watcher {
   const name = basename(path);
-  const debounceMs = o.debounceMs ?? 50;
-  let timer: NodeJS.Timeout | null = null;
-  const fire = () => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      onChange();
-    }, debounceMs);
-    timer.unref();
-  };
+  const { fire, cancel } = debounce(onChange, o.debounceMs ?? 50);
 
   let watcher: FSWatcher | null = null;
   try {
@@ -74,8 +84,7 @@ export function watchFile(path: string, onChange: () => void, o: WatchOptions): 
     close() {
       watcher?.close();
       if (poll) clearInterval(poll);
-      if (timer) clearTimeout(timer);
-      timer = null;
+      cancel();
     },
   };
 }
@@ -92,17 +101,8 @@ export interface DirWatcher {
  * rather than at the next scheduled check.
  */
 export function watchDirs(onChange: () => void, o: { debounceMs?: number; onError?: (e: Error) => void } = {}): DirWatcher {
-  const debounceMs = o.debounceMs ?? 100;
   const watchers = new Map<string, FSWatcher>();
-  let timer: NodeJS.Timeout | null = null;
-  const fire = () => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      onChange();
-    }, debounceMs);
-    timer.unref();
-  };
+  const { fire, cancel } = debounce(onChange, o.debounceMs ?? 100);
   return {
     sync(dirs) {
       const want = new Set(dirs);
@@ -126,8 +126,7 @@ export function watchDirs(onChange: () => void, o: { debounceMs?: number; onErro
     close() {
       for (const w of watchers.values()) w.close();
       watchers.clear();
-      if (timer) clearTimeout(timer);
-      timer = null;
+      cancel();
     },
   };
 }
