@@ -16,6 +16,8 @@ import { generateDataset } from './src/families/container-resources/data/generat
 import { datasetMetadata, datasetToCsv, encodeDataset } from './src/families/container-resources/data/dataset-io.js';
 import { checkWritable, writeFileAtomic } from './src/util/fs-atomic.js';
 import { datasetFromTraces } from './src/families/container-resources/data/from-trace.js';
+import { splitSelector } from './src/families/container-resources/data/fleet-split.js';
+import type { Role } from './src/families/container-resources/data/fleet-split.js';
 import { getSource, SOURCES } from './src/sources/registry.js';
 import { parseSelector } from './src/sources/select.js';
 import { sha256Hex } from './src/util/hash.js';
@@ -60,6 +62,9 @@ runMain(async () => {
     .option('from-trace', { choices: SOURCES.map((x) => x.name), describe: 'cut real windows (past 7 d → next 3 d, stride 1 d) from traces of this source instead of simulating' })
     .option('input', { alias: 'i', type: 'string', array: true, describe: 'with --from-trace: trace folder(s) or file(s) (.csv, .csv.gz)' })
     .option('vms', { type: 'string', describe: 'with --from-trace: keep only these traces, e.g. 1-150 (split by VM, never by window)' })
+    .option('split', { type: 'string', describe: 'with --from-trace: a fleet split (npm run split-fleet); keep the VMs of --role' })
+    .option('role', { type: 'string', array: true, choices: ['train', 'select', 'test'], describe: 'with --split: the role(s) whose VMs to keep, e.g. --role train' })
+    .option('size-half', { choices: ['smaller', 'larger'], describe: "with --split: keep only that half of the VMs by median daily memory peak (the split's size halves)" })
     .option('strict', { type: 'boolean', default: false, describe: 'with --from-trace: refuse the input at the first bad row' })
     .option('calibration', { type: 'string', describe: 'simulate with this calibration (data/simulator-calibration.json); default: the uncalibrated simulator, so old seeds reproduce' })
     .option('report', { type: 'boolean', default: true, describe: 'write OUTPUT.report.json (simulated vs real window statistics, reference: --calibration or data/simulator-calibration.json) and print it; --no-report skips it' })
@@ -80,7 +85,11 @@ runMain(async () => {
     if (!argv.input?.length) throw new UserError('--from-trace needs --input: a folder or files of traces');
     checkWritable(argv.output);
     const t0 = performance.now();
-    const r = datasetFromTraces(getSource(argv.fromTrace), argv.input, { strict: argv.strict, select: argv.vms ? parseSelector(argv.vms) : undefined, log: (l) => progress(`generate: ${l}`, true) });
+    if ((argv.split === undefined) !== (argv.role === undefined)) throw new UserError('--split and --role go together: e.g. --split data/fleet-split.json --role train');
+    if (argv.split !== undefined && argv.vms !== undefined) throw new UserError('give either --vms or --split with --role, not both');
+    if (argv.sizeHalf !== undefined && argv.split === undefined) throw new UserError('--size-half needs --split (the split file defines the halves)');
+    const select = argv.split ? splitSelector(argv.split, argv.role as Role[], '--split', argv.sizeHalf as 'smaller' | 'larger' | undefined) : argv.vms ? parseSelector(argv.vms) : undefined;
+    const r = datasetFromTraces(getSource(argv.fromTrace), argv.input, { strict: argv.strict, select, log: (l) => progress(`generate: ${l}`, true) });
     if (!r.traces) throw new UserError(`--input ${argv.input.join(' ')} has no trace files${argv.vms ? ' that --vms selects' : ''}`);
     if (!r.ds.n) throw new UserError(`none of the ${r.traces} traces has 10 days of samples for one window`);
     const bytes = format === 'csv' ? datasetToCsv(r.ds) : encodeDataset(r.ds, 0, argv.fromTrace);
