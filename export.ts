@@ -1,11 +1,12 @@
 /**
  * export: version a trained model into a model store (manifest.json + predictor_vX.Y.Z.onnx).
  *   npm run export -- --model models/predictor.onnx --output resource-agent/models/ [--bump minor]
- * The model must pass validate's gates (unless --force). Keeps the last 5 versions.
+ * The model must pass validate's gates (unless --force), and with --stress SPLIT the shift-stress gate on
+ * every slice (months, rescaled, size halves). Keeps the last 5 versions.
  */
 import { join } from 'node:path';
 import { makeCli, progress, runMain } from './src/util/cli.js';
-import { GateError } from './src/util/errors.js';
+import { GateError, UserError } from './src/util/errors.js';
 import { exportModel } from './src/export/publish.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
 
@@ -22,14 +23,20 @@ runMain(async () => {
     .option('gates', { type: 'string', default: 'validation-gates.json', describe: 'gates config file' })
     .option('gate-data', { type: 'string', describe: 'held-out data file for the gate check (e.g. real windows of VMs the model was not trained on); default: freshly generated windows' })
     .option('validation-samples', { type: 'number', default: 10000, describe: 'held-out windows generated for the gate check' })
+    .option('stress', { type: 'string', describe: 'also gate on the shift-stress evaluation of this fleet split (e.g. data/fleet-split.json): refused if worse than past max × 1.3 (business) or VPA (memory under %) on any slice' })
+    .option('stress-role', { choices: ['test', 'select'] as const, default: 'test' as const, describe: 'with --stress: the VMs of the split the gate scores' })
+    .option('stress-input', { type: 'string', array: true, describe: 'with --stress: one trace folder per month (default: the three Bitbrains months in ../shared/data)' })
     .parse();
+  if (argv.stress === undefined && argv.stressInput !== undefined) throw new UserError('--stress-input only applies with --stress SPLIT');
   const manifestPath = argv.manifest ?? join(argv.output, 'manifest.json');
   // A family whose contract is learned (job-memory) reads the model's own from the file.
   const named = getFamily(argv.family);
   const family = named.ofModel?.(argv.model) ?? named;
-  const { failed, validation } = await family.evaluation.gate({ model: argv.model, samples: argv.validationSamples, gatesFile: argv.gates, data: argv.gateData, log: (l) => progress(l, true) });
+  if (argv.stress !== undefined && family.name !== DEFAULT_FAMILY_NAME) throw new UserError(`--stress: family ${family.name} has no shift-stress evaluation; drop --stress`);
+  const stress = argv.stress !== undefined ? { split: argv.stress, role: argv.stressRole, inputs: argv.stressInput } : undefined;
+  const { failed, validation } = await family.evaluation.gate({ model: argv.model, samples: argv.validationSamples, gatesFile: argv.gates, data: argv.gateData, stress, log: (l) => progress(l, true) });
   if (failed.length && !argv.force) {
-    throw new GateError(`refusing to export ${argv.model}: gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}; fix the model or pass --force`, failed.map((g) => g.name));
+    throw new GateError(`refusing to export ${argv.model}: gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${typeof g.limit === 'number' ? +g.limit.toFixed(3) : g.limit})`).join(', ')}; fix the model or pass --force`, failed.map((g) => g.name));
   }
   if (failed.length) progress(`export: --force: exporting despite failed gates ${failed.map((g) => g.name).join(', ')}`, true);
   const r = exportModel({ model: argv.model, outputDir: argv.output, manifestPath, family, bump: argv.bump, version: argv.setVersion, validation, rustPath: argv.rust });

@@ -8,6 +8,11 @@ import { GateError, UserError } from './src/util/errors.js';
 import { formatTable } from './src/families/container-resources/eval/trace-eval.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
 import { DEFAULT_GATES_FILE, validateModel, VALIDATION_SEED } from './src/families/container-resources/eval/validate.js';
+import { evaluateStress, STRESS_INPUTS } from './src/families/container-resources/eval/stress.js';
+import { stressGate, stressTargets } from './src/families/container-resources/eval/stress-targets.js';
+import { formatStress, stressHtml } from './src/families/container-resources/eval/stress-report.js';
+import { writeFileAtomic } from './src/util/fs-atomic.js';
+import { join } from 'node:path';
 
 runMain(async () => {
   // A family with its own validation (job-memory) parses its own flags; the container family's is below.
@@ -25,7 +30,10 @@ runMain(async () => {
     .option('memory-hold', { type: 'number', describe: "target hold rate for memory (e.g. 0.99); the model's limits are scaled by its conformal factor" })
     .option('cpu-hold', { type: 'number', describe: 'target hold rate for the CPU limit' })
     .option('report', { alias: 'r', type: 'string', default: 'reports/validate', describe: 'folder for report.json and report.html' })
+    .option('stress', { type: 'string', describe: 'gate on the shift-stress evaluation of this fleet split instead (e.g. data/fleet-split.json): fails when worse than past max × 1.3 (business) or VPA (memory under %) on any slice' })
+    .option('stress-role', { choices: ['test', 'select'] as const, default: 'test' as const, describe: 'with --stress: the VMs of the split scored' })
     .parse();
+  if (argv.stress !== undefined) return validateStress(argv.model, argv.stress, argv.stressRole, argv.report);
   if (!Number.isInteger(argv.samples) || argv.samples < 100) throw new UserError(`--samples must be a whole number ≥ 100, got ${argv.samples}`);
   const r = await validateModel({ model: argv.model, data: argv.data, samples: argv.samples, seed: argv.seed, gatesFile: argv.gates, reportDir: argv.report, compare: argv.compare, memoryHold: argv.memoryHold, cpuHold: argv.cpuHold, log: (l) => progress(l, true) });
   const o = r.overall;
@@ -42,3 +50,17 @@ runMain(async () => {
   const failed = r.gates.filter((g) => !g.passed);
   if (failed.length) throw new GateError(`gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}`, failed.map((g) => g.name));
 });
+
+/** validateStress: the stress gate alone (eval/stress.ts), its tables and verdict; exit 3 when it fails. */
+async function validateStress(model: string, split: string, role: 'test' | 'select', reportDir: string): Promise<void> {
+  const r = await evaluateStress({ source: 'bitbrains', inputs: STRESS_INPUTS, model, splitFile: split, role, log: (l) => progress(l, true) });
+  const gate = stressGate(r);
+  const targets = stressTargets(r);
+  console.log(formatStress(r, gate, targets));
+  const json = join(reportDir, 'stress.json');
+  writeFileAtomic(json, JSON.stringify({ ...r, gate, targets }, null, 2) + '\n');
+  writeFileAtomic(join(reportDir, 'stress.html'), stressHtml(r, gate, targets));
+  console.log(`report: ${json}, ${join(reportDir, 'stress.html')}`);
+  if (gate.length) throw new GateError(`stress gate failed on ${gate.length} slice check(s): ${gate.map((g) => `${g.slice}: ${g.name} (${g.value.toFixed(2)} > ${g.limit.toFixed(2)})`).join('; ')}`, gate.map((g) => `${g.slice}: ${g.name}`));
+  console.log('stress gate: passed on every slice');
+}

@@ -432,6 +432,13 @@ export class ModelStore {
       predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
       return refuse('contract', `file ${entry.file} takes ${predictor.inputWidth} inputs and gives ${predictor.outputWidth} outputs, but the contract of family ${this.o.family} has ${c.inputs.length} and ${c.outputs.length}; is it a model of another family?`);
     }
+    // The same widths do not make the same contract: contract 2 (absolute log scales) and 3 (multiples of
+    // the window's own scales) both take 12 inputs, and this agent normalizes as its family's contract says.
+    const embedded = (entry.contract?.features as { contractVersion?: unknown } | null | undefined)?.contractVersion;
+    if (c && embedded !== undefined && String(embedded) !== c.version) {
+      predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
+      return refuse('contract', `file ${entry.file} is a model of contract ${String(embedded)} of family ${this.o.family}, but this agent serves contract ${c.version} (its inputs and outputs mean other numbers); activate a version exported by this release, or run the release that served it`);
+    }
     const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
     this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
     return { entry, status: 'verified', failure: null, reason: null, model };

@@ -16,8 +16,8 @@ import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
 import { ERRORS } from '../resource-agent/errors.js';
 import type { ErrorCode } from '../resource-agent/errors.js';
-import { denormalizeOutputs, FEATURE_NAMES, normalizeFeatures, normalizeOutputs } from '../src/families/container-resources/features.js';
-import { GiB, MiB } from '../src/core/units.js';
+import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, normalizeFeatures, normalizeOutputs, toVector } from '../src/families/container-resources/features.js';
+import { cpuQuantity, GiB, memoryQuantity, MiB } from '../src/core/units.js';
 import { forwardQuantized, quantizeModel } from '../src/model/quantize.js';
 import { postProcess } from '../src/families/container-resources/postprocess.js';
 import { readManifest, family } from '../src/store/manifest.js';
@@ -26,19 +26,32 @@ import type { ConstPredictor, TempStore } from './helpers/model-store.js';
 import { randomWeights } from './helpers/models.js';
 import { REPO } from './helpers/env.js';
 
+const ARR = FEATURE_NAMES.map((n) => FEATURES[n]);
 /**
- * The constant model answers cpu request 0.2481 cores, limit 0.2 cores, memory request 300.2Mi,
- * limit 1.3Gi, confidence 0.9. After post-processing (default policy): the CPU limit is raised to the
- * request (248.1m), both round up to 250m; memory 300.2Mi → 301Mi = 315,621,376 bytes; 1.3Gi = 1331.2Mi
- * → 21 × 64Mi = 1344Mi = 1,409,286,144 bytes.
+ * The constant model answers, for an item with the features ARR (cpu_p99 0.42 cores, mem_p99 320Mi,
+ * mem_p50 256Mi), cpu request 0.2481 cores, limit 0.2 cores, memory request 300.2Mi, limit 1.3Gi,
+ * confidence 0.9. Since contract 3 the outputs are multiples of the item's own scales, so the constant
+ * outputs are normalized against ARR, and an item with other features gets other numbers (expectedFor).
+ * After post-processing (default policy): the CPU limit is raised to the request (248.1m), both round up
+ * to 250m; memory 300.2Mi (above the mem_p50 floor of 256Mi) → 301Mi = 315,621,376 bytes; 1.3Gi =
+ * 1331.2Mi → 21 × 64Mi = 1344Mi = 1,409,286,144 bytes.
  */
-const CONST_OUT = normalizeOutputs([0.2481, 0.2, 300.2 * MiB, 1.3 * GiB, 0.9]);
+const CONST_OUT = normalizeOutputs([0.2481, 0.2, 300.2 * MiB, 1.3 * GiB, 0.9], ARR);
 const EXPECTED = {
   cpu: { request: { millicores: 250, quantity: '250m' }, limit: { millicores: 250, quantity: '250m' } },
   memory: { request: { bytes: 315621376, quantity: '301Mi' }, limit: { bytes: 1409286144, quantity: '1344Mi' } },
   confidence: 0.9,
 };
-const ARR = FEATURE_NAMES.map((n) => FEATURES[n]);
+
+/** expectedFor: the constant model's answer (default policy) for an item whose real-unit features are `x`. */
+function expectedFor(x: ArrayLike<number>) {
+  const r = postProcess(denormalizeOutputs(CONST_OUT, 0, x));
+  return {
+    cpu: { request: { millicores: r.cpuRequestMillicores, quantity: cpuQuantity(r.cpuRequestMillicores) }, limit: { millicores: r.cpuLimitMillicores, quantity: cpuQuantity(r.cpuLimitMillicores) } },
+    memory: { request: { bytes: r.memRequestBytes, quantity: memoryQuantity(r.memRequestBytes) }, limit: { bytes: r.memLimitBytes, quantity: memoryQuantity(r.memLimitBytes) } },
+    confidence: Math.round(r.confidence * 10_000) / 10_000,
+  };
+}
 const TOKEN = 'test-admin-token-0123456789';
 
 const seen = new Set<ErrorCode>();
@@ -90,12 +103,18 @@ describe('POST /v1/recommend', () => {
     const r = await h.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES, container: 'api', workload: 'checkout', namespace: 'shop' } });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({ modelVersion: '1.1.0', container: 'api', workload: 'checkout', namespace: 'shop', ...EXPECTED });
-    // the array form and a raw window give the same answer from the constant model
+    // the array form gives the same answer; the hand-written numbers are the pipeline's
     const a = await h.inject({ method: 'POST', url: '/v1/recommend', payload: { features: ARR } });
     expect(a.json()).toEqual({ modelVersion: '1.1.0', ...EXPECTED });
+    expect(expectedFor(ARR)).toEqual(EXPECTED);
+    // A raw window is answered from its own features (contract 3: multiples of its scales, cpu_p99 ≈ 0.3
+    // cores and mem_p99 1Gi here), so the same constant outputs give other numbers.
     const t0 = 1_700_000_000;
-    const w = await h.inject({ method: 'POST', url: '/v1/recommend', payload: { window: { timestampsSec: [t0, t0 + 300, t0 + 600], cpuCores: [0.1, 0.2, 0.3], memoryBytes: [GiB, GiB, GiB] } } });
-    expect(w.json()).toEqual({ modelVersion: '1.1.0', ...EXPECTED });
+    const win = { timestampsSec: [t0, t0 + 300, t0 + 600], cpuCores: [0.1, 0.2, 0.3], memoryBytes: [GiB, GiB, GiB] };
+    const w = await h.inject({ method: 'POST', url: '/v1/recommend', payload: { window: win } });
+    expect(w.json()).toEqual({ modelVersion: '1.1.0', ...expectedFor(toVector(computeFeatures(win))) });
+    // its memory request 300.2/320 × 1Gi = 960.6Mi is below its median daily peak (1Gi): raised to it
+    expect(w.json().memory.request).toEqual({ bytes: GiB, quantity: '1Gi' });
   });
 
   it('caps from the options apply: --max-cpu-millicores 200, --max-memory-bytes 1Gi', async () => {
@@ -122,7 +141,7 @@ describe('POST /v1/recommend', () => {
     expect(r.statusCode).toBe(200);
     // Same weights as helpers/models.ts modelBytes(1); weight-only int8 does not depend on calibration.
     const q = quantizeModel(randomWeights(1), new Float32Array(12), 1, 'weights');
-    const ref = postProcess(denormalizeOutputs(forwardQuantized(q, normalizeFeatures(ARR), 1)));
+    const ref = postProcess(denormalizeOutputs(forwardQuantized(q, normalizeFeatures(ARR), 1), 0, ARR));
     const got = r.json();
     // Float32 sums in another order may land a value on the other side of a rounding step: one step at most.
     expect(Math.abs(got.cpu.request.millicores - ref.cpuRequestMillicores)).toBeLessThanOrEqual(100);

@@ -10,6 +10,7 @@ import { GiB } from '../src/core/units.js';
 import { AgentError } from '../resource-agent/errors.js';
 import { parseBatch as parseBatchFor, parseJsonBody, parseSingle as parseSingleFor } from '../resource-agent/input.js';
 import { containerServing } from '../src/families/container-resources/serving/index.js';
+import type { ItemMeta } from '../src/families/container-resources/serving/input.js';
 import { FEATURES } from './helpers/model-store.js';
 
 // The container family's item reader behind the agent's generic body checks (12 inputs per row).
@@ -37,21 +38,33 @@ describe('good bodies', () => {
     const a = parseSingle({ features: FEATURES, container: 'api', workload: 'checkout', namespace: 'shop' });
     const b = parseSingle({ features: arr });
     expect(Array.from(a.x)).toEqual(Array.from(b.x));
-    expect(a.meta).toEqual({ container: 'api', workload: 'checkout', namespace: 'shop' });
-    // cpu_p95 = 0.3 cores → ln(0.3 / 0.01) / ln(64 / 0.01) = 3.4012 / 8.7641 = 0.38808
-    expect(a.x[1]).toBeCloseTo(0.38808, 4);
-    // hour 14 → 14 / 23 = 0.6087; throttle_ratio 0.02 → 0.02
-    expect(a.x[9]).toBeCloseTo(0.6087, 4);
+    // the meta carries the real-unit features: the answer is a multiple of their scales (contract 3)
+    expect(a.meta).toEqual({ container: 'api', workload: 'checkout', namespace: 'shop', inputs: Float64Array.from(arr) });
+    expect(b.meta).toEqual({ inputs: Float64Array.from(arr) });
+    // cpu_p95 = 0.3 cores over cpu_p99 = 0.42 cores → ln(0.7143 / 0.001) / ln(1 / 0.001) = 6.5713 / 6.9078 = 0.95129
+    expect(a.x[1]).toBeCloseTo(0.95129, 4);
+    // cpu_p99 and mem_p99 are the scales: 1 relative to themselves
+    expect([a.x[2], a.x[5]]).toEqual([1, 1]);
+    // hour 14 and workload_age 720 h are not seen by the model (contract 3): 0; throttle_ratio 0.02 → 0.02
+    expect(a.x[9]).toBe(0);
+    expect(a.x[11]).toBe(0);
     expect(a.x[8]).toBeCloseTo(0.02, 6);
   });
 
   it('a raw usage window is turned into its 12 features', () => {
-    // 4 samples 10 minutes apart, CPU 0.1..0.4 cores: cpu_p50 = 0.25 cores → ln(25)/ln(6400) = 0.36728.
+    // 4 samples 10 minutes apart, CPU 0.1..0.4 cores: cpu_p50 = 0.25 cores over cpu_p99 = 0.397 cores
+    // (contract 3: relative to the window's own scale) → ln(0.6297 / 0.001) / ln(1000) = 0.93305.
     const t0 = 1_700_000_000;
     const w = { timestampsSec: [t0, t0 + 600, t0 + 1200, t0 + 1800], cpuCores: [0.1, 0.2, 0.3, 0.4], memoryBytes: [GiB, GiB, GiB, GiB] };
-    const { x } = parseSingle({ window: w });
-    expect(x[0]).toBeCloseTo(0.36728, 4);
-    expect(x[3]).toBeCloseTo(normalizeFeatures([0, 0, 0, GiB, 0, 0, 0, 0, 0, 0, 0, 1])[3]!, 6);
+    const { x, meta } = parseSingle({ window: w });
+    const inputs = (meta as ItemMeta).inputs;
+    expect(x[0]).toBeCloseTo(0.93305, 4);
+    expect(inputs[0]).toBeCloseTo(0.25, 12);
+    expect(inputs[2]).toBeCloseTo(0.397, 12);
+    // every daily peak is 1 GiB: mem_p50 = mem_p99 = 1 GiB, so 1 relative to the memory scale
+    expect(Array.from(inputs.subarray(3, 6))).toEqual([GiB, GiB, GiB]);
+    expect(x[3]).toBeCloseTo(normalizeFeatures([0, 0, 0, GiB, 0, GiB, 0, 0, 0, 0, 0, 1])[3]!, 6);
+    expect(x[3]).toBe(1);
   });
 
   it('a batch writes each item at its row', async () => {
@@ -59,7 +72,11 @@ describe('good bodies', () => {
     expect(r.n).toBe(2);
     expect(r.x.length).toBe(24);
     expect(Array.from(r.x.subarray(0, 12))).toEqual(Array.from(parseSingle({ features: arr }).x));
-    expect(r.x[12 + 2]).toBeCloseTo(Math.log(50) / Math.log(6400), 6);
+    // the second row's CPU scale is 0.5 cores: its cpu_p50 0.12 is 0.24 of it → ln(240) / ln(1000) = 0.79340
+    // (the first row's 0.12 / 0.42 → 0.81864), and its cpu_p99 is 1 relative to itself
+    expect(r.x[12 + 0]).toBeCloseTo(Math.log(240) / Math.log(1000), 6);
+    expect(r.x[0]).toBeCloseTo(Math.log(0.12 / 0.42 / 0.001) / Math.log(1000), 6);
+    expect(r.x[12 + 2]).toBe(1);
   });
 });
 

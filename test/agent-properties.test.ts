@@ -37,7 +37,7 @@ async function theAgent(): Promise<Agent> {
   if (agent) return agent;
   const tokenFile = join(s.dir, 'token');
   writeFileSync(tokenFile, TOKEN);
-  agent = await createAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, adminTokenFile: tokenFile, maxBatchItems: 50, maxBatchSamples: 20_000, bodyLimitBytes: 256 * 1024, batchBodyLimitBytes: 1024 * 1024 }, { logger: false, defaultMetrics: false, load: constLoad(normalizeOutputs([0.25, 0.5, 300 * MiB, GiB, 0.9])) });
+  agent = await createAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, adminTokenFile: tokenFile, maxBatchItems: 50, maxBatchSamples: 20_000, bodyLimitBytes: 256 * 1024, batchBodyLimitBytes: 1024 * 1024 }, { logger: false, defaultMetrics: false, load: constLoad(normalizeOutputs([0.25, 0.5, 300 * MiB, GiB, 0.9], FEATURE_NAMES.map((n) => FEATURES[n]))) });
   await agent.stores.start();
   return agent;
 }

@@ -11,6 +11,8 @@ import { JsonWriter, renderBatch, renderSingle } from '../resource-agent/render.
 import { writeRecommendation } from '../src/families/container-resources/serving/render.js';
 
 const rec: PodResources = { cpuRequestMillicores: 250, cpuLimitMillicores: 2000, memRequestBytes: 512 * MiB, memLimitBytes: 1088 * MiB, confidence: 0.823849 };
+/** an item's real-unit features: the writer does not echo them, so any 12 numbers do */
+const NO_INPUTS = new Float64Array(12);
 const item = {
   cpu: { request: { millicores: 250, quantity: '250m' }, limit: { millicores: 2000, quantity: '2' } },
   memory: { request: { bytes: 536870912, quantity: '512Mi' }, limit: { bytes: 1140850688, quantity: '1088Mi' } },
@@ -19,15 +21,15 @@ const item = {
 
 describe('render', () => {
   it('a single answer: model version, names, quantities, confidence to 4 decimals', () => {
-    const out = renderSingle('1.2.0', (w) => writeRecommendation(w, rec, { container: 'api', workload: 'checkout', namespace: 'shop' }));
+    const out = renderSingle('1.2.0', (w) => writeRecommendation(w, rec, { container: 'api', workload: 'checkout', namespace: 'shop', inputs: NO_INPUTS }));
     expect(JSON.parse(out.toString('utf8'))).toEqual({ modelVersion: '1.2.0', container: 'api', workload: 'checkout', namespace: 'shop', ...item });
-    const conf = (c: number) => JSON.parse(renderSingle('1.0.0', (w) => writeRecommendation(w, { ...rec, confidence: c }, {})).toString()).confidence;
+    const conf = (c: number) => JSON.parse(renderSingle('1.0.0', (w) => writeRecommendation(w, { ...rec, confidence: c }, { inputs: NO_INPUTS })).toString()).confidence;
     expect([conf(0.9), conf(1), conf(0.00004), conf(0.99996)]).toEqual([0.9, 1, 0, 1]);
   });
 
   it('names are escaped and UTF-8 encoded', () => {
     const name = 'we"ird\\name\n — 容器 🚀';
-    const out = renderSingle('1.0.0', (w) => writeRecommendation(w, rec, { container: name }));
+    const out = renderSingle('1.0.0', (w) => writeRecommendation(w, rec, { container: name, inputs: NO_INPUTS }));
     expect(JSON.parse(out.toString('utf8')).container).toBe(name);
   });
 
@@ -35,7 +37,8 @@ describe('render', () => {
     const long = 'x'.repeat(253);
     const recs = [rec, { ...rec, cpuRequestMillicores: 15, memLimitBytes: 2 * GiB, confidence: 0.5 }];
     const metas = Array.from({ length: 200 }, (_, i) => ({ container: `${long}${i}`.slice(-253), workload: long, namespace: long }));
-    const out = JSON.parse(renderBatch('1.0.0', 200, (w, i) => writeRecommendation(w, recs[i % 2]!, metas[i]!)).toString('utf8'));
+    const withInputs = metas.map((m) => ({ ...m, inputs: NO_INPUTS }));
+    const out = JSON.parse(renderBatch('1.0.0', 200, (w, i) => writeRecommendation(w, recs[i % 2]!, withInputs[i]!)).toString('utf8'));
     expect([out.modelVersion, out.count, out.items.length]).toEqual(['1.0.0', 200, 200]);
     expect(out.items[0]).toEqual({ ...metas[0], ...item });
     expect(out.items[1].cpu.request).toEqual({ millicores: 15, quantity: '15m' });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAgent } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
-import { normalizeOutputs } from '../src/families/container-resources/features.js';
+import { FEATURE_NAMES, normalizeOutputs } from '../src/families/container-resources/features.js';
 import { containerResources } from '../src/families/container-resources/index.js';
 import { exportModel } from '../src/export/publish.js';
 import { calibrateRisk } from '../src/core/risk.js';
@@ -23,8 +23,10 @@ import { modelBytes } from './helpers/models.js';
 // CPU ratios all 2: every target's factor is 2.
 const TABLE = calibrateRisk({ mem_limit: Array.from({ length: 199 }, (_, i) => (i + 1) / 100), cpu_limit: Array.from({ length: 199 }, () => 2) }, { source: 'real_151-200.npz', groups: 34, windows: 199 });
 // The constant model: CPU request 0.1997 / limit 0.3997 cores, memory request 500.5Mi / limit 1000.5Mi,
-// confidence 0.8 (off the rounding steps, so float32 round trips cannot move an answer across one).
-const OUT = normalizeOutputs([0.1997, 0.3997, 500.5 * MiB, 1000.5 * MiB, 0.8]);
+// confidence 0.8 (off the rounding steps, so float32 round trips cannot move an answer across one), for
+// an item with the features FEATURES: since contract 3 the outputs are multiples of the item's scales
+// (cpu_p99 0.42 cores, mem_p99 320Mi; its mem_p50 256Mi, the request's floor, is below 500.5Mi).
+const OUT = normalizeOutputs([0.1997, 0.3997, 500.5 * MiB, 1000.5 * MiB, 0.8], FEATURE_NAMES.map((n) => FEATURES[n]));
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {

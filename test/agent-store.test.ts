@@ -11,6 +11,7 @@ import type { StoreEvents } from '../resource-agent/store.js';
 import { AgentError } from '../resource-agent/errors.js';
 import { DEFAULT_FAMILY, family, readManifest, writeManifest, activate } from '../src/store/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
+import { containerResources } from '../src/families/container-resources/index.js';
 import { constLoad, makeStore } from './helpers/model-store.js';
 import type { ConstPredictor, TempStore } from './helpers/model-store.js';
 
@@ -70,6 +71,25 @@ describe('verification', () => {
     expect(v.reason).toMatch(/^ONNX Runtime: models\/broken_v1.0.1.onnx: ONNX Runtime cannot load it/);
     expect(st.status().serving).toBe('1.0.0');
     expect(events).toContain('fail:load:1.0.1');
+  });
+
+  it('EXPECTED FAILURE - a version of another contract version (same widths) is refused, never served with this contract', async () => {
+    // contract 2 (absolute log scales) and 3 (multiples of the window's scales) both take 12 inputs: an
+    // agent of contract 3 serving a contract-2 file would answer with other numbers, silently
+    const { s, events } = setup([1, 2]);
+    const m = readManifest(s.manifestPath);
+    const old = family(m).versions.find((e) => e.version === '1.1.0')!;
+    (old.contract.features as { contractVersion: string }).contractVersion = '2';
+    writeManifest(s.manifestPath, activate(m, '1.0.0'));
+    const st = new ModelStore({ manifestPath: s.manifestPath, family: DEFAULT_FAMILY, contract: containerResources.contract, load: constLoad(OUT), events: { loadFailure: (kind, v) => events.push(`fail:${kind}:${v}`) } });
+    agents.push(st);
+    await st.start();
+    const v = st.status().versions.find((x) => x.version === '1.1.0')!;
+    expect(v.status).toBe('refused');
+    expect(v.reason).toMatch(/is a model of contract 2 of family container-resources, but this agent serves contract 3/);
+    expect(st.status().serving).toBe('1.0.0');
+    expect(events).toContain('fail:contract:1.1.0');
+    await expect(st.activate('1.1.0')).rejects.toThrow(AgentError);
   });
 
   it('EXPECTED FAILURE - a bad manifest is refused whole; the last applied one stays; fixing it clears the error', async () => {

@@ -18,15 +18,16 @@ import { GENERATOR_VERSION, LABEL_POLICY, labelSample, OUTCOME_NAMES, simulateOn
 import type { Dataset } from '../src/families/container-resources/data/simulate.js';
 import { KINDS, PAST_SEC } from '../src/families/container-resources/data/workloads.js';
 import type { Kind } from '../src/families/container-resources/data/workloads.js';
-import { CPU_RANGE, denormalize, FEATURE_NAMES, MEM_RANGE, N_FEATURES, N_OUTPUTS, normalizeFeatures, OUTPUTS } from '../src/families/container-resources/features.js';
+import { CPU_SCALE_INPUT, denormalize, FEATURE_NAMES, INPUTS, MEM_SCALE_INPUT, N_FEATURES, N_OUTPUTS, normalizeFeatures, OUTPUT_RATIO, OUTPUTS } from '../src/families/container-resources/features.js';
 import { maxOf, percentile } from '../src/util/stats.js';
 import { sha256Hex } from '../src/util/hash.js';
 
 const F = (name: (typeof FEATURE_NAMES)[number]) => FEATURE_NAMES.indexOf(name);
 const clamp = (x: number, r: { min: number; max: number }) => Math.min(Math.max(x, r.min), r.max);
 /**
- * Y is float32: n is kept to within half a float32 step (≤ 2^-25 below 1), so a log-scaled x to within
- * ln(max/min)·2^-25 relative: CPU 8.76·2.98e-8 = 2.6e-7, memory 9.01·2.98e-8 = 2.7e-7. We allow 1e-6.
+ * Y is float32: n is kept to within half a float32 step (≤ 2^-25 below 1), so a ratio-scaled x (contract 3:
+ * a multiple of its row's scale, 1/64 … 64) to within ln(4096)·2^-25 = 8.32·2.98e-8 = 2.5e-7 relative.
+ * We allow 1e-6.
  */
 const REL_TOL = 1e-6;
 const near = (actual: number, expected: number) => Math.abs(actual - expected) <= REL_TOL * Math.abs(expected);
@@ -68,10 +69,14 @@ describe('determinism', () => {
 
   it('seed 43 gives other data', () => {
     expect(sha256Hex(encodeDataset(c43, 43))).not.toBe(sha256Hex(encodeDataset(a42, 42)));
+    // Contract 3: hour and workload_age are unseen (constant 0) and cpu_p99, mem_p99 are the scales (1
+    // relative to themselves), so those 4 columns coincide in (almost) every row whatever the seed; compare
+    // the 8 others, where only day_of_week (~1/7) and throttle_ratio (0 without a CPU limit) coincide often.
+    const varying = Array.from({ length: N_FEATURES }, (_, j) => j).filter((j) => INPUTS[j]!.normalization.type !== 'constant' && j !== CPU_SCALE_INPUT && j !== MEM_SCALE_INPUT);
+    expect(varying.length).toBe(8);
     let same = 0;
-    for (let i = 0; i < a42.X.length; i++) if (a42.X[i] === c43.X[i]) same++;
-    // only the categorical features (hour, day) can coincide often: 2 of 12 columns at most ~1/24 and 1/7
-    expect(same / a42.X.length).toBeLessThan(0.1);
+    for (let r = 0; r < a42.n; r++) for (const j of varying) if (a42.X[r * N_FEATURES + j] === c43.X[r * N_FEATURES + j]) same++;
+    expect(same / (a42.n * varying.length)).toBeLessThan(0.1);
   });
 
   it('the file metadata records the seed, generator version, label policy and counts per kind', () => {
@@ -152,13 +157,21 @@ describe('coverage and ranges', () => {
 describe('label policy on every row (denormalized Y against the outcome arrays)', () => {
   it(`cpu_request = future p95; cpu_limit = max(future p99 × ${LABEL_POLICY.cpuLimitMarginOverP99}, request) ≥ request; mem_request = future p95; mem_limit = future peak × ${LABEL_POLICY.memLimitMarginOverPeak}`, () => {
     const o = a42.outcomes;
-    const d = (r: number, j: number) => denormalize(OUTPUTS[j]!.normalization, a42.Y[r * N_OUTPUTS + j]!);
+    // Contract 3: a label is stored as a multiple of its row's scale (cpu_p99 or mem_p99 of features_raw,
+    // at least the scale's floor), clamped to OUTPUT_RATIO (1/64 … 64 times the scale).
+    const row = (r: number) => a42.featuresRaw.subarray(r * N_FEATURES, (r + 1) * N_FEATURES);
+    const d = (r: number, j: number) => denormalize(OUTPUTS[j]!.normalization, a42.Y[r * N_OUTPUTS + j]!, row(r));
+    const inRange = (x: number, r: number, j: number) => {
+      const spec = OUTPUTS[j]!.normalization as { of: number; floor: number };
+      const ref = Math.max(row(r)[spec.of]!, spec.floor);
+      return clamp(x / ref, OUTPUT_RATIO) * ref;
+    };
     const bad: string[] = [];
     for (let r = 0; r < a42.n; r++) {
-      const req = clamp(o.future_cpu_p95[r]!, CPU_RANGE);
-      const lim = clamp(Math.max(o.future_cpu_p99[r]! * LABEL_POLICY.cpuLimitMarginOverP99, o.future_cpu_p95[r]!), CPU_RANGE);
-      const memReq = clamp(o.future_mem_p95[r]!, MEM_RANGE);
-      const memLim = clamp(o.future_mem_peak[r]! * LABEL_POLICY.memLimitMarginOverPeak, MEM_RANGE);
+      const req = inRange(o.future_cpu_p95[r]!, r, 0);
+      const lim = inRange(Math.max(o.future_cpu_p99[r]! * LABEL_POLICY.cpuLimitMarginOverP99, o.future_cpu_p95[r]!), r, 1);
+      const memReq = inRange(o.future_mem_p95[r]!, r, 2);
+      const memLim = inRange(o.future_mem_peak[r]! * LABEL_POLICY.memLimitMarginOverPeak, r, 3);
       if (!near(d(r, 0), req)) bad.push(`row ${r} cpu_request ${d(r, 0)} vs ${req}`);
       if (!near(d(r, 1), lim)) bad.push(`row ${r} cpu_limit ${d(r, 1)} vs ${lim}`);
       if (!near(d(r, 2), memReq)) bad.push(`row ${r} mem_request ${d(r, 2)} vs ${memReq}`);

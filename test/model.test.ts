@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, train } from '../src/model/tf.js';
 import { costAwareLoss, containerObjective, V1_REQUEST_QUANTILE } from '../src/families/container-resources/objective.js';
 import type { ContainerHyper } from '../src/families/container-resources/objective.js';
-import { MEM_RANGE } from '../src/families/container-resources/features.js';
+import { OUTPUT_RATIO } from '../src/families/container-resources/features.js';
 import { trainDataOf } from '../src/families/container-resources/training.js';
 import { dequantizedWeights, fakeQuant, forwardQuantized, quantizeModel, quantizeWeights, roundHalfEven } from '../src/model/quantize.js';
 import { forwardFloat } from '../src/model/weights.js';
@@ -27,9 +27,12 @@ function lossOf(pred: number[], label: number[], need: number[], underPenalty = 
   return tf.tidy(() => costAwareLoss(tf, tf.tensor2d([pred]), tf.tensor2d([label]), tf.tensor2d([need]), null, { limitObjective: 'pinball', requestQuantile: V1_REQUEST_QUANTILE, underPenalty, confidenceWeight }).dataSync()[0]!);
 }
 
-/** surrogateOf: the memory-limit head's surrogate for one row whose peak is p̄ (rel 1), other heads exact. */
+/**
+ * surrogateOf: the memory-limit head's surrogate for one row whose peak is p̄ (rel 1), other heads exact.
+ * Contract 3: outputs are log multiples of the window's scale, S = ln(64 / (1/64)) = ln 4096.
+ */
 function surrogateOf(ratio: number, h: Partial<ContainerHyper> = {}) {
-  const S = Math.log(MEM_RANGE.max / MEM_RANGE.min);
+  const S = Math.log(OUTPUT_RATIO.max / OUTPUT_RATIO.min);
   const peak = 0.5;
   const limit = peak + Math.log(ratio) / S; // normalized: ln(L/p) = S · (n_L − n_p)
   const pred = [0.3, 0.4, 0.5, limit, 0];

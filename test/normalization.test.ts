@@ -39,14 +39,19 @@ function nextFloat32Up(f: number): number {
 }
 
 describe('the contract lists 12 inputs and 5 outputs with these ranges', () => {
-  it('INPUTS/OUTPUTS follow FEATURE_NAMES/OUTPUT_NAMES; CPU 10m..64 cores, memory 32 MiB..256 GiB, age 1 h..2 years', () => {
+  it('INPUTS/OUTPUTS follow FEATURE_NAMES/OUTPUT_NAMES; physical bounds CPU 10m..64 cores, memory 32 MiB..256 GiB, age 1 h..2 years', () => {
     expect(INPUTS.map((s) => s.name)).toEqual([...FEATURE_NAMES]);
     expect(OUTPUTS.map((s) => s.name)).toEqual([...OUTPUT_NAMES]);
     expect(CPU_RANGE).toEqual({ min: 0.01, max: 64 });
     expect(MEM_RANGE).toEqual({ min: 32 * MiB, max: 256 * GiB });
     expect(AGE_RANGE).toEqual({ min: 1, max: 17520 }); // 2 · 365 · 24 hours
-    const logNames = ALL.filter((s) => s.normalization.type === 'log').map((s) => s.name);
-    expect(logNames).toEqual(['cpu_p50', 'cpu_p95', 'cpu_p99', 'mem_p50', 'mem_p95', 'mem_p99', 'workload_age', 'cpu_request', 'cpu_limit', 'mem_request', 'mem_limit']);
+  });
+
+  it('contract 3 sees no absolute amount: every resource is a ratio to cpu_p99 (input 2) or mem_p99 (input 5); hour and age are unseen', () => {
+    const ratios = ALL.filter((s) => s.normalization.type === 'ratio').map((s) => [s.name, (s.normalization as { of: number }).of]);
+    expect(ratios).toEqual([['cpu_p50', 2], ['cpu_p95', 2], ['cpu_p99', 2], ['mem_p50', 5], ['mem_p95', 5], ['mem_p99', 5], ['cpu_request', 2], ['cpu_limit', 2], ['mem_request', 5], ['mem_limit', 5]]);
+    expect(ALL.filter((s) => s.normalization.type === 'constant').map((s) => s.name)).toEqual(['hour', 'workload_age']);
+    expect(ALL.some((s) => s.normalization.type === 'log')).toBe(false);
   });
 });
 
@@ -69,6 +74,30 @@ describe('round trips normalize → denormalize over the whole range of every sp
         // float32 rounds n by at most half a step (≤ 2^-25 below 1), so x by ≤ ln(max/min)·2^-25 relative:
         // CPU ln(6400) = 8.76 → 2.6e-7; memory ln(8192) = 9.01 → 2.7e-7; age ln(17520) = 9.77 → 2.9e-7
         expect(worst32).toBeLessThanOrEqual(Math.log(nz.max / nz.min) * 2 ** -25 * 1.01);
+      });
+    } else if (nz.type === 'ratio') {
+      it(`${spec.name} (ratio to input ${nz.of}, ${nz.min}..${nz.max}): 2001 points at three scales, rel. error < 1e-6 (float64) and < 1e-5 (float32); the same n at every scale`, () => {
+        for (const ref of [3 * nz.floor, 1000 * nz.floor, 1e6 * nz.floor]) {
+          const row = new Float64Array(12);
+          row[nz.of] = ref;
+          for (const q of geometric(nz.min, nz.max, 2001)) {
+            const n = normalize(nz, q * ref, row);
+            expect(n).toBeGreaterThanOrEqual(0);
+            expect(n).toBeLessThanOrEqual(1);
+            expect(n).toBeCloseTo(normalize(nz, q), 9); // scale-free
+            expect(relErr(denormalize(nz, n, row), q * ref)).toBeLessThan(1e-6);
+            expect(relErr(denormalize(nz, Math.fround(n), row), q * ref)).toBeLessThan(1e-5);
+          }
+        }
+      });
+      it(`${spec.name}: a reference below the floor ${nz.floor} is the floor (below it the answer no longer scales)`, () => {
+        const row = new Float64Array(12);
+        row[nz.of] = nz.floor / 10;
+        expect(denormalize(nz, 0.5, row)).toBeCloseTo(denormalize(nz, 0.5) * nz.floor, 9);
+      });
+    } else if (nz.type === 'constant') {
+      it(`${spec.name} (constant): every value normalizes to 0`, () => {
+        for (const x of [0, 1, 23, 17520, 1e9]) expect(normalize(nz, x)).toBe(0);
       });
     } else if (nz.type === 'linear') {
       it(`${spec.name} (linear ${nz.min}..${nz.max}): 2001 points, error < 1e-6 of the range (float64 and float32)`, () => {
@@ -104,10 +133,12 @@ describe('round trips normalize → denormalize over the whole range of every sp
     }
   }
 
-  it('normalizeOutputs → denormalizeOutputs gives the real outputs back (float32 storage)', () => {
-    // 0.25 cores request, 1.5 cores limit, 512 MiB request, 1 GiB limit, confidence 0.8
-    const n = normalizeOutputs([0.25, 1.5, 512 * MiB, GiB, 0.8]);
-    const r = denormalizeOutputs(n);
+  it('normalizeOutputs → denormalizeOutputs gives the real outputs back (float32 storage), as multiples of the row\'s scales', () => {
+    // 0.25 cores request, 1.5 cores limit, 512 MiB request, 1 GiB limit, confidence 0.8; scales cpu_p99 0.8
+    // cores, mem_p99 900 MiB, mem_p50 300 MiB (below the request: the request floor does not bind)
+    const inputs = [0.1, 0.5, 0.8, 300 * MiB, 800 * MiB, 900 * MiB, 0.5, 0, 0, 12, 3, 100];
+    const n = normalizeOutputs([0.25, 1.5, 512 * MiB, GiB, 0.8], inputs);
+    const r = denormalizeOutputs(n, 0, inputs);
     expect(relErr(r.cpuRequestCores, 0.25)).toBeLessThan(1e-6);
     expect(relErr(r.cpuLimitCores, 1.5)).toBeLessThan(1e-6);
     expect(relErr(r.memRequestBytes, 512 * MiB)).toBeLessThan(1e-6);
@@ -115,8 +146,12 @@ describe('round trips normalize → denormalize over the whole range of every sp
     expect(r.confidence).toBeCloseTo(0.8, 6);
     // offset: the same 5 values placed after 3 others
     const padded = new Float32Array(8);
-    normalizeOutputs([0.25, 1.5, 512 * MiB, GiB, 0.8], padded, 3);
-    expect(denormalizeOutputs(padded, 3)).toEqual(r);
+    normalizeOutputs([0.25, 1.5, 512 * MiB, GiB, 0.8], inputs, padded, 3);
+    expect(denormalizeOutputs(padded, 3, inputs)).toEqual(r);
+    // the memory request is never below mem_p50, the window's median daily peak
+    const busy = [...inputs];
+    busy[3] = 700 * MiB;
+    expect(denormalizeOutputs(n, 0, busy).memRequestBytes).toBe(700 * MiB);
   });
 });
 
@@ -211,11 +246,13 @@ describe('worked examples from the module comments', () => {
     expect(normalize(mem, 256 * GiB)).toBeCloseTo(1, 12);
   });
 
-  it('workload_age: 1 h → 0, 17520 h (2 years) → 1, 168 h (one week) → ln 168 / ln 17520 = 5.124/9.771 = 0.5244', () => {
-    const age = INPUTS[11]!.normalization;
-    expect(normalize(age, 1)).toBe(0);
-    expect(normalize(age, 17520)).toBeCloseTo(1, 12);
-    expect(normalize(age, 168)).toBeCloseTo(0.5244, 4);
+  it('ratio: 2 GiB against mem_p99 4 GiB on 1/64..64 → ln 32 / ln 4096 = 0.4167; 8 GiB against 16 GiB gives the same', () => {
+    const spec: Normalization = { type: 'ratio', of: 5, floor: MiB, min: 1 / 64, max: 64 };
+    const row = [0, 0, 0, 0, 0, 4 * GiB, 0, 0, 0, 0, 0, 0];
+    expect(normalize(spec, 2 * GiB, row)).toBeCloseTo(Math.log(32) / Math.log(4096), 12);
+    expect(normalize(spec, 2 * GiB, row)).toBeCloseTo(0.4167, 4);
+    expect(normalize(spec, 8 * GiB, row.map((x) => 4 * x))).toBeCloseTo(0.4167, 4);
+    expect(denormalize(spec, 0.5, row)).toBeCloseTo(4 * GiB, 0); // 4 GiB · (1/64) · 4096^0.5 = 4 GiB
   });
 
   it('odds: 0 → 0, 1 → 0.5, 3 → 0.75; inverse n/(1 − n): 0.75 → 3, 0.5 → 1; n = 1 → Infinity', () => {

@@ -10,7 +10,7 @@ import { chartHtml, chartJson, CHART_ASSETS, pointCount } from '../src/report/ch
 import { chart, page } from '../src/report/svg.js';
 import { tradeoffSpec } from '../src/families/container-resources/eval/validate-html.js';
 
-const m = (under: number, over: number) => ({ windows: 10, memUnderAllocationPct: under, cpuLimitBreachPct: 0, memOverAllocationPct: over, cpuRequestSlackPct: 0, memRequestSlackPct: 0, businessScore: 5 * under + over });
+const m = (under: number, over: number) => ({ windows: 10, memUnderAllocationPct: under, cpuLimitBreachPct: 0, memOverAllocationPct: over, cpuRequestSlackPct: 0, memRequestSlackPct: 0, memRequestBelowMeanPct: 0, businessScore: 5 * under + over });
 
 describe('report charts', () => {
   it('a page with a chart inlines uPlot and the renderer, and loads nothing from elsewhere', () => {

@@ -52,7 +52,7 @@ const SHOTS = join(REPO, 'reports/ui');
 const TOKEN = 'ui-test-token';
 
 /** metrics: one system's figures as the reports store them. */
-const metrics = (under: number, over: number, business: number) => ({ windows: 20, memUnderAllocationPct: under, cpuLimitBreachPct: 1, memOverAllocationPct: over, cpuRequestSlackPct: 50, memRequestSlackPct: 60, businessScore: business });
+const metrics = (under: number, over: number, business: number) => ({ windows: 20, memUnderAllocationPct: under, cpuLimitBreachPct: 1, memOverAllocationPct: over, cpuRequestSlackPct: 50, memRequestSlackPct: 60, memRequestBelowMeanPct: 0, businessScore: business });
 const riskCurve = [
   { resource: 'memory', target: 0.8, factor: 0.9, observedHoldPct: 81, overPct: 20, businessScore: 115 },
   { resource: 'memory', target: 0.95, factor: 1.2, observedHoldPct: 95.5, overPct: 45, businessScore: 67.5 },

@@ -11,14 +11,22 @@
  * - linear:      n = (x − min) / (max − min), clamped; inverse x = min + n · (max − min)
  * - odds:        n = x / (1 + x) for x ≥ 0 (0 → 0, 1 → 0.5, 3 → 0.75); inverse x = n / (1 − n)
  * - signed-odds: n = 0.5 + 0.5 · x / (1 + |x|) (−1 → 0.25, 0 → 0.5, 1 → 0.75); inverse by cases
- * Worked numbers: normalize({type:'log',min:0.01,max:64}, 0.25) = ln(25) / ln(6400) = 3.2189 / 8.7641 = 0.3673.
+ * - ratio:       relative to another input of the same row (its real value r, at least `floor`):
+ *                n = ln(clamp(x / max(r, floor), min, max) / min) / ln(max/min); inverse x = max(r, floor) ·
+ *                min · (max/min)^n. Scale-free: multiply x and r by k and n is unchanged, so a network fed
+ *                only such inputs answers k × as much (scale equivariance), as long as r ≥ floor.
+ * - constant:    n = 0 whatever x (an input the network does not see; its value is still checked)
+ * Worked numbers: normalize({type:'log',min:0.01,max:64}, 0.25) = ln(25) / ln(6400) = 3.2189 / 8.7641 = 0.3673;
+ * normalize({type:'ratio',of:5,floor:1,min:1/64,max:64}, 2 GiB, row with row[5] = 4 GiB) = ln(32) / ln(4096) = 0.4167.
  */
 
 export type Normalization =
   | { type: 'log'; min: number; max: number }
   | { type: 'linear'; min: number; max: number }
   | { type: 'odds' }
-  | { type: 'signed-odds' };
+  | { type: 'signed-odds' }
+  | { type: 'ratio'; of: number; floor: number; min: number; max: number }
+  | { type: 'constant' };
 
 /** FieldSpec: one input or output of a model, in real units. */
 export interface FieldSpec {
@@ -59,9 +67,23 @@ export function architectureName(c: ModelContract): string {
 
 const clamp01 = (n: number): number => (n < 0 ? 0 : n > 1 ? 1 : n);
 
-/** normalize maps a real value to [0, 1] by spec. normalize({type:'log',min:0.01,max:64}, 0.25) ≈ 0.3673 */
-export function normalize(spec: Normalization, x: number): number {
+/** ratioRef: the reference of a ratio spec in a row of real inputs (1 when no row is given: x is a ratio already). */
+export function ratioRef(spec: { of: number; floor: number }, row: ArrayLike<number> | undefined): number {
+  return row === undefined ? 1 : Math.max(row[spec.of]!, spec.floor);
+}
+
+/**
+ * normalize maps a real value to [0, 1] by spec. normalize({type:'log',min:0.01,max:64}, 0.25) ≈ 0.3673.
+ * `row` is the real-unit input row, needed by 'ratio' specs (without it x is taken as the ratio itself).
+ */
+export function normalize(spec: Normalization, x: number, row?: ArrayLike<number>): number {
   switch (spec.type) {
+    case 'ratio': {
+      const q = Math.min(Math.max(x / ratioRef(spec, row), spec.min), spec.max);
+      return clamp01(Math.log(q / spec.min) / Math.log(spec.max / spec.min));
+    }
+    case 'constant':
+      return 0;
     case 'log':
       return clamp01(Math.log(Math.max(x, spec.min) / spec.min) / Math.log(spec.max / spec.min));
     case 'linear':
@@ -73,10 +95,17 @@ export function normalize(spec: Normalization, x: number): number {
   }
 }
 
-/** denormalize is normalize's inverse on [0, 1]; n is clamped to [0, 1] first. */
-export function denormalize(spec: Normalization, n: number): number {
+/**
+ * denormalize is normalize's inverse on [0, 1]; n is clamped to [0, 1] first. `row` (real-unit inputs) gives
+ * a 'ratio' spec its reference; without it the answer is the ratio itself.
+ */
+export function denormalize(spec: Normalization, n: number, row?: ArrayLike<number>): number {
   const c = clamp01(n);
   switch (spec.type) {
+    case 'ratio':
+      return ratioRef(spec, row) * spec.min * Math.exp(c * Math.log(spec.max / spec.min));
+    case 'constant':
+      return 0;
     case 'log':
       return spec.min * Math.exp(c * Math.log(spec.max / spec.min));
     case 'linear':
@@ -92,13 +121,13 @@ export function denormalize(spec: Normalization, n: number): number {
 
 /** normalizeRow writes the normalized values of real-unit vector `x` (one per field) into `out` at `offset`. */
 export function normalizeRow(fields: readonly FieldSpec[], x: ArrayLike<number>, out: Float32Array = new Float32Array(fields.length), offset = 0): Float32Array {
-  for (let i = 0; i < fields.length; i++) out[offset + i] = normalize(fields[i]!.normalization, x[i]!);
+  for (let i = 0; i < fields.length; i++) out[offset + i] = normalize(fields[i]!.normalization, x[i]!, x);
   return out;
 }
 
-/** denormalizeRow returns the real-unit values of the normalized row at `offset` (one per field). */
-export function denormalizeRow(fields: readonly FieldSpec[], n: ArrayLike<number>, offset = 0): number[] {
+/** denormalizeRow returns the real-unit values of the normalized row at `offset` (one per field); `inputs` for 'ratio' outputs. */
+export function denormalizeRow(fields: readonly FieldSpec[], n: ArrayLike<number>, offset = 0, inputs?: ArrayLike<number>): number[] {
   const out = new Array<number>(fields.length);
-  for (let i = 0; i < fields.length; i++) out[i] = denormalize(fields[i]!.normalization, n[offset + i]!);
+  for (let i = 0; i < fields.length; i++) out[i] = denormalize(fields[i]!.normalization, n[offset + i]!, inputs);
   return out;
 }

@@ -44,11 +44,19 @@ function rustNormalize(n: Normalization): string {
       return `if x <= 0.0 { 0.0 } else { x / (1.0 + x) }`;
     case 'signed-odds':
       return `0.5 + 0.5 * x / (1.0 + x.abs())`;
+    case 'ratio':
+      return `clamp01(((x / (raw[${n.of}] as f64).max(${n.floor}_f64)).max(${n.min}_f64).min(${n.max}_f64) / ${n.min}_f64).ln() / (${n.max}_f64 / ${n.min}_f64).ln())`;
+    case 'constant':
+      return `{ let _ = x; 0.0 }`;
   }
 }
 
-/** rustDenormalize emits the expression that maps n (f64) back to a real value (log and linear specs). */
+/**
+ * rustDenormalize emits the expression that maps n (f64) back to a real value (log, linear and ratio specs;
+ * a ratio reads its reference from `raw`, the real-unit inputs).
+ */
 export function rustDenormalize(n: Normalization): string {
+  if (n.type === 'ratio') return `(raw[${n.of}] as f64).max(${n.floor}_f64) * ${n.min}_f64 * ((clamp01(n) * (${n.max}_f64 / ${n.min}_f64).ln()).exp())`;
   if (n.type === 'log') return `${n.min}_f64 * ((clamp01(n) * (${n.max}_f64 / ${n.min}_f64).ln()).exp())`;
   if (n.type === 'linear') return `${n.min}_f64 + clamp01(n) * (${n.max}_f64 - ${n.min}_f64)`;
   throw new Error(`no Rust denormalization for ${n.type}`);

@@ -75,10 +75,21 @@ export interface ExportGate {
   validation: Record<string, unknown>;
 }
 
+/**
+ * StressGateOptions: the shift-stress gate (`export --stress SPLIT`): the model is scored on every slice
+ * of the split's `role` VMs over the `inputs` (one folder per month), and refused when it is worse than the
+ * family's floor on any slice. Families without a stress evaluation refuse the option.
+ */
+export interface StressGateOptions {
+  split: string;
+  role: 'test' | 'select';
+  inputs?: string[];
+}
+
 /** FamilyEvaluation: how a family's models are judged before they ship. */
 export interface FamilyEvaluation {
   /** validate a model file on held-out data (`data`, or the family's default) against its gates (export refuses failures) */
-  gate(o: { model: string; samples: number; gatesFile: string; data?: string; log: (line: string) => void }): Promise<ExportGate>;
+  gate(o: { model: string; samples: number; gatesFile: string; data?: string; stress?: StressGateOptions; log: (line: string) => void }): Promise<ExportGate>;
   /**
    * validate (optional): what `npm run validate -- --family <name> …` runs: parses its own flags (`argv`,
    * after the script name), prints its tables and throws GateError when a gate fails.

@@ -20,12 +20,12 @@
  */
 import { GiB, MiB } from '../../core/units.js';
 import { mean, percentileSorted, sortedCopy } from '../../util/stats.js';
-import { denormalize, normalizeRow } from '../../core/contract.js';
+import { denormalize, normalize, normalizeRow } from '../../core/contract.js';
 import type { FieldSpec, ModelContract, Normalization } from '../../core/contract.js';
 import { InputError } from '../../util/errors.js';
 
 /** CONTRACT_VERSION changes whenever anything in this file changes what a number means. */
-export const CONTRACT_VERSION = '2';
+export const CONTRACT_VERSION = '3';
 
 /** FEATURE_NAMES is the order of the model's 12 inputs. */
 export const FEATURE_NAMES = [
@@ -49,35 +49,61 @@ export const PEAK_INTERVAL_SEC = 86400;
 export type { FieldSpec, Normalization } from '../../core/contract.js';
 export { denormalize, normalize } from '../../core/contract.js';
 
+/** The physical bounds the agent accepts for a feature (serving/input.ts), not the model's scale. */
 export const CPU_RANGE = { min: 0.01, max: 64 } as const; // cores
 export const MEM_RANGE = { min: 32 * MiB, max: 256 * GiB } as const; // bytes
 export const AGE_RANGE = { min: 1, max: 2 * 365 * 24 } as const; // hours
 
-const cpuLog: Normalization = { type: 'log', ...CPU_RANGE };
-const memLog: Normalization = { type: 'log', ...MEM_RANGE };
+/** The input rows of the two scales: every CPU amount is relative to cpu_p99, every memory amount to mem_p99. */
+export const CPU_SCALE_INPUT = 2;
+export const MEM_SCALE_INPUT = 5;
+/**
+ * The scales' floors: below them a window's answer no longer scales with its usage (documented minimums;
+ * the agent's default --min-cpu-millicores 10 and --min-memory-bytes 32Mi sit above them).
+ */
+export const CPU_SCALE_FLOOR = 0.001; // 1 millicore
+export const MEM_SCALE_FLOOR = 1 * MiB;
+/** The output multiples' range: an answer is between 1/64 and 64 times its scale (S = ln 4096 = 8.32). */
+export const OUTPUT_RATIO = { min: 1 / 64, max: 64 } as const;
+/** The input ratios' range: a percentile over the window's p99, 0.001 … 1 (lower is clamped). */
+export const INPUT_RATIO = { min: 0.001, max: 1 } as const;
 
-/** INPUTS describes each input in FEATURE_NAMES order. */
+const cpuIn: Normalization = { type: 'ratio', of: CPU_SCALE_INPUT, floor: CPU_SCALE_FLOOR, ...INPUT_RATIO };
+const memIn: Normalization = { type: 'ratio', of: MEM_SCALE_INPUT, floor: MEM_SCALE_FLOOR, ...INPUT_RATIO };
+const cpuOut: Normalization = { type: 'ratio', of: CPU_SCALE_INPUT, floor: CPU_SCALE_FLOOR, ...OUTPUT_RATIO };
+const memOut: Normalization = { type: 'ratio', of: MEM_SCALE_INPUT, floor: MEM_SCALE_FLOOR, ...OUTPUT_RATIO };
+const unused: Normalization = { type: 'constant' };
+
+/**
+ * INPUTS describes each input in FEATURE_NAMES order. Since contract 3 the network sees no absolute
+ * amount: CPU percentiles relative to cpu_p99, memory percentiles relative to mem_p99 (so cpu_p99 and
+ * mem_p99 themselves are the constant 1), and every answer is a multiple of those two scales. Doubling a
+ * window's memory doubles its memory request and limit (scale equivariance), which a network that saw
+ * bytes did not do: it learned its training fleet's sizes. `hour` and `workload_age` are still read and
+ * checked but not seen (constant 0): real training windows all end at the same hour, and callers rarely
+ * know a workload's start.
+ */
 export const INPUTS: readonly FieldSpec[] = [
-  { name: 'cpu_p50', unit: 'cores', description: 'median CPU usage of the window samples', normalization: cpuLog },
-  { name: 'cpu_p95', unit: 'cores', description: '95th percentile CPU usage of the window samples', normalization: cpuLog },
-  { name: 'cpu_p99', unit: 'cores', description: '99th percentile CPU usage of the window samples', normalization: cpuLog },
-  { name: 'mem_p50', unit: 'bytes', description: 'median of the per-day (UTC) memory peaks', normalization: memLog },
-  { name: 'mem_p95', unit: 'bytes', description: '95th percentile of the per-day (UTC) memory peaks', normalization: memLog },
-  { name: 'mem_p99', unit: 'bytes', description: '99th percentile of the per-day (UTC) memory peaks', normalization: memLog },
+  { name: 'cpu_p50', unit: 'cores', description: 'median CPU usage of the window samples', normalization: cpuIn },
+  { name: 'cpu_p95', unit: 'cores', description: '95th percentile CPU usage of the window samples', normalization: cpuIn },
+  { name: 'cpu_p99', unit: 'cores', description: '99th percentile CPU usage of the window samples (the CPU scale)', normalization: cpuIn },
+  { name: 'mem_p50', unit: 'bytes', description: 'median of the per-day (UTC) memory peaks', normalization: memIn },
+  { name: 'mem_p95', unit: 'bytes', description: '95th percentile of the per-day (UTC) memory peaks', normalization: memIn },
+  { name: 'mem_p99', unit: 'bytes', description: '99th percentile of the per-day (UTC) memory peaks (the memory scale)', normalization: memIn },
   { name: 'cpu_variance', unit: 'ratio (std/mean)', description: 'coefficient of variation of CPU usage (population std / mean)', normalization: { type: 'odds' } },
   { name: 'mem_trend', unit: 'fraction of mean memory per day', description: 'least-squares slope of memory usage × 86400 / mean memory', normalization: { type: 'signed-odds' } },
   { name: 'throttle_ratio', unit: 'ratio', description: 'throttled / total CFS periods over the window (0 when no counters)', normalization: { type: 'linear', min: 0, max: 1 } },
-  { name: 'hour', unit: 'hour of day (UTC)', description: 'hour of the last sample, 0..23', normalization: { type: 'linear', min: 0, max: 23 } },
+  { name: 'hour', unit: 'hour of day (UTC)', description: 'hour of the last sample, 0..23 (checked, not seen by the model)', normalization: unused },
   { name: 'day_of_week', unit: 'day (0 = Sunday, UTC)', description: 'weekday of the last sample, 0..6', normalization: { type: 'linear', min: 0, max: 6 } },
-  { name: 'workload_age', unit: 'hours', description: 'time from the workload start (or first sample) to the last sample', normalization: { type: 'log', ...AGE_RANGE } },
+  { name: 'workload_age', unit: 'hours', description: 'time from the workload start (or first sample) to the last sample (checked, not seen by the model)', normalization: unused },
 ];
 
-/** OUTPUTS describes each output in OUTPUT_NAMES order. */
+/** OUTPUTS describes each output in OUTPUT_NAMES order: multiples of cpu_p99 (CPU) and mem_p99 (memory). */
 export const OUTPUTS: readonly FieldSpec[] = [
-  { name: 'cpu_request', unit: 'cores', description: 'recommended CPU request', normalization: cpuLog },
-  { name: 'cpu_limit', unit: 'cores', description: 'recommended CPU limit', normalization: cpuLog },
-  { name: 'mem_request', unit: 'bytes', description: 'recommended memory request', normalization: memLog },
-  { name: 'mem_limit', unit: 'bytes', description: 'recommended memory limit', normalization: memLog },
+  { name: 'cpu_request', unit: 'cores', description: 'recommended CPU request (a multiple of cpu_p99)', normalization: cpuOut },
+  { name: 'cpu_limit', unit: 'cores', description: 'recommended CPU limit (a multiple of cpu_p99)', normalization: cpuOut },
+  { name: 'mem_request', unit: 'bytes', description: 'recommended memory request (a multiple of mem_p99, never below mem_p50)', normalization: memOut },
+  { name: 'mem_limit', unit: 'bytes', description: 'recommended memory limit (a multiple of mem_p99)', normalization: memOut },
   { name: 'confidence', unit: 'probability', description: 'probability that the recommendation holds over the next window (no OOM kill, no CPU-limit breach)', normalization: { type: 'linear', min: 0, max: 1 } },
 ];
 
@@ -94,9 +120,13 @@ export function normalizeFeatures(x: ArrayLike<number>, out: Float32Array = new 
   return normalizeRow(INPUTS, x, out, offset);
 }
 
-/** normalizeOutputs maps 5 real-unit outputs (cores, cores, bytes, bytes, probability) to [0, 1]. */
-export function normalizeOutputs(y: ArrayLike<number>, out: Float32Array = new Float32Array(N_OUTPUTS), offset = 0): Float32Array {
-  return normalizeRow(OUTPUTS, y, out, offset);
+/**
+ * normalizeOutputs maps 5 real-unit outputs (cores, cores, bytes, bytes, probability) to [0, 1], as
+ * multiples of the scales of `inputs` (the window's 12 real-unit features).
+ */
+export function normalizeOutputs(y: ArrayLike<number>, inputs: ArrayLike<number>, out: Float32Array = new Float32Array(N_OUTPUTS), offset = 0): Float32Array {
+  for (let j = 0; j < N_OUTPUTS; j++) out[offset + j] = normalize(OUTPUTS[j]!.normalization, y[j]!, inputs);
+  return out;
 }
 
 import type { ModelRecommendation } from './recommendation.js';
@@ -104,15 +134,19 @@ import type { ModelRecommendation } from './recommendation.js';
 const [OUT_CPU_REQ, OUT_CPU_LIM, OUT_MEM_REQ, OUT_MEM_LIM, OUT_CONF] = OUTPUTS.map((o) => o.normalization) as [Normalization, Normalization, Normalization, Normalization, Normalization];
 
 /**
- * denormalizeOutputs maps the model's 5 normalized outputs (row at `offset`) back to real units. No
- * closure or array per call: the agent calls it for every row of a 10,000-row batch.
+ * denormalizeOutputs maps the model's 5 normalized outputs (row at `offset`) back to real units, as
+ * multiples of the scales of `inputs` (the 12 real-unit features of the same window). The memory request
+ * is never below mem_p50, the window's median daily peak: a request under the usage to come invites
+ * eviction under node pressure. No closure or array per call: the agent calls it for every row of a
+ * 10,000-row batch.
+ * Example: mem_p99 4 GiB, mem_p50 2 GiB, mem_limit output n = 0.5 → 4 GiB × (1/64) × 4096^0.5 = 4 GiB.
  */
-export function denormalizeOutputs(n: ArrayLike<number>, offset = 0): ModelRecommendation {
+export function denormalizeOutputs(n: ArrayLike<number>, offset: number, inputs: ArrayLike<number>): ModelRecommendation {
   return {
-    cpuRequestCores: denormalize(OUT_CPU_REQ, n[offset]!),
-    cpuLimitCores: denormalize(OUT_CPU_LIM, n[offset + 1]!),
-    memRequestBytes: denormalize(OUT_MEM_REQ, n[offset + 2]!),
-    memLimitBytes: denormalize(OUT_MEM_LIM, n[offset + 3]!),
+    cpuRequestCores: denormalize(OUT_CPU_REQ, n[offset]!, inputs),
+    cpuLimitCores: denormalize(OUT_CPU_LIM, n[offset + 1]!, inputs),
+    memRequestBytes: Math.max(denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs), inputs[3]!),
+    memLimitBytes: denormalize(OUT_MEM_LIM, n[offset + 3]!, inputs),
     confidence: denormalize(OUT_CONF, n[offset + 4]!),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * objective: the container family's training loss, handed to the trainer (model/tf.ts) as an Objective.
- * Outputs are normalized (log scale for resources: n = ln(x/min)/S, S = ln(max/min); features.ts), the
+ * Outputs are normalized (log multiples of the window's scale: n = ln(x/(scale·min))/S, S = ln(max/min); features.ts), the
  * 5th is the confidence logit. Per row, summed over heads, then averaged with the row weights:
  *
  * Request heads (0 CPU, 2 memory): pinball at quantile `requestQuantile` on the label (future p95):
@@ -29,7 +29,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Objective, Tf } from '../../model/tf.js';
-import { CPU_RANGE, MEM_RANGE } from './features.js';
+import { OUTPUT_RATIO } from './features.js';
 import { InputError } from '../../util/errors.js';
 
 export const LIMIT_OBJECTIVES = ['pinball', 'quantile', 'surrogate'] as const;
@@ -81,8 +81,9 @@ export const AUX_COLUMNS = ['future_cpu_p99', 'future_mem_peak', 'future_cpu_p99
 /** V1_REQUEST_QUANTILE: v1.0/v1.1's request quantile, 5/6 (under-penalty 5). */
 export const V1_REQUEST_QUANTILE = 5 / 6;
 
-const S_CPU = Math.log(CPU_RANGE.max / CPU_RANGE.min);
-const S_MEM = Math.log(MEM_RANGE.max / MEM_RANGE.min);
+// Outputs are log multiples of the window's scale (features.ts OUTPUT_RATIO): n = ln(x / (scale · min)) / S.
+const S_CPU = Math.log(OUTPUT_RATIO.max / OUTPUT_RATIO.min);
+const S_MEM = S_CPU;
 
 type T = tfTypes.Tensor;
 

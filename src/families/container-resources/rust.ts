@@ -40,7 +40,8 @@ fn round_memory(b: f64) -> f64 {
     if b <= ${MEM_STEP_THRESHOLD}.0 { ceil_to(b, ${MEM_STEP_SMALL}.0) } else { ceil_to(b, ${MEM_STEP_LARGE}.0) }
 }
 
-/// recommend runs the model on real-unit features and applies the agent's post-processing
+/// recommend runs the model on real-unit features (answers are multiples of cpu_p99 and mem_p99, so
+/// scaling a window's usage by k scales its answer by k above the minimums) and applies the agent's post-processing
 /// (src/families/container-resources/postprocess.ts, default policy): minimums → limit ≥ request → round up to steps.
 pub fn recommend(raw: &[f32; 12]) -> Recommendation {
     let y = predict(&normalize(raw));
@@ -48,7 +49,8 @@ pub fn recommend(raw: &[f32; 12]) -> Recommendation {
     let bytes = |n: f32| -> f64 { let n = n as f64; ${rustDenormalize(OUTPUTS[2]!.normalization)} };
     let cpu_req = (cores(y[0]) * 1000.0).max(MIN_CPU_MILLICORES);
     let cpu_lim = (cores(y[1]) * 1000.0).max(MIN_CPU_MILLICORES).max(cpu_req);
-    let mem_req = bytes(y[2]).max(MIN_MEMORY_BYTES);
+    // the memory request is never below mem_p50, the window's median daily peak (features.ts denormalizeOutputs)
+    let mem_req = bytes(y[2]).max(raw[3] as f64).max(MIN_MEMORY_BYTES);
     let mem_lim = bytes(y[3]).max(MIN_MEMORY_BYTES).max(mem_req);
     Recommendation {
         cpu_request_millicores: round_cpu(cpu_req),

@@ -16,7 +16,9 @@ import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
 import type { DataSource, TrainingSet } from '../types.js';
 import type { TrainData } from '../../model/tf.js';
-import { N_FEATURES, N_OUTPUTS, OUTPUTS } from './features.js';
+import { N_FEATURES, N_OUTPUTS, normalizeFeatures, normalizeOutputs, OUTPUTS } from './features.js';
+import { labelsOf, OUTCOME_NAMES } from './data/simulate.js';
+import type { OutcomeName } from './data/simulate.js';
 import { loadDataset } from './data/dataset-io.js';
 import type { Dataset } from './data/simulate.js';
 
@@ -40,19 +42,38 @@ function relativeOutcomes(t: TrainData): void {
   }
 }
 
-/** gatherRows copies rows of a Dataset into a TrainingSet layout (aux: normalized future CPU p99, memory peak). */
+/**
+ * gatherRows copies rows of a Dataset into a TrainingSet layout (aux: normalized future CPU p99, memory
+ * peak). Inputs and labels are normalized anew from the file's real-unit features and outcomes, so a file
+ * written under an earlier contract (absolute log scales) trains a model of this one.
+ */
 export function gatherRows(ds: Dataset, rows: ArrayLike<number>, out: { X: Float32Array; Y: Float32Array; aux: Float32Array }, at: number): void {
+  const o = {} as Record<OutcomeName, number>;
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k]!;
     const i = at + k;
-    out.X.set(ds.X.subarray(r * N_FEATURES, (r + 1) * N_FEATURES), i * N_FEATURES);
-    out.Y.set(ds.Y.subarray(r * N_OUTPUTS, (r + 1) * N_OUTPUTS), i * N_OUTPUTS);
-    out.aux[AUX * i] = normalize(OUTPUTS[1]!.normalization, ds.outcomes.future_cpu_p99[r]!);
-    out.aux[AUX * i + 1] = normalize(OUTPUTS[3]!.normalization, ds.outcomes.future_mem_peak[r]!);
+    const raw = ds.featuresRaw.subarray(r * N_FEATURES, (r + 1) * N_FEATURES);
+    normalizeFeatures(raw, out.X, i * N_FEATURES);
+    for (const name of OUTCOME_NAMES) o[name] = ds.outcomes[name][r]!;
+    normalizeOutputs(labelsOf(o, raw[2]!), raw, out.Y, i * N_OUTPUTS);
+    out.aux[AUX * i] = normalize(OUTPUTS[1]!.normalization, ds.outcomes.future_cpu_p99[r]!, raw);
+    out.aux[AUX * i + 1] = normalize(OUTPUTS[3]!.normalization, ds.outcomes.future_mem_peak[r]!, raw);
     // columns 2, 3: the raw outcomes for now; relativeOutcomes divides them by the set's weighted means
     out.aux[AUX * i + 2] = ds.outcomes.future_cpu_p99[r]!;
     out.aux[AUX * i + 3] = ds.outcomes.future_mem_peak[r]!;
   }
+}
+
+/** labelMatrix: the normalized hindsight labels (n × 5) of every row, from its real-unit features and outcomes. */
+export function labelMatrix(ds: Dataset): Float32Array {
+  const Y = new Float32Array(ds.n * N_OUTPUTS);
+  const o = {} as Record<OutcomeName, number>;
+  for (let r = 0; r < ds.n; r++) {
+    const raw = ds.featuresRaw.subarray(r * N_FEATURES, (r + 1) * N_FEATURES);
+    for (const name of OUTCOME_NAMES) o[name] = ds.outcomes[name][r]!;
+    normalizeOutputs(labelsOf(o, raw[2]!), raw, Y, r * N_OUTPUTS);
+  }
+  return Y;
 }
 
 /** trainDataOf turns one in-memory Dataset into training rows (every row weight 1). */
@@ -99,7 +120,8 @@ export function loadContainerTraining(sources: DataSource[]): TrainingSet {
 /**
  * calibrateContainer: the conformal risk table (risk.ts) of the served (int8) model on a calibration set:
  * per window, future memory peak / memory limit and future CPU p99 / CPU limit, from the normalized aux
- * targets and outputs. Returned as ONNX metadata: { risk_calibration: JSON }.
+ * targets and outputs: both are multiples of the same window's scale, so their ratio is scale-free (the
+ * scale cancels; denormalize without a row gives the multiples). Returned as ONNX metadata: { risk_calibration: JSON }.
  */
 export function calibrateContainer(set: TrainingSet, outputs: Float32Array, sourceLabel: string): Record<string, string> {
   const mem = new Float64Array(set.n);

@@ -89,6 +89,7 @@ export async function recommendContainers(containers: readonly ContainerUsage[],
   const steps = pipeline(policy);
   const rows: number[] = [];
   const x = new Float32Array(containers.length * N_FEATURES);
+  const raws = new Float64Array(containers.length * N_FEATURES);
   const row = new Float64Array(N_FEATURES);
   const notes = containers.map((c) => (c.short ? [`short history: ${days(c.coveredSec)} of ${days(c.historySec)}`] : []));
   containers.forEach((c, i) => {
@@ -108,12 +109,13 @@ export async function recommendContainers(containers: readonly ContainerUsage[],
       return;
     }
     normalizeFeatures(row, x, rows.length * N_FEATURES);
+    raws.set(row, rows.length * N_FEATURES);
     rows.push(i);
   });
   const answers = new Map<number, { rec: PodResources; risk: AppliedRisk | null }>();
   const modelVersion = await run(x.subarray(0, rows.length * N_FEATURES), rows.length, (y, model) => {
     rows.forEach((ci, r) => {
-      const raw = denormalizeOutputs(y, r * N_OUTPUTS);
+      const raw = denormalizeOutputs(y, r * N_OUTPUTS, raws.subarray(r * N_FEATURES, (r + 1) * N_FEATURES));
       const risk = o.risk && (o.risk.memoryHold !== undefined || o.risk.cpuHold !== undefined) ? applyRisk(raw, o.risk, model) : null;
       answers.set(ci, { rec: postProcess(raw, policy, steps), risk });
     });

@@ -149,7 +149,8 @@ export function datasetToCsv(ds: Dataset): string {
   for (let i = 0; i < ds.n; i++) {
     const row: (string | number)[] = [DATA_KINDS[ds.kind[i]!]!];
     for (let j = 0; j < N_FEATURES; j++) row.push(+ds.featuresRaw[i * N_FEATURES + j]!.toPrecision(7));
-    for (let j = 0; j < N_OUTPUTS; j++) row.push(+denormalize(OUTPUTS[j]!.normalization, ds.Y[i * N_OUTPUTS + j]!).toPrecision(7));
+    const raw = ds.featuresRaw.subarray(i * N_FEATURES, (i + 1) * N_FEATURES);
+    for (let j = 0; j < N_OUTPUTS; j++) row.push(+denormalize(OUTPUTS[j]!.normalization, ds.Y[i * N_OUTPUTS + j]!, raw).toPrecision(7));
     for (const k of OUTCOME_NAMES) row.push(+ds.outcomes[k][i]!.toPrecision(7));
     lines.push(row.join(','));
   }

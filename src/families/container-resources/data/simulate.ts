@@ -303,15 +303,19 @@ export function labelSample(w: LabeledWindow): Sample {
     past_cpu_max: maxOf(w.past.cpuCores),
     past_mem_peak: maxOf(w.past.memoryBytes),
   };
+  return { kind: w.kind, features, labels: labelsOf(o, features.cpu_p99), outcomes: o };
+}
+
+/**
+ * labelsOf: the hindsight labels of one window from its outcomes (LABEL_POLICY): CPU request = future p95,
+ * CPU limit = max(future p99 × 1.1, request), memory request = future p95, memory limit = future peak ×
+ * 1.15, and whether the past envelope held (the confidence label). Real units.
+ */
+export function labelsOf(o: Record<OutcomeName, number>, pastCpuP99: number): Sample['labels'] {
   const L = LABEL_POLICY;
-  const holds = o.future_mem_peak <= L.envelopeMemMargin * o.past_mem_peak && o.future_cpu_p99 <= L.envelopeCpuMargin * features.cpu_p99;
+  const holds = o.future_mem_peak <= L.envelopeMemMargin * o.past_mem_peak && o.future_cpu_p99 <= L.envelopeCpuMargin * pastCpuP99;
   const cpuReq = o.future_cpu_p95;
-  return {
-    kind: w.kind,
-    features,
-    labels: [cpuReq, Math.max(o.future_cpu_p99 * L.cpuLimitMarginOverP99, cpuReq), o.future_mem_p95, o.future_mem_peak * L.memLimitMarginOverPeak, holds ? 1 : 0],
-    outcomes: o,
-  };
+  return [cpuReq, Math.max(o.future_cpu_p99 * L.cpuLimitMarginOverP99, cpuReq), o.future_mem_p95, o.future_mem_peak * L.memLimitMarginOverPeak, holds ? 1 : 0];
 }
 
 /** allocate returns an empty data set of n rows. */
@@ -326,7 +330,7 @@ export function writeRow(ds: Dataset, i: number, s: Sample): void {
   const raw = toVector(s.features);
   ds.featuresRaw.set(raw, i * N_FEATURES);
   normalizeFeatures(raw, ds.X, i * N_FEATURES);
-  normalizeOutputs(s.labels, ds.Y, i * N_OUTPUTS);
+  normalizeOutputs(s.labels, raw, ds.Y, i * N_OUTPUTS);
   for (const k of OUTCOME_NAMES) ds.outcomes[k][i] = s.outcomes[k];
   ds.kind[i] = DATA_KINDS.indexOf(s.kind);
 }

@@ -23,9 +23,11 @@ export interface Sums {
   cpuMean: number;
   memSlack: number;
   memMean: number;
+  /** windows whose memory request is below the future mean memory */
+  belowMean: number;
 }
 
-const ZERO: Sums = { n: 0, under: 0, breach: 0, over: 0, peak: 0, cpuSlack: 0, cpuMean: 0, memSlack: 0, memMean: 0 };
+const ZERO: Sums = { n: 0, under: 0, breach: 0, over: 0, peak: 0, cpuSlack: 0, cpuMean: 0, memSlack: 0, memMean: 0, belowMean: 0 };
 
 /** sumsOf reduces the windows `rows` of one group. */
 export function sumsOf(r: Recommendations, o: WindowOutcomes, rows: ArrayLike<number>): Sums {
@@ -44,6 +46,7 @@ export function sumsOf(r: Recommendations, o: WindowOutcomes, rows: ArrayLike<nu
     s.cpuMean += o.futureCpuMean[i]!;
     s.memSlack += Math.max(r.memRequest[i]! - o.futureMemMean[i]!, 0);
     s.memMean += o.futureMemMean[i]!;
+    if (r.memRequest[i]! < o.futureMemMean[i]!) s.belowMean++;
   }
   return s;
 }
@@ -53,7 +56,7 @@ export function metricsOfSums(s: Sums): ResourceMetrics {
   const pct = (a: number, b: number) => (b > 0 ? (100 * a) / b : 0);
   const under = pct(s.under, s.n);
   const over = pct(s.over, s.peak);
-  return { windows: s.n, memUnderAllocationPct: under, cpuLimitBreachPct: pct(s.breach, s.n), memOverAllocationPct: over, cpuRequestSlackPct: pct(s.cpuSlack, s.cpuMean), memRequestSlackPct: pct(s.memSlack, s.memMean), businessScore: 5 * under + over };
+  return { windows: s.n, memUnderAllocationPct: under, cpuLimitBreachPct: pct(s.breach, s.n), memOverAllocationPct: over, cpuRequestSlackPct: pct(s.cpuSlack, s.cpuMean), memRequestSlackPct: pct(s.memSlack, s.memMean), memRequestBelowMeanPct: pct(s.belowMean, s.n), businessScore: 5 * under + over };
 }
 
 function add(a: Sums, b: Sums, times = 1): void {
@@ -61,7 +64,7 @@ function add(a: Sums, b: Sums, times = 1): void {
 }
 
 export type MetricName = Exclude<keyof ResourceMetrics, 'windows'>;
-export const METRIC_NAMES: MetricName[] = ['businessScore', 'memUnderAllocationPct', 'memOverAllocationPct', 'memRequestSlackPct', 'cpuRequestSlackPct', 'cpuLimitBreachPct'];
+export const METRIC_NAMES: MetricName[] = ['businessScore', 'memUnderAllocationPct', 'memOverAllocationPct', 'memRequestSlackPct', 'cpuRequestSlackPct', 'cpuLimitBreachPct', 'memRequestBelowMeanPct'];
 
 /** Interval: a point estimate and its 95% percentile-bootstrap interval. */
 export interface Interval {

@@ -17,7 +17,7 @@ import type { Recommendation } from '../recommendation.js';
 import type { UsageWindow } from '../../../sources/types.js';
 import type { OnnxPredictor } from '../../../onnx/runtime.js';
 import type { Recommendations } from './metrics.js';
-import { denormalize, N_OUTPUTS, OUTPUTS } from '../features.js';
+import { denormalizeOutputs, N_OUTPUTS } from '../features.js';
 
 export const SYSTEMS = ['model', 'vpa', 'krr', 'fixed-max-x1.3', 'as-provisioned'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -39,23 +39,48 @@ function collect(recs: Recommendation[]): Recommendations {
   };
 }
 
-/** featureMatrix computes the normalized 12 features of every window (n × 12). */
-export function featureMatrix(windows: EvalWindow[]): Float32Array {
-  const X = new Float32Array(windows.length * N_FEATURES);
-  windows.forEach((w, i) => normalizeFeatures(toVector(computeFeatures(w.past)), X, i * N_FEATURES));
+/** rawFeatureMatrix computes the 12 real-unit features of every window (n × 12). */
+export function rawFeatureMatrix(windows: EvalWindow[]): Float64Array {
+  const R = new Float64Array(windows.length * N_FEATURES);
+  windows.forEach((w, i) => R.set(toVector(computeFeatures(w.past)), i * N_FEATURES));
+  return R;
+}
+
+/** featureMatrix normalizes real-unit feature rows (n × 12, from rawFeatureMatrix) for the network. */
+export function featureMatrix(raw: Float64Array): Float32Array {
+  const n = raw.length / N_FEATURES;
+  const X = new Float32Array(raw.length);
+  for (let i = 0; i < n; i++) normalizeFeatures(raw.subarray(i * N_FEATURES, (i + 1) * N_FEATURES), X, i * N_FEATURES);
   return X;
 }
 
-/** recommendationsFromOutputs denormalizes n × 5 model outputs into real units. */
-export function recommendationsFromOutputs(out: Float32Array, n: number): Recommendations & { confidence: Float64Array } {
-  const col = (j: number) => Float64Array.from({ length: n }, (_, i) => denormalize(OUTPUTS[j]!.normalization, out[i * N_OUTPUTS + j]!));
-  return { cpuRequest: col(0), cpuLimit: col(1), memRequest: col(2), memLimit: col(3), confidence: col(4) };
+/**
+ * recommendationsFromOutputs turns n × 5 model outputs into real units: multiples of each window's scales
+ * (`raw`, its real-unit features), the memory request at least its median daily peak (denormalizeOutputs).
+ */
+export function recommendationsFromOutputs(out: Float32Array, raw: Float64Array, n: number): Recommendations & { confidence: Float64Array } {
+  const r = { cpuRequest: new Float64Array(n), cpuLimit: new Float64Array(n), memRequest: new Float64Array(n), memLimit: new Float64Array(n), confidence: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const rec = denormalizeOutputs(out, i * N_OUTPUTS, raw.subarray(i * N_FEATURES, (i + 1) * N_FEATURES));
+    r.cpuRequest[i] = rec.cpuRequestCores;
+    r.cpuLimit[i] = rec.cpuLimitCores;
+    r.memRequest[i] = rec.memRequestBytes;
+    r.memLimit[i] = rec.memLimitBytes;
+    r.confidence[i] = rec.confidence;
+  }
+  return r;
+}
+
+/** predictWindows runs the model on every window: its recommendations in real units. */
+export async function predictWindows(windows: EvalWindow[], model: OnnxPredictor): Promise<Recommendations & { confidence: Float64Array }> {
+  const raw = rawFeatureMatrix(windows);
+  return recommendationsFromOutputs(await model.predict(featureMatrix(raw), windows.length), raw, windows.length);
 }
 
 /** recommendAll returns each system's recommendations for the windows (as-provisioned only when known). */
 export async function recommendAll(windows: EvalWindow[], model: OnnxPredictor, onProgress?: (system: string) => void): Promise<Partial<Record<SystemName, Recommendations>>> {
   onProgress?.('model');
-  const fromModel = recommendationsFromOutputs(await model.predict(featureMatrix(windows), windows.length), windows.length);
+  const fromModel = await predictWindows(windows, model);
   return { model: fromModel, ...recommendBaselines(windows, onProgress) };
 }
 

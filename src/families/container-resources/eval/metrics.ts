@@ -8,6 +8,8 @@
  *   CPU-limit breach %         = 100 · #{future CPU p99 > CPU limit} / N                 (no limit: never)
  *   memory over-allocation %   = 100 · Σ (memory limit − future peak)⁺ / Σ future peak
  *   request slack % (CPU, mem) = 100 · Σ (request − future mean)⁺ / Σ future mean
+ *   memory request below mean % = 100 · #{memory request < future mean memory} / N   (the request does not
+ *                                 even cover average use: the scheduler packs the node on a false size)
  *   business score             = 5 · memory under-allocation % + memory over-allocation %
  * Worked example: limits [2, 4] GiB, peaks [3, 2] GiB → under 50%, over (0 + 2)/5 = 40%, score 290.
  */
@@ -34,6 +36,8 @@ export interface ResourceMetrics {
   memOverAllocationPct: number;
   cpuRequestSlackPct: number;
   memRequestSlackPct: number;
+  /** % of windows whose memory request is below the future window's mean memory */
+  memRequestBelowMeanPct: number;
   businessScore: number;
 }
 
@@ -48,6 +52,7 @@ export function resourceMetrics(r: Recommendations, o: WindowOutcomes, rows?: Ar
   let cpuMean = 0;
   let memSlack = 0;
   let memMean = 0;
+  let belowMean = 0;
   for (let k = 0; k < n; k++) {
     const i = rows ? rows[k]! : k;
     const p = o.futureMemPeak[i]!;
@@ -61,6 +66,7 @@ export function resourceMetrics(r: Recommendations, o: WindowOutcomes, rows?: Ar
     cpuMean += o.futureCpuMean[i]!;
     memSlack += Math.max(r.memRequest[i]! - o.futureMemMean[i]!, 0);
     memMean += o.futureMemMean[i]!;
+    if (r.memRequest[i]! < o.futureMemMean[i]!) belowMean++;
   }
   const pct = (a: number, b: number) => (b > 0 ? (100 * a) / b : 0);
   const memUnder = pct(under, n);
@@ -72,6 +78,7 @@ export function resourceMetrics(r: Recommendations, o: WindowOutcomes, rows?: Ar
     memOverAllocationPct: memOver,
     cpuRequestSlackPct: pct(cpuSlack, cpuMean),
     memRequestSlackPct: pct(memSlack, memMean),
+    memRequestBelowMeanPct: pct(belowMean, n),
     businessScore: 5 * memUnder + memOver,
   };
 }

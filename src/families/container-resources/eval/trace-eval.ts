@@ -133,11 +133,11 @@ export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> 
 
 /** formatTable renders systems × metrics as fixed-width text. */
 export function formatTable(rows: Partial<Record<SystemName, ResourceMetrics>>): string {
-  const head = ['system', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business'];
+  const head = ['system', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'mem req<mean %', 'business'];
   const lines = [head.map((h, i) => (i ? h.padStart(16) : h.padEnd(16))).join('')];
   for (const [s, m] of Object.entries(rows)) {
-    const v = [m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore];
-    lines.push(s.padEnd(16) + v.map((x) => x.toFixed(2).padStart(16)).join(''));
+    const v = [m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.memRequestBelowMeanPct, m.businessScore];
+    lines.push(s.padEnd(16) + v.map((x) => (x === undefined ? '-' : x.toFixed(2)).padStart(16)).join(''));
   }
   return lines.join('\n');
 }

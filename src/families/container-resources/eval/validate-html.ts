@@ -20,8 +20,8 @@ export function riskCurveHtml(curve: RiskPoint[], cal: { source: string; groups:
  */
 export function comparisonHtml(title: string, rows: Partial<Record<string, ResourceMetrics>>, curve: RiskPoint[] = []): string {
   const entries = Object.entries(rows) as [string, ResourceMetrics][];
-  return `<h2>${esc(title)}</h2>` + table([['system', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'business score'],
-    ...entries.map(([k, m]) => [k, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.businessScore])]) + `<div class="charts">${chartHtml(tradeoffSpec(rows, curve))}</div>`;
+  return `<h2>${esc(title)}</h2>` + table([['system', 'windows', 'mem under %', 'CPU breach %', 'mem over %', 'CPU req slack %', 'mem req slack %', 'mem req < future mean %', 'business score'],
+    ...entries.map(([k, m]) => [k, m.windows, m.memUnderAllocationPct, m.cpuLimitBreachPct, m.memOverAllocationPct, m.cpuRequestSlackPct, m.memRequestSlackPct, m.memRequestBelowMeanPct ?? '-', m.businessScore])]) + `<div class="charts">${chartHtml(tradeoffSpec(rows, curve))}</div>`;
 }
 
 /**

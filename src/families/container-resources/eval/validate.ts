@@ -20,7 +20,13 @@ import { maxAbsDeviation } from '../../../model/quantize.js';
 import { writeFileAtomic } from '../../../util/fs-atomic.js';
 import { UserError } from '../../../util/errors.js';
 import { validationReportHtml } from './validate-html.js';
-import { recommendBaselines, recommendationsFromOutputs, SYSTEMS } from './compare.js';
+import { featureMatrix, recommendBaselines, recommendationsFromOutputs, SYSTEMS } from './compare.js';
+import { labelMatrix } from '../training.js';
+import { evaluateStress, STRESS_INPUTS } from './stress.js';
+import type { StressReport } from './stress.js';
+import { stressGate } from './stress-targets.js';
+import type { GateFailure } from './stress-targets.js';
+import type { StressGateOptions } from '../../types.js';
 import type { EvalWindow } from './compare.js';
 import type { ValidationReport } from './types.js';
 import type { ExportGate } from '../../types.js';
@@ -110,7 +116,8 @@ export async function runModelFile(path: string, ds: Dataset): Promise<Float32Ar
   }
   const p = await loadOnnx(bytes, path);
   try {
-    return await p.predict(ds.X, ds.n);
+    // normalized anew from the real-unit features: a file written under an earlier contract still validates
+    return await p.predict(featureMatrix(ds.featuresRaw), ds.n);
   } finally {
     await p.release();
   }
@@ -137,7 +144,7 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     seed = o.seed;
   }
   const out = await runModelFile(o.model, ds);
-  const raw = recommendationsFromOutputs(out, ds.n);
+  const raw = recommendationsFromOutputs(out, ds.featuresRaw, ds.n);
   const outc = outcomesOf(ds);
   const table = parseRiskTable(inspectOnnx(readFileSync(o.model), o.model).metadata.risk_calibration, o.model);
   let rec = raw;
@@ -149,7 +156,7 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     rec = { ...scaleLimits(raw, mem?.factor ?? 1, cpu?.factor ?? 1), confidence: raw.confidence };
     risk = { memory: mem, cpu };
   }
-  const labels = recommendationsFromOutputs(ds.Y, ds.n);
+  const labels = recommendationsFromOutputs(labelMatrix(ds), ds.featuresRaw, ds.n);
   const mae = (rows?: number[]) => ({
     cpu_request_cores: meanAbsError(rec.cpuRequest, labels.cpuRequest, rows),
     cpu_limit_cores: meanAbsError(rec.cpuLimit, labels.cpuLimit, rows),
@@ -246,12 +253,21 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
 
 
 /**
- * gateForExport validates a model on fresh held-out windows (seed VALIDATION_SEED) and summarizes what the
- * manifest records. The caller (export) refuses a model with failed gates unless forced.
+ * gateForExport validates a model on held-out windows (`data`, else fresh ones of seed VALIDATION_SEED)
+ * and, with `stress`, on every slice of the shift-stress evaluation (stress.ts: months, rescaled × 0.1 /
+ * × 10, size halves), where it must not be worse than past max × 1.3 (business) or VPA (memory under %);
+ * it summarizes what the manifest records. The caller (export) refuses a model with failed gates unless forced.
  */
-export async function gateForExport(o: { model: string; samples: number; gatesFile: string; data?: string; log: (line: string) => void }): Promise<ExportGate> {
+export async function gateForExport(o: { model: string; samples: number; gatesFile: string; data?: string; stress?: StressGateOptions; log: (line: string) => void }): Promise<ExportGate> {
   const v = await validateModel({ model: o.model, data: o.data, samples: o.samples, seed: VALIDATION_SEED, gatesFile: o.gatesFile, log: o.log });
   const failed = v.gates.filter((g) => !g.passed).map((g) => ({ name: g.name, value: g.value, limit: g.limit }));
+  let stress: Record<string, unknown> | undefined;
+  if (o.stress) {
+    const r = await evaluateStress({ source: 'bitbrains', inputs: o.stress.inputs ?? STRESS_INPUTS, model: o.model, splitFile: o.stress.split, role: o.stress.role, log: o.log });
+    const g = stressGate(r);
+    for (const f of g) failed.push({ name: `stress[${f.slice}]: ${f.name}`, value: f.value, limit: f.limit });
+    stress = stressSummary(r, g, o.stress);
+  }
   return {
     failed,
     validation: {
@@ -260,7 +276,24 @@ export async function gateForExport(o: { model: string; samples: number; gatesFi
       memOverAllocationPct: v.overall.memOverAllocationPct, businessScore: v.overall.businessScore,
       expectedCalibrationError: v.calibration.ece,
       int8VsFloatMaxAbs: v.int8VsFloat ? Math.max(...Object.values(v.int8VsFloat.maxAbsNormalized)) : null,
+      ...(stress ? { stress } : {}),
       gatesPassed: failed.length === 0, forced: failed.length > 0,
     },
+  };
+}
+
+/** stressSummary: the stress gate's figures for the manifest entry, one row per slice. */
+export function stressSummary(r: StressReport, failures: GateFailure[], o: StressGateOptions): Record<string, unknown> {
+  const f2 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 100) / 100);
+  return {
+    split: o.split,
+    role: o.role,
+    passed: failures.length === 0,
+    slices: r.slices.map((s) => ({
+      name: s.name, windows: s.windows, groups: s.groups,
+      business: f2(s.systems.model?.businessScore), businessMaxX13: f2(s.systems['fixed-max-x1.3']?.businessScore),
+      memUnderPct: f2(s.systems.model?.memUnderAllocationPct), memUnderPctVpa: f2(s.systems.vpa?.memUnderAllocationPct),
+    })),
+    failures,
   };
 }

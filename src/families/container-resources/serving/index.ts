@@ -64,7 +64,7 @@ export const containerServing: FamilyServing = {
     return {
       readItem: (v, out, offset) => readContainerItem(v, out, offset, row),
       writeItem: (w, y, offset, meta, model) => {
-        const raw = denormalizeOutputs(y, offset);
+        const raw = denormalizeOutputs(y, offset, meta.inputs);
         const applied = meta.risk ? applyRisk(raw, meta.risk, model) : null;
         writeRecommendation(w, postProcess(raw, policy, steps), meta, applied);
       },

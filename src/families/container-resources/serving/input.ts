@@ -34,10 +34,9 @@ export interface ItemMeta {
   risk?: { memoryHold?: number; cpuHold?: number };
   /** what was done to accept the item (a window's repeats merged, its samples sorted), echoed as "warnings" */
   warnings?: string[];
+  /** the item's 12 features in real units: the answer is a multiple of its scales (not echoed) */
+  inputs: Float64Array;
 }
-
-/** NO_NAMES: the (shared, frozen) names of an item that gives none. */
-const NO_NAMES: ItemMeta = Object.freeze({});
 const ITEM_KEYS = new Set(['features', 'window', 'container', 'workload', 'namespace', 'risk']);
 const RISK_KEYS = new Set(['memoryHold', 'cpuHold']);
 const WINDOW_KEYS = new Set(['timestampsSec', 'cpuCores', 'memoryBytes', 'throttledPeriods', 'totalPeriods', 'workloadStartSec', 'sort']);
@@ -182,8 +181,7 @@ export function readContainerItem(v: unknown, out: Float32Array, offset: number,
   if (hasF) readFeatures(v.features, row);
   else warnings = readWindow(v.window, row);
   normalizeFeatures(row, out, offset);
-  if (v.container === undefined && v.workload === undefined && v.namespace === undefined && v.risk === undefined && warnings.length === 0) return NO_NAMES;
-  const meta: ItemMeta = {};
+  const meta: ItemMeta = { inputs: Float64Array.from(row) };
   if (warnings.length > 0) meta.warnings = warnings;
   if (v.risk !== undefined) meta.risk = readRisk(v.risk);
   if (v.container !== undefined) meta.container = checkName(v.container, 'container');
