@@ -291,6 +291,19 @@ function equivarianceSuite(open: () => Subject, everyOutputInside: boolean): () 
     });
   }
 
+  it('agent over HTTP: the answer does not depend on workloadStartSec (absent, or any start up to a year before), nor on hour', async () => {
+    // issue 19: callers rarely know a workload's start; contract 3 does not see workload_age or hour
+    await fc.assert(
+      fc.asyncProperty(windowCase('memory'), fc.integer({ min: 0, max: 365 * 86400 }), fc.integer({ min: 1, max: 23 }), async ({ base }, before, hours) => {
+        const plain = await recommend({ window: base });
+        expect(await recommend({ window: { ...base, workloadStartSec: base.timestampsSec[0]! - before } })).toEqual(plain);
+        const f = computeFeatures(base);
+        expect(await recommend({ features: { ...f, workload_age: f.workload_age + before / 3600, hour: (f.hour + hours) % 24 } })).toEqual(await recommend({ features: f }));
+      }),
+      { numRuns: 15, seed: SEED },
+    );
+  });
+
   for (const r of RESOURCES) {
     it(`agent over HTTP, the 12 features by name: ${r} percentiles × k scale the ${r} answer by k within one rounding step`, async () => {
       await fc.assert(
