@@ -183,10 +183,10 @@ describe.skipIf(!!sharedMissing)('evaluateStress on 6 Bitbrains VMs, July to Sep
   });
 
   it('EXPECTED FAILURE - a missing --split, a file that is not a split, and a role with no VM give one line naming the flag', async () => {
-    await expect(run({ splitFile: join(dir, 'absent.json') })).rejects.toThrow(/^--split .*absent\.json: cannot read it \(ENOENT\); make one with: npx tsx split-fleet\.ts/);
+    await expect(run({ splitFile: join(dir, 'absent.json') })).rejects.toThrow(/^--split .*absent\.json: cannot read it \(ENOENT\); make one with npm run split-fleet/);
     const notSplit = join(dir, 'not-split.json');
     writeFileSync(notSplit, JSON.stringify({ schemaVersion: 1, vms: ['vm1'] }));
-    await expect(run({ splitFile: notSplit })).rejects.toThrow(/^--split .*not-split\.json is not a fleet split/);
+    await expect(run({ splitFile: notSplit })).rejects.toThrow(/^--split .*not-split\.json: is not a fleet split/);
     await expect(run({ role: 'select' })).rejects.toThrow(/^--role select: --split .* gives no VM that role/);
     const elsewhere = writeSplit('elsewhere.json', { vm9999: 'test' });
     await expect(run({ splitFile: elsewhere })).rejects.toThrow(/^--input .*bitbrains-250: none of the 1 test VMs of --split .* is in it/);
