@@ -15,7 +15,7 @@ const names = {
 
 const featureObject = {
   type: 'object',
-  description: `the ${N_FEATURES} features by name, in real units`,
+  description: `the ${N_FEATURES} features by name, in real units. The answer is a multiple of cpu_p99 (CPU) and mem_p99 (memory): scale-equivariant; hour and workload_age are checked but not seen by the model`,
   required: [...FEATURE_NAMES],
   additionalProperties: false,
   properties: Object.fromEntries(INPUTS.map((f) => [f.name, { type: 'number', description: `${f.description} (${f.unit})` }])),
@@ -41,7 +41,7 @@ const usageWindow = {
     memoryBytes: numbers('memory working set at each sample, bytes'),
     throttledPeriods: numbers('cumulative container_cpu_cfs_throttled_periods_total (optional, with totalPeriods)'),
     totalPeriods: numbers('cumulative container_cpu_cfs_periods_total (optional, with throttledPeriods)'),
-    workloadStartSec: { type: 'number', description: 'workload start, seconds since the epoch (default: the first sample)' },
+    workloadStartSec: { type: 'number', description: 'workload start, seconds since the epoch (default: the first sample); checked, but since contract 3 it does not change the answer' },
     sort: { type: 'boolean', description: 'sort samples that are out of time order (default: refuse them); repeated timestamps are always merged (CPU the mean, memory the maximum)' },
   },
 };
