@@ -69,6 +69,9 @@ describe('stressGate', () => {
       { slice: 'OOMs more', name: 'memory under % ≤ VPA', value: 12, limit: 10 },
     ]);
     expect(stressGate({ slices: [report.slices[0]!] })).toEqual([]);
+    // a recipe slice (another model, trained on one size half) is reported, not gated
+    const recipe = slice('smaller half, model trained on the larger half', { model: [150, 20], vpa: [120, 10], krr: [110, 8], 'fixed-max-x1.3': [100, 5] }, { kind: 'size-model' });
+    expect(stressGate({ slices: [report.slices[0]!, recipe] })).toEqual([]);
   });
 });
 

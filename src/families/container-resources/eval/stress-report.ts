@@ -38,14 +38,14 @@ export function formatSlice(s: StressSlice, mainModel: string): string {
 
 /** formatGate: one line, "stress gate: PASS …" or "stress gate: FAIL (2): all months: business ≤ fixed-max-x1.3 (96.56 vs 90.87); …". */
 export function formatGate(failures: GateFailure[], slices: number): string {
-  if (!failures.length) return `stress gate: PASS on all ${slices} slices (model business ≤ fixed-max-x1.3's and memory under % ≤ VPA's)`;
+  if (!failures.length) return `stress gate: PASS on all ${slices} slices the model is scored on (model business ≤ fixed-max-x1.3's and memory under % ≤ VPA's; recipe slices of half-trained models are not gated)`;
   return `stress gate: FAIL (${failures.length}): ${failures.map((f) => `${f.slice}: ${f.name} (${f.value.toFixed(2)} vs ${f.limit.toFixed(2)})`).join('; ')}`;
 }
 
 /** formatStress: the whole console output of a stress run. */
 export function formatStress(r: StressReport, gate: GateFailure[], targets: TargetResult[]): string {
   const head = `stress: ${r.split.role} VMs of ${r.split.file} (${r.split.evaluatedVms} of ${r.split.roleVms} with a window), months ${r.months.map((m) => `${m.label} ${m.windows}`).join(', ')} windows; model ${r.model}`;
-  return [head, '', ...r.slices.map((s) => formatSlice(s, r.model) + '\n'), ...r.notes.map((n) => `note: ${n}`), '', formatGate(gate, r.slices.length), formatTargets(targets)].join('\n');
+  return [head, '', ...r.slices.map((s) => formatSlice(s, r.model) + '\n'), ...r.notes.map((n) => `note: ${n}`), '', formatGate(gate, r.slices.filter((x) => x.kind !== 'size-model').length), formatTargets(targets)].join('\n');
 }
 
 /** businessSpec: business score (y) per slice number (x), one series per system. */
@@ -79,7 +79,7 @@ function intervalsHtml(s: StressSlice): string {
 export function stressHtml(r: StressReport, gate: GateFailure[], targets: TargetResult[]): string {
   const body = [
     `<p>Model <code>${esc(r.model)}</code> on the ${esc(r.split.role)} VMs of <code>${esc(r.split.file)}</code> (${r.split.evaluatedVms} of ${r.split.roleVms} with a window); months: ${r.months.map((m) => `${esc(m.label)} (<code>${esc(m.input)}</code>, ${m.vms} VMs, ${m.windows} windows)`).join(', ')}. Protocol: past ${r.protocol.pastDays} d → next ${r.protocol.futureDays} d, stride ${r.protocol.strideDays} d. ${new Date(r.createdAt).toUTCString()}.</p>`,
-    `<p class="${gate.length ? 'fail' : 'pass'}">${esc(formatGate(gate, r.slices.length))}</p>`,
+    `<p class="${gate.length ? 'fail' : 'pass'}">${esc(formatGate(gate, r.slices.filter((x) => x.kind !== 'size-model').length))}</p>`,
     ...r.notes.map((n) => `<p>Note: ${esc(n)}</p>`),
     `<div class="charts">${chartHtml(businessSpec(r))}</div>`,
     table([['#', 'slice', 'VMs', 'groups', 'windows', ...SYSTEMS.map((s) => `${s} business`)], ...r.slices.map((s, i) => [i + 1, s.name, s.vms, s.groups, s.windows, ...SYSTEMS.map((sys) => s.systems[sys]?.businessScore ?? '-')])]),
