@@ -96,7 +96,10 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   const registered = deps.families ?? FAMILIES;
   const { families, notServed } = selectFamilies(registered, o.family, o.manifest);
   checkPaths(families);
-  for (const n of notServed) app.log.info({ family: n.family, reason: n.reason }, `model family ${n.family} is not served (${n.reason})`);
+  for (const n of notServed) {
+    if (n.entry) app.log.error({ family: n.family, reason: n.reason }, `model family ${n.family} is in the manifest but cannot be served: ${n.reason}`);
+    else app.log.info({ family: n.family, reason: n.reason }, `model family ${n.family} is not served (${n.reason})`);
+  }
 
   const holder: { stores?: Stores } = {};
   const metrics = new AgentMetrics(() => holder.stores!.statuses(), deps.defaultMetrics ?? true);
@@ -158,7 +161,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1', metrics);
   for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);
   workloadRoutes(app, o, served, metrics, deps.now);
-  opsRoutes(app, served, defaultFamily, metrics, () => agent.draining);
+  opsRoutes(app, served, defaultFamily, metrics, () => agent.draining, notServed.filter((n) => n.entry));
   if (o.ui) uiRoutes(app, o, served);
   return agent;
 }

@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../src/util/errors.js';
 import { MiB } from '../src/core/units.js';
-import { FAMILIES, getFamily } from '../src/families/registry.js';
+import { FAMILIES, getFamily, isFamilyName } from '../src/families/registry.js';
 import type { ServingBounds } from '../src/families/types.js';
 import { readToken } from './auth.js';
 import { parseDuration } from '../src/sources/prometheus.js';
@@ -270,7 +270,7 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   };
   if (o.family !== null) {
     const names = FAMILIES.map((f) => f.name);
-    for (const f of o.family) if (!names.includes(f)) bad('family', `'${f}' is not a registered model family (registered: ${names.join(', ')})`);
+    for (const f of o.family) if (!isFamilyName(f)) bad('family', `'${f}' is not a registered model family (registered: ${names.join(', ')}) nor a member of one (job-memory/<data set>)`);
     if (new Set(o.family).size !== o.family.length) bad('family', `names a family twice (${o.family.join(',')})`);
   }
   if (!o.host) bad('host', 'is empty; use 127.0.0.1, or 0.0.0.0 to listen on every interface');

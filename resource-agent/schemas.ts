@@ -103,6 +103,7 @@ export const ReadyResponse = {
     reason: { ...nullableString, description: 'why not ready' },
     families: { type: 'object', additionalProperties: { type: 'object', properties: familyReadiness }, description: 'each served family by name' },
     workloads: { type: 'object', additionalProperties: true, description: 'with --prometheus: the workload refresh (refreshedAt, stale, lastError, …); a failed refresh keeps the last good recommendations and does not make the agent unready' },
+    unservable: { type: 'array', items: { type: 'object', properties: { family: { type: 'string' }, reason: { type: 'string' } } }, description: 'families the manifest (or --family) names that the agent cannot serve (no family for them, no version whose file verifies, a route taken), each with why; the agent is not ready while there is one' },
   },
 };
 

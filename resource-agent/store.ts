@@ -442,6 +442,12 @@ export class ModelStore {
     const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
     this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
     return { entry, status: 'verified', failure: null, reason: null, model };
+    // A contract learned from data (job-memory's vocabularies) also checks the spec embedded in the file.
+    const mismatch = c?.checkModel?.(v.bytes, entry.file) ?? null;
+    if (mismatch) {
+      predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
+      return refuse('contract', mismatch);
+    }
   }
 
   /** readNow reads the manifest as it is on disk now (null when it cannot be read or checked). */

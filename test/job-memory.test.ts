@@ -7,7 +7,7 @@
  * 400s, the Rust module agreeing with the agent, and scikit-learn's reference (python3-sklearn).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import type { JobSpec } from '../src/families/job-memory/spec.js';
 import { jobMetrics, bestFactor } from '../src/families/job-memory/metrics.js';
 import { strategyOf } from '../src/families/job-memory/search.js';
 import { readJobTable, splitJobs, rawRow } from '../src/families/job-memory/data.js';
-import { jobFamily, jobMemory, JOB_FAMILIES } from '../src/families/job-memory/index.js';
+import { jobFamily, jobMemory } from '../src/families/job-memory/index.js';
 import { runJobModel, specOfModel, validateJobModel } from '../src/families/job-memory/eval.js';
 import { allocate, roundMemory } from '../src/families/job-memory/serving.js';
 import { runTraining, TRAIN_DEFAULTS } from '../src/model/pipeline.js';
@@ -135,7 +135,7 @@ describe.skipIf(!!skipData)(`job-memory on real jobs${skipData ? ` (skipped: ${s
     const entry = readManifest(manifestPath).families['job-memory/bowtie2']!.versions[0]!;
     expect((entry.contract.features as { jobSpec: JobSpec }).jobSpec.attributes.map((a) => a.name)).toContain('dbkey');
     const spec = specOfModel(modelFile);
-    const served = jobFamily(spec, {}, spec);
+    const served = jobFamily(spec);
     writeFileSync(join(dir, 'token'), 'job-token');
     const agent = await createAgent({ ...AGENT_DEFAULTS, manifest: manifestPath, adminTokenFile: join(dir, 'token') }, { logger: false, defaultMetrics: false, families: [served] });
     await agent.stores.start();
@@ -182,13 +182,16 @@ describe.skipIf(!!skipData)(`job-memory on real jobs${skipData ? ` (skipped: ${s
 });
 
 describe('job-memory: the shipped models', () => {
-  it('each registered data set serves the preprocessing its shipped model carries', () => {
-    for (const f of JOB_FAMILIES) {
-      const m = readManifest(join(REPO, 'manifest.json')).families[f.name];
-      if (!m) continue;
-      const active = m.versions.find((v) => v.version === m.active)!;
+  it('each job-memory entry of manifest.json carries its preprocessing in its model file, which the agent serves', () => {
+    const m = readManifest(join(REPO, 'manifest.json'));
+    const jobs = Object.entries(m.families).filter(([name]) => name.startsWith('job-memory/'));
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const [name, fam] of jobs) {
+      const active = fam.versions.find((v) => v.version === fam.active)!;
+      const f = jobMemory.ofModel!(join(REPO, active.file));
+      expect(f.name).toBe(name);
       expect(canonicalJson((active.contract.features as { jobSpec: unknown }).jobSpec)).toBe(canonicalJson((f.contract.descriptor() as { jobSpec: unknown }).jobSpec));
-      expect(existsSync(join(REPO, active.file))).toBe(true);
+      expect(f.contract.checkModel!(readFileSync(join(REPO, active.file)), active.file)).toBeNull();
     }
   });
 });

@@ -53,6 +53,12 @@ export interface ModelContract {
   sigmoid: readonly number[];
   /** the JSON the store records and compares (a change of it is a major version) */
   descriptor(): Record<string, unknown>;
+  /**
+   * checkModel (optional): for a contract learned from data (job-memory's vocabularies), why a model
+   * file's own embedded contract is not this one (null when it is); the agent refuses such a version,
+   * whose inputs would be encoded differently although its widths may be the same.
+   */
+  checkModel?(bytes: Uint8Array, label: string): string | null;
 }
 
 /** layerSizes(c) is [inputs, ...hidden, outputs]: [12, 32, 16, 5] for the container family. */

@@ -5,19 +5,35 @@
 import type { ModelFamily } from './types.js';
 import { InputError } from '../util/errors.js';
 import { containerResources } from './container-resources/index.js';
-import { JOB_FAMILIES, jobMemory } from './job-memory/index.js';
+import { jobMemory } from './job-memory/index.js';
 
-/** FAMILIES: every registered family; the first is the default. */
+/**
+ * FAMILIES: every registered family; the first is the default. job-memory stands for all its members
+ * (job-memory/<data set>): each is read from its model file, none is listed here.
+ */
 export const FAMILIES: readonly ModelFamily[] = [
   containerResources,
-  ...JOB_FAMILIES, jobMemory,
+  jobMemory,
 ];
 
 export const DEFAULT_FAMILY_NAME = FAMILIES[0]!.name;
 
-/** getFamily returns a registered family or throws an InputError naming the ones there are. */
+/** parentOf: the registered family whose members are named `<its name>/…` that `name` belongs to, if any. */
+export function parentOf(name: string, families: readonly ModelFamily[] = FAMILIES): ModelFamily | undefined {
+  return families.find((x) => x.member && name.startsWith(`${x.name}/`) && name.length > x.name.length + 1);
+}
+
+/** isFamilyName: a registered family, or a member of one (job-memory/<any data set>). */
+export function isFamilyName(name: string): boolean {
+  return FAMILIES.some((x) => x.name === name) || parentOf(name) !== undefined;
+}
+
+/**
+ * getFamily returns a registered family, or the CLI entry of a member of one (job-memory/bowtie2), or
+ * throws an InputError naming the ones there are.
+ */
 export function getFamily(name: string = DEFAULT_FAMILY_NAME): ModelFamily {
-  const f = FAMILIES.find((x) => x.name === name);
-  if (!f) throw new InputError(`--family ${name} is not a registered model family (registered: ${FAMILIES.map((x) => x.name).join(', ')})`);
+  const f = FAMILIES.find((x) => x.name === name) ?? parentOf(name)?.member!(name);
+  if (!f) throw new InputError(`--family ${name} is not a registered model family (registered: ${FAMILIES.map((x) => (x.member ? `${x.name}, ${x.name}/<data set>` : x.name)).join(', ')})`);
   return f;
 }

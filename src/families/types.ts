@@ -208,6 +208,15 @@ export interface ModelFamily {
    * in `output` (the hold-out). train.ts calls it before runTraining.
    */
   prepare?(o: { data: DataSource[]; strategy: string | null; output: string }): PreparedTraining;
-  /** ofModel (optional): the concrete family of a trained model file, its contract read from the file */
-  ofModel?(modelPath: string): ModelFamily;
+  /**
+   * ofModel (optional): the concrete family of a trained model file, its contract read from the file
+   * (`bytes`: the file's content when the caller has read and verified it already, e.g. by checksum)
+   */
+  ofModel?(modelPath: string, bytes?: Uint8Array): ModelFamily;
+  /**
+   * member (optional): for a family whose members are named `<name>/<member>` (job-memory/bowtie2) and
+   * read their contract from their model file: the CLI entry for the member `name` (its search, train,
+   * validate and export check that a model or data set belongs to it). Members need no registration.
+   */
+  member?(name: string): ModelFamily;
 }

@@ -32,6 +32,11 @@ export function specOfModel(path: string): JobSpec {
   } catch (e) {
     throw new UserError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train -- --family job-memory …`);
   }
+  return specOfBytes(bytes, path);
+}
+
+/** specOfBytes reads the JobSpec embedded in a model's bytes (`path` names it in errors). */
+export function specOfBytes(bytes: Uint8Array, path: string): JobSpec {
   const meta = inspectOnnx(bytes, path).metadata;
   let d: unknown = null;
   try {

@@ -7,45 +7,74 @@
  *
  * How a family with per-data-set vocabularies is represented:
  *   - `jobFamily(spec)` builds the ModelFamily of one spec (contract, reader, objective, serving, Rust);
- *   - the CLIs get the concrete family from the data (train's `prepare`: split, hold-out, vocabularies,
- *     the strategy) or from a model file (`ofModel`: export, validate), so `--family job-memory --data
- *     any-galaxy-tool.csv` works for a data set never seen before;
- *   - the agent serves, for each registered data set, the spec committed in specs/<data set>.json: it
- *     is the shipped model's preprocessing (test/job-memory.test.ts checks they are equal), and export
- *     refuses a model of a registered data set whose preprocessing differs from it (the agent would
- *     encode its attributes differently): commit the new model's preprocessing.json there first.
+ *   - `jobMemory` is the one registered family; its members job-memory/<data set> are listed nowhere:
+ *     the CLIs get the concrete family from the data (train's `prepare`: split, hold-out, vocabularies,
+ *     the strategy) or from a model file (`ofModel`: export, validate, the agent), so `--family
+ *     job-memory --data any-galaxy-tool.csv` works for a data set never seen before;
+ *   - the agent serves every job-memory/<data set> entry of its manifest from the spec embedded in the
+ *     entry's model file (read after its sha256 is verified; resource-agent/families.ts), and refuses a
+ *     version of that family whose embedded spec differs (contract.checkModel): its attributes would be
+ *     encoded otherwise.
  */
-import { readFileSync } from 'node:fs';
 import type { ModelFamily } from '../types.js';
 import { UserError } from '../../util/errors.js';
 import { canonicalJson } from '../../store/manifest.js';
-import { contractOf } from './spec.js';
+import { contractOf, OTHER } from './spec.js';
 import type { JobSpec } from './spec.js';
 import { jobObjective } from './objective.js';
 import { DEFAULT_STRATEGY, oneSource, prepareJobTraining, readStrategy, trainingSetOf } from './training.js';
 import { readJobTable, splitJobs } from './data.js';
 import { jobServing } from './serving.js';
-import { gateJobModel, specOfModel, validateCli } from './eval.js';
+import { gateJobModel, specOfBytes, specOfModel, validateCli } from './eval.js';
 import { searchCli } from './search.js';
 import { rustJobExtras } from './rust.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { join } from 'node:path';
 
-/** ShippedSpec: specs/<data set>.json, the preprocessing of the shipped model and a /docs example. */
-export interface ShippedSpec {
+/** Preprocessing: preprocessing.json beside a trained model (for scripts such as bench/job_memory_reference.py). */
+export interface Preprocessing {
   spec: JobSpec;
   example: Record<string, unknown>;
 }
 
 const dataset = (name: string) => name.replace(/^job-memory\//, '');
 
-/** jobFamily: the ModelFamily of one spec; `registered` is the spec the agent serves under that name. */
-export function jobFamily(spec: JobSpec, example: Record<string, unknown> = {}, registered: JobSpec | null = null): ModelFamily {
+/**
+ * exampleOf: a request built from a spec alone (/docs): each number's most frequent exact value (else
+ * half its training maximum), each category's and list's most frequent value.
+ */
+export function exampleOf(s: JobSpec): Record<string, unknown> {
+  return {
+    attributes: Object.fromEntries(s.attributes.map((a) => [a.name, a.kind === 'number' ? (a.values[0] ?? Math.round(a.max / 2)) : a.kind === 'list' ? a.vocab.slice(0, 1) : (a.vocab[0] ?? OTHER)])),
+  };
+}
+
+/**
+ * checkSpecOf: the contract check of a spec: a model file is this family's when the JobSpec embedded
+ * in it is the same (canonical JSON); else the reason, naming what differs.
+ */
+function checkSpecOf(spec: JobSpec): (bytes: Uint8Array, label: string) => string | null {
+  const want = canonicalJson(spec);
+  return (bytes, label) => {
+    let own: JobSpec;
+    try {
+      own = specOfBytes(bytes, label);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    if (canonicalJson(own) === want) return null;
+    const diff = own.family !== spec.family ? `it is a model of ${own.family}` : own.attributes.length !== spec.attributes.length || own.attributes.some((a, i) => canonicalJson(a) !== canonicalJson(spec.attributes[i])) ? 'its attributes or vocabularies differ' : 'its task, output scale or training facts differ';
+    return `${label}: its preprocessing is not the one this agent serves for ${spec.family} (${diff}; a new vocabulary is a new contract); restart the agent to serve it`;
+  };
+}
+
+/** jobFamily: the ModelFamily of one spec; `example` is the request /docs shows (default exampleOf). */
+export function jobFamily(spec: JobSpec, example: Record<string, unknown> = exampleOf(spec)): ModelFamily {
   const name = spec.family;
   const f: ModelFamily = {
     name,
     title: `Peak memory of a ${dataset(name)} job from its attributes (request = limit)`,
-    contract: contractOf(spec),
+    contract: { ...contractOf(spec), checkModel: checkSpecOf(spec) },
     fileStem: name.replace(/\//g, '-'),
     training: {
       load(sources) {
@@ -61,13 +90,7 @@ export function jobFamily(spec: JobSpec, example: Record<string, unknown> = {}, 
       search: (argv) => searchCli(argv, name, (s) => jobFamily(s)),
     },
     evaluation: {
-      async gate(o) {
-        const own = specOfModel(o.model);
-        if (registered && canonicalJson(own) !== canonicalJson(registered)) {
-          return { failed: [{ name: `preprocessing equals src/families/job-memory/specs/${dataset(name)}.json (what the agent serves)`, value: null, limit: 0 }], validation: {} };
-        }
-        return gateJobModel(o);
-      },
+      gate: (o) => gateJobModel(o),
       validate: (argv) => validateCli(argv, name),
     },
     rustExtras: () => rustJobExtras(spec),
@@ -76,10 +99,10 @@ export function jobFamily(spec: JobSpec, example: Record<string, unknown> = {}, 
       const strategy = o.strategy ? readStrategy(o.strategy) : DEFAULT_STRATEGY;
       const p = prepareJobTraining(name === 'job-memory' ? null : name, o.data, strategy, o.output);
       const ex = { attributes: rawExample(p.table, p.split.train[0]!) };
-      writeFileAtomic(join(o.output, 'preprocessing.json'), JSON.stringify({ spec: p.spec, example: ex } satisfies ShippedSpec, null, 2) + '\n');
+      writeFileAtomic(join(o.output, 'preprocessing.json'), JSON.stringify({ spec: p.spec, example: ex } satisfies Preprocessing, null, 2) + '\n');
       const s = p.strategy;
       return {
-        family: jobFamily(p.spec, ex, null),
+        family: jobFamily(p.spec, ex),
         settings: { epochs: s.epochs, seed: s.seed, batchSize: s.batchSize, learningRate: s.learningRate, patience: s.patience },
         notes: [
           `train: ${p.spec.family}: ${p.split.kind} 80/20 split of ${p.table.n} jobs: ${p.split.train.length} train, ${p.split.holdout.length} held out (${join(o.output, 'holdout.csv')}); ${contractOf(p.spec).inputs.length} inputs from ${p.spec.attributes.length} attributes`,
@@ -87,11 +110,10 @@ export function jobFamily(spec: JobSpec, example: Record<string, unknown> = {}, 
         ],
       };
     },
-    ofModel(modelPath) {
-      const s = specOfModel(modelPath);
+    ofModel(modelPath, bytes) {
+      const s = bytes ? specOfBytes(bytes, modelPath) : specOfModel(modelPath);
       if (name !== 'job-memory' && s.family !== name) throw new UserError(`--model ${modelPath} is a model of ${s.family}, not of --family ${name}`);
-      const reg = SHIPPED.get(s.family) ?? null;
-      return jobFamily(s, reg?.example ?? {}, reg?.spec ?? null);
+      return jobFamily(s);
     },
   };
   return f;
@@ -107,33 +129,19 @@ function rawExample(t: ReturnType<typeof readJobTable>, i: number): Record<strin
   return o;
 }
 
-/** The data sets with a shipped model; each is registered as job-memory/<data set>. */
-export const SHIPPED_DATASETS = ['build-jobs', 'bowtie2', 'hisat2'] as const;
-
-function readShipped(ds: string): ShippedSpec | null {
-  try {
-    return JSON.parse(readFileSync(new URL(`./specs/${ds}.json`, import.meta.url), 'utf8')) as ShippedSpec;
-  } catch {
-    return null;
-  }
-}
-
-const SHIPPED = new Map<string, ShippedSpec>(SHIPPED_DATASETS.flatMap((ds) => {
-  const s = readShipped(ds);
-  return s ? [[`job-memory/${ds}`, s] as const] : [];
-}));
-
-/** JOB_FAMILIES: one family per data set with a committed spec (what the agent can serve). */
-export const JOB_FAMILIES: readonly ModelFamily[] = [...SHIPPED.values()].map((s) => jobFamily(s.spec, s.example, s.spec));
-
 /**
  * jobMemory: `--family job-memory`, the entry for any job CSV (search, train, validate, export find the
  * concrete job-memory/<data set> family from --data or the model). Its own contract is an empty
  * placeholder: it is never trained or served as such.
  */
-export const jobMemory: ModelFamily = jobFamily({
+const PLACEHOLDER: JobSpec = {
   schemaVersion: 1, family: 'job-memory', format: 'galaxy', attributes: [], memory: { min: 2 ** 20, max: 2 ** 40 },
   task: { type: 'regression', objective: 'quantile', quantile: 0.95, safety: 1.1 }, hidden: [1],
   training: { rows: 0, maxPeak: 0, meanPeak: 1, split: 'random', splitSeed: null },
-});
+};
+export const jobMemory: ModelFamily = jobFamily(PLACEHOLDER, {});
 jobMemory.training.search = (argv) => searchCli(argv, null, (s) => jobFamily(s));
+jobMemory.member = (name) => {
+  if (!/^job-memory\/[A-Za-z0-9_.-]+$/.test(name)) throw new UserError(`--family ${name}: a job-memory data set's name is letters, digits, '_', '.' and '-' (the CSV file's stem)`);
+  return jobFamily({ ...PLACEHOLDER, family: name });
+};
