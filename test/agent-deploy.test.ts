@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -95,12 +96,22 @@ function checkRendered(objs: Obj[], store: 'configmap' | 'pvc'): void {
   const agent = pod.containers.find((c) => c.name === 'agent')!;
   expect(agent.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
   expect(agent.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
-  expect(agent.args).toEqual(expect.arrayContaining(['--host=0.0.0.0', '--manifest=/store/manifest.json', '--admin-token-file=/var/run/secrets/resource-agent/token']));
+  expect(agent.args).toEqual(expect.arrayContaining(['--host=0.0.0.0', '--manifest=/store/manifest.json']));
 
-  // The Secret is referenced, not created (its value never lives in git).
-  const secretVol = pod.volumes!.find((v) => v.secret)!;
-  expect(secretVol.secret).toMatchObject({ secretName: 'resource-agent-admin', items: [{ key: 'token', path: 'token' }] });
-  expect(agent.volumeMounts!.find((m) => m.name === secretVol.name)).toMatchObject({ mountPath: '/var/run/secrets/resource-agent', readOnly: true });
+  // The admin token: only the writable store has admin calls, so only the pvc overlay mounts the Secret
+  // (referenced, never created: its value never lives in git); the default overlay needs no Secret.
+  const secretVols = pod.volumes!.filter((v) => v.secret);
+  const tokenEnv = agent.env?.find((e) => e.name === 'RESOURCE_AGENT_ADMIN_TOKEN_FILE');
+  expect(agent.args!.some((a) => a.startsWith('--admin-token-file'))).toBe(false);
+  if (store === 'pvc') {
+    expect(secretVols).toHaveLength(1);
+    expect(secretVols[0]!.secret).toMatchObject({ secretName: 'resource-agent-admin', items: [{ key: 'token', path: 'token' }] });
+    expect(agent.volumeMounts!.find((m) => m.name === secretVols[0]!.name)).toMatchObject({ mountPath: '/var/run/secrets/resource-agent', readOnly: true });
+    expect(tokenEnv?.value).toBe('/var/run/secrets/resource-agent/token');
+  } else {
+    expect(secretVols).toEqual([]);
+    expect(tokenEnv).toBeUndefined();
+  }
   expect(byKind('Secret')).toHaveLength(0);
 
   // The store (a PVC, or the generated store ConfigMap with its hashed name, mounted read-only) and the
@@ -162,6 +173,38 @@ describe('Kubernetes manifests', () => {
       checkRendered(objs, store);
     });
   }
+});
+
+describe('the image is set in one place', () => {
+  // deploy/image is a component every overlay includes last: a registry image set there names every
+  // container that runs the agent's image, the pvc-store overlay's init container included (issue 22:
+  // it used to keep rendering resource-agent:0.1.0).
+  it('a new name and tag in deploy/image/kustomization.yaml reach every container of both overlays', (ctx) => {
+    const reason = kubectl();
+    if (reason) ctx.skip(reason);
+    const tmp = mkdtempSync(join(tmpdir(), 'deploy-image-'));
+    try {
+      cpSync(DEPLOY, tmp, { recursive: true });
+      const file = join(tmp, 'image', 'kustomization.yaml');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toMatch(/newName: resource-agent\n\s+newTag: "0\.1\.0"/);
+      writeFileSync(file, text.replace('newName: resource-agent', 'newName: registry.example.com/team/resource-agent').replace('newTag: "0.1.0"', 'newTag: "9.9.9"'));
+      for (const dir of ['', 'overlays/configmap-store', 'overlays/pvc-store']) {
+        const objs = parseYaml(execFileSync('kubectl', ['kustomize', join(tmp, dir)], { encoding: 'utf8' }), dir);
+        const pod = (objs.find((o) => o.kind === 'Deployment') as unknown as InstanceType<typeof Deployment>).spec!.template.spec!;
+        const images = [...(pod.initContainers ?? []), ...pod.containers].map((c) => `${c.name}=${c.image}`);
+        expect(images, dir || 'deploy').toEqual(dir === 'overlays/pvc-store' ? ['seed-store=registry.example.com/team/resource-agent:9.9.9', 'agent=registry.example.com/team/resource-agent:9.9.9'] : ['agent=registry.example.com/team/resource-agent:9.9.9']);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('no other kustomization sets an image', () => {
+    const files = execFileSync('find', [DEPLOY, '-name', 'kustomization.yaml'], { encoding: 'utf8' }).trim().split('\n');
+    const setting = files.filter((f) => /^images:/m.test(readFileSync(f, 'utf8'))).map((f) => f.slice(DEPLOY.length + 1));
+    expect(setting).toEqual(['image/kustomization.yaml']);
+  });
 });
 
 describe('Dockerfile', () => {
