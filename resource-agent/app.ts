@@ -163,6 +163,9 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   workloadRoutes(app, o, served, metrics, deps.now);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining, notServed.filter((n) => n.entry));
   if (o.ui) uiRoutes(app, o, served);
+  // GET / → the dashboard (else the API docs): a first visit lands on a page that explains the agent.
+  const home = o.ui ? '/ui' : o.docs ? '/docs' : null;
+  if (home) app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect(home));
   return agent;
 }
 

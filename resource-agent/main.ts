@@ -19,7 +19,14 @@ async function main(): Promise<void> {
     process.stdout.write(parsed.help + '\n');
     return;
   }
-  const agent = await startAgent(parsed.options);
+  const o = parsed.options;
+  const agent = await startAgent(o);
+  // Where to go next, as URLs a browser on this machine opens (0.0.0.0 and :: listen everywhere).
+  const origin = /^(0\.0\.0\.0|::|\[::\])$/.test(o.host) ? `http://localhost:${agent.port}` : agent.url.replace(/\/$/, '');
+  agent.app.log.info(
+    { dashboard: o.ui ? `${origin}/ui` : null, docs: o.docs ? `${origin}/docs` : null },
+    `listening on ${agent.url}${o.ui ? `; dashboard ${origin}/ui` : ''}${o.docs ? `; API docs ${origin}/docs` : ''}; try: curl -s ${origin}/readyz`,
+  );
   const stop = (signal: string) => {
     agent.app.log.info({ signal }, 'signal received');
     agent.close().then(

@@ -66,6 +66,13 @@ describe('/ui routes', () => {
     expect(r.body).not.toMatch(/<script>|style=/);
   });
 
+  it('GET / redirects to the dashboard, or to the API docs when the dashboard is off (it used to be 404)', async () => {
+    const on = await (await make()).app.inject('/');
+    expect([on.statusCode, on.headers.location]).toEqual([302, '/ui']);
+    const off = await (await make({ ui: false })).app.inject('/');
+    expect([off.statusCode, off.headers.location]).toEqual([302, '/docs']);
+  });
+
   it('serves every asset the page names, with its type; an unknown one is 404', async () => {
     const a = await make();
     const page = (await a.app.inject('/ui')).body;
