@@ -26,10 +26,13 @@ import { DEFAULT_STRATEGY, oneSource, prepareJobTraining, readStrategy, training
 import { readJobTable, splitJobs } from './data.js';
 import { jobServing } from './serving.js';
 import { gateJobModel, specOfBytes, specOfModel, validateCli } from './eval.js';
-import { searchCli } from './search.js';
+import type { searchCli as SearchCli } from './search.js';
 import { rustJobExtras } from './rust.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { join } from 'node:path';
+
+/** searchCli loads search.ts (which trains, so imports TensorFlow.js) only when `npm run search` runs: the agent never loads tfjs. */
+const searchCli: typeof SearchCli = async (...args) => (await import('./search.js')).searchCli(...args);
 
 /** Preprocessing: preprocessing.json beside a trained model (for scripts such as bench/job_memory_reference.py). */
 export interface Preprocessing {
