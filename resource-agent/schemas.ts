@@ -68,6 +68,7 @@ export const VersionResponse = {
     replaces: nullableString,
     quantization: freeObject,
     validation: { type: ['object', 'null'], additionalProperties: true, description: 'validation metrics recorded at export' },
+    shadow: { type: ['object', 'null'], additionalProperties: true, description: 'a retrained candidate (npm run retrain, POST /v1/training-jobs): its shadow evaluation against the version active then, VPA, KRR and max × 1.3 on held-back windows of workloads it was not trained on, and the promotion decision with every check and figure; null for versions exported by hand' },
     drift: { ...nullableString, description: 'its file on disk no longer matches the sha256 it was verified with at load (the verified copy keeps serving; a restart would refuse it)' },
   },
 };

@@ -101,6 +101,8 @@ export interface VersionView {
   replaces: string | null;
   quantization: Record<string, unknown>;
   validation: Record<string, unknown> | null;
+  /** a retrained candidate's shadow evaluation and promotion decision (src/retrain/), or null */
+  shadow: Record<string, unknown> | null;
   /** its file changed on disk since it was verified and loaded, or null */
   drift: string | null;
 }
@@ -265,6 +267,7 @@ export class ModelStore {
       replaces: e.replaces ?? null,
       quantization: e.quantization ?? {},
       validation: e.validation ?? null,
+      shadow: e.shadow ?? null,
       drift: this.drift.get(e.version) ?? null,
     };
   }

@@ -49,6 +49,14 @@ export interface ExportOptions {
   /** test hook: called before each write step (EXPORT_STEPS) with the file it writes or deletes */
   onStep?: (step: ExportStep, path: string | null) => void;
   now?: Date;
+  /**
+   * make the new version active (default true). false: it is only retained, e.g. a retraining candidate
+   * awaiting its shadow evaluation (src/retrain/); the active and previous active versions are then never
+   * pruned to make room for it. The first version of a family is always active.
+   */
+  activate?: boolean;
+  /** a retraining's shadow-evaluation record to store with the entry (src/retrain/) */
+  shadow?: Record<string, unknown> | null;
 }
 
 /** EXPORT_STEPS: the writes of an export, in order; the manifest is the last write. */
@@ -103,6 +111,8 @@ export interface ExportResult {
   cleaned: string[];
   manifest: Manifest;
   rustPath: string | null;
+  /** whether the new version was made active */
+  activated: boolean;
 }
 
 /** contractOf builds the contract record of a model from its graph and embedded metadata. */
@@ -119,7 +129,7 @@ export function contractOf(bytes: Uint8Array, label: string): VersionEntry['cont
   return { inputs: info.inputs, outputs: info.outputs, features };
 }
 
-/** exportModel adds a model to the store and makes it active. */
+/** exportModel adds a model to the store and makes it active (unless `activate: false`). */
 export function exportModel(o: ExportOptions): ExportResult {
   const familyName = o.family.name;
   const c = o.family.contract;
@@ -178,15 +188,21 @@ export function exportModel(o: ExportOptions): ExportResult {
     validation: o.validation,
     risk: parseRiskTable(info.metadata.risk_calibration, o.model),
     replaces: fam?.active ?? null,
+    ...(o.shadow ? { shadow: o.shadow } : {}),
   };
 
-  // Retain the newest RETAINED_VERSIONS (the new one included).
+  // Retain the newest RETAINED_VERSIONS (the new one included); a version exported without activating
+  // it never pushes out the active or previous active one.
+  const activateNew = o.activate !== false || !fam;
   const all = [...(fam?.versions ?? []), entry].sort((a, b) => compareSemver(a.version, b.version));
-  const kept = all.slice(-RETAINED_VERSIONS);
-  const dropped = all.slice(0, Math.max(0, all.length - RETAINED_VERSIONS));
+  const keep = activateNew ? new Set<string>() : new Set([fam!.active, fam!.previousActive].filter((v): v is string => !!v && all.some((x) => x.version === v)));
+  const room = RETAINED_VERSIONS - keep.size;
+  const newest = all.filter((v) => !keep.has(v.version)).slice(-room).map((v) => v.version);
+  const kept = all.filter((v) => keep.has(v.version) || newest.includes(v.version));
+  const dropped = all.filter((v) => !kept.includes(v));
   const next: Manifest = {
     ...manifest,
-    families: { ...manifest.families, [familyName]: { active: version, previousActive: fam?.active ?? null, versions: kept } },
+    families: { ...manifest.families, [familyName]: activateNew ? { active: version, previousActive: fam?.active ?? null, versions: kept } : { ...fam!, versions: kept } },
   };
 
   // A ConfigMap store (resource-agent/deploy/store) must fit in a ConfigMap: refused before any write.
@@ -194,7 +210,8 @@ export function exportModel(o: ExportOptions): ExportResult {
   if (configMap) checkBudget(storeSize(o.manifestPath, next, JSON.stringify(next, null, 2) + '\n'), bytes.length, kept.filter((v) => v.file.startsWith(stem)).length, o.configMapBudgetBytes);
   const step = (name: ExportStep, path: string | null) => o.onStep?.(name, path);
   // The Rust edge module embeds the new version: embedded_model.rs for the default family, <stem>.rs otherwise.
-  const rustPath = o.rustPath === null ? null : resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
+  // Both follow the active version: a version exported without activating it writes neither.
+  const rustPath = o.rustPath === null || !activateNew ? null : resolve(o.rustPath ?? join(o.outputDir, stem === 'predictor' ? 'embedded_model.rs' : `${stem}.rs`));
   const latestPath = join(o.outputDir, `${stem}.onnx`);
   const cleaned = cleanDebris([resolve(o.outputDir), manifestDir, ...(rustPath ? [dirname(rustPath)] : [])], manifest, o.manifestPath, stem);
 
@@ -205,8 +222,10 @@ export function exportModel(o: ExportOptions): ExportResult {
     step('rust', rustPath);
     writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model), risk: entry.risk ?? null }));
   }
-  step('latest', latestPath);
-  writeFileAtomic(latestPath, bytes);
+  if (activateNew) {
+    step('latest', latestPath);
+    writeFileAtomic(latestPath, bytes);
+  }
   // the ConfigMap's file list follows the new manifest (every file it lists exists by now)
   if (configMap) writeKustomization(o.manifestPath, next);
   step('manifest', resolve(o.manifestPath));
@@ -221,5 +240,5 @@ export function exportModel(o: ExportOptions): ExportResult {
       removed.push(d.file);
     }
   }
-  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, cleaned, manifest: next, rustPath };
+  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, cleaned, manifest: next, rustPath, activated: activateNew };
 }

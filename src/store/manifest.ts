@@ -64,6 +64,11 @@ export interface VersionEntry {
   risk?: RiskTable | null;
   /** the version that was active when this one was exported (null for the first) */
   replaces: string | null;
+  /**
+   * a retrained candidate's shadow evaluation against the version active then, and the promotion
+   * decision with its figures (src/retrain/shadow.ts ShadowRecord); absent for versions exported by hand
+   */
+  shadow?: Record<string, unknown> | null;
 }
 
 export interface FamilyEntry {
@@ -143,6 +148,7 @@ export function checkManifest(m: unknown, where: string): Manifest {
       if (typeof v.file !== 'string' || !v.file || isAbsolute(v.file) || v.file.split(/[\\/]/).includes('..')) fail(`${vi}.file`, 'must be a path relative to the manifest folder, without ".."');
       if (typeof v.sha256 !== 'string' || !SHA.test(v.sha256)) fail(`${vi}.sha256`, 'must be 64 lowercase hex digits');
       if (!Number.isInteger(v.bytes) || v.bytes <= 0) fail(`${vi}.bytes`, 'must be a positive whole number');
+      if (v.shadow !== undefined && v.shadow !== null && (typeof v.shadow !== 'object' || Array.isArray(v.shadow))) fail(`${vi}.shadow`, 'must be a shadow-evaluation record (an object) or null');
       if (v.risk !== undefined && v.risk !== null && (typeof v.risk !== 'object' || typeof v.risk.factors !== 'object' || v.risk.factors === null)) fail(`${vi}.risk`, 'must be a risk table ({schemaVersion, factors, …}) or null');
     });
     if (!seen.has(fam.active)) fail(`${at}.active`, `is ${JSON.stringify(fam.active)}, which is not a retained version (${[...seen].join(', ')})`);
