@@ -25,6 +25,8 @@ runMain(async () => {
   const family = getFamily(familyName);
   const hyperFlags = Object.entries(family.training.hyperDefaults).map(([k, v]) => ({ key: k, flag: k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v }));
   const choices = (family.training.hyperChoices ?? {}) as Record<string, readonly string[] | undefined>;
+  // A family with its own trainer (job-memory: tree selection or its network) parses its own flags.
+  if (family.training.cli) return family.training.cli(process.argv.slice(2));
   let cli = makeCli('train', `Train a model family's network.\n\nUsage: npm run train -- --data data/training_data.npz --output models/\n       npm run train -- --data real.npz:2 --data synthetic.npz:1   (files with weights in the mix)`)
     .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
     .option('data', { alias: 'd', type: 'string', array: true, default: ['data/training_data.npz'], describe: 'training data file(s), each optionally FILE:WEIGHT; a file\'s weight is its share of the total, whatever its row count' })

@@ -25,7 +25,8 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson, compareSemver, bumpVersion, maxBump, parseSemver, readManifest, RETAINED_VERSIONS, writeManifest, ManifestError, modelPath } from '../store/manifest.js';
 import type { Bump, Manifest, VersionEntry } from '../store/manifest.js';
-import { inspectOnnx, readQuantizedModel } from '../onnx/inspect.js';
+import { inspectOnnx } from '../onnx/inspect.js';
+import { servedModelOf } from '../onnx/trees.js';
 import { generateRust } from './rust.js';
 import { checkBudget, isConfigMapStore, storeSize, writeKustomization } from '../store/configmap.js';
 import { parseRiskTable } from '../core/risk.js';
@@ -220,7 +221,7 @@ export function exportModel(o: ExportOptions): ExportResult {
   o.afterModelWrite?.();
   if (rustPath) {
     step('rust', rustPath);
-    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: readQuantizedModel(bytes, o.model), risk: entry.risk ?? null }));
+    writeFileAtomic(rustPath, generateRust({ contract: c, extras: o.family.rustExtras?.(), version, sha256: entry.sha256, rsPath: rustPath, onnxPath: fileAbs, model: servedModelOf(bytes, o.model), risk: entry.risk ?? null }));
   }
   if (activateNew) {
     step('latest', latestPath);

@@ -15,6 +15,7 @@
 import { relative, dirname } from 'node:path';
 import type { ModelContract, Normalization } from '../core/contract.js';
 import type { QuantizedModel } from '../model/quantize.js';
+import type { OutputTransform, TreeEnsemble } from '../onnx/trees.js';
 import type { RiskTable } from '../core/risk.js';
 
 /** f32lit renders a number as a Rust f32 literal that parses back to the same float32. */
@@ -71,14 +72,84 @@ export interface RustExportInput {
   /** where the .rs file will be written and where the ONNX file is, to make the include_bytes! path */
   rsPath: string;
   onnxPath: string;
-  model: QuantizedModel;
+  /** the int8 network (onnx/inspect.ts readQuantizedModel) or the tree ensemble (onnx/trees.ts treesOfOnnx) */
+  model: QuantizedModel | TreeEnsemble;
   /** the version's conformal risk table (factors per limit output), embedded as RISK_FACTORS */
   risk?: RiskTable | null;
 }
 
+/**
+ * rustTrees: a tree ensemble's consts and predict(): every tree's nodes one after another (feature, or −1
+ * for a leaf; float32 threshold; absolute child indices; leaf value), tree roots and targets, base values,
+ * then each output's transform, in f32 as ONNX Runtime computes them.
+ */
+function rustTrees(e: TreeEnsemble, c: ModelContract): string {
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const value: number[] = [];
+  const roots: number[] = [];
+  for (const t of e.trees) {
+    const at = feature.length;
+    roots.push(at);
+    for (let i = 0; i < t.feature.length; i++) {
+      feature.push(t.feature[i]!);
+      threshold.push(t.threshold[i]!);
+      left.push(t.feature[i]! < 0 ? 0 : at + t.left[i]!);
+      right.push(t.feature[i]! < 0 ? 0 : at + t.right[i]!);
+      value.push(t.value[i]!);
+    }
+  }
+  const N = feature.length;
+  const T = e.trees.length;
+  const R = e.base.length;
+  const transform = (tr: OutputTransform, j: number, src: number) =>
+    tr.type === 'identity' ? `    out[${j}] = raw[${src}];`
+    : tr.type === 'sigmoid' ? `    out[${j}] = 1.0 / (1.0 + (-raw[${src}]).exp());`
+    : `    out[${j}] = raw[${src}].max(${f32lit(tr.floor)}).ln() * ${f32lit(tr.scale)} + ${f32lit(tr.offset)};`;
+  return `/// The tree ensemble (an ai.onnx.ml TreeEnsembleRegressor): ${T} trees, ${N} nodes, ${R} raw targets.
+/// Node i: NODE_FEATURE[i] < 0 is a leaf adding NODE_VALUE[i] to its tree's target; else
+/// features[NODE_FEATURE[i]] <= NODE_THRESHOLD[i] goes to NODE_LEFT[i], otherwise to NODE_RIGHT[i].
+const N_TREES: usize = ${T};
+const N_RAW: usize = ${R};
+const NODE_FEATURE: [i16; ${N}] = ${arr(feature, String, 24)};
+const NODE_THRESHOLD: [f32; ${N}] = ${arr(threshold, f32lit)};
+const NODE_LEFT: [u32; ${N}] = ${arr(left, String, 16)};
+const NODE_RIGHT: [u32; ${N}] = ${arr(right, String, 16)};
+const NODE_VALUE: [f32; ${N}] = ${arr(value, f32lit)};
+const TREE_ROOT: [u32; ${T}] = ${arr(roots, String, 16)};
+const TREE_TARGET: [u8; ${T}] = ${arr(e.trees.map((t) => t.target), String, 32)};
+const BASE: [f32; ${R}] = ${arr(e.base, f32lit)};
+
+/// predict runs the trees on N_INPUTS normalized inputs (each in [0, 1]) and returns the N_OUTPUTS
+/// normalized outputs: ${c.outputs.map((f) => f.name).join(', ')}.
+pub fn predict(features: &[f32; N_INPUTS]) -> [f32; N_OUTPUTS] {
+    let mut raw = [0.0_f32; N_RAW];
+    for t in 0..N_TREES {
+        let mut i = TREE_ROOT[t] as usize;
+        while NODE_FEATURE[i] >= 0 {
+            i = (if features[NODE_FEATURE[i] as usize] <= NODE_THRESHOLD[i] { NODE_LEFT[i] } else { NODE_RIGHT[i] }) as usize;
+        }
+        raw[TREE_TARGET[t] as usize] += NODE_VALUE[i];
+    }
+    for k in 0..N_RAW {
+        raw[k] += BASE[k];
+    }
+    let mut out = [0.0_f32; N_OUTPUTS];
+${e.outputs.map((o, j) => transform(o.transform, j, o.source)).join('\n')}
+    out
+}`;
+}
+
 /** generateRust returns the Rust source for one model version. */
 export function generateRust(o: RustExportInput): string {
-  const q = o.model;
+  if ('trees' in o.model) return generateRustWith(o, rustTrees(o.model, o.contract));
+  return generateRustWith(o, null);
+}
+
+function generateRustWith(o: RustExportInput, trees: string | null): string {
+  const q = (trees === null ? o.model : { sigmoid: [], layers: [], actScales: new Float32Array(0), actQmax: [], mode: 'weights', weightQmax: [] }) as QuantizedModel;
   const c = o.contract;
   const NI = c.inputs.length;
   const NO = c.outputs.length;
@@ -129,7 +200,7 @@ pub const MODEL_SHA256: &str = "${o.sha256}";
 /// The ONNX model itself, for Rust users of an ONNX runtime.
 pub static MODEL_ONNX: &[u8] = include_bytes!("${include}");
 
-${layerConsts}
+${trees ?? `${layerConsts}
 
 ${actConsts}
 
@@ -169,7 +240,7 @@ ${calls}
     let mut out = ${last};
 ${sigmoid}
     out
-}
+}`}
 
 fn clamp01(n: f64) -> f64 {
     n.max(0.0).min(1.0)

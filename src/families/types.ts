@@ -57,6 +57,12 @@ export interface FamilyTraining<H extends Record<string, number | string> = Reco
    * file that `npm run train -- --strategy FILE` reads.
    */
   search?(argv: string[]): Promise<void>;
+  /**
+   * cli (optional): what `npm run train -- --family <name> …` runs instead of the network pipeline's
+   * flags: parses its own (`argv`, after the script name; --help shows them) and writes the model
+   * (job-memory: the selection of a tree model, or its network).
+   */
+  cli?(argv: string[]): Promise<void>;
 }
 
 /** PreparedTraining: the concrete family to train and the training settings its strategy fixes. */

@@ -50,6 +50,9 @@ export function inspectOnnx(bytes: Uint8Array, label = 'model'): OnnxInfo {
     h.update(JSON.stringify((t.dims ?? []).map(Number)));
     h.update(t.rawData ?? new Uint8Array());
   }
+  // A tree ensemble (onnx/trees.ts) keeps its weights in the ai.onnx.ml node's attributes, not in
+  // initializers: they are hashed too (a network has no such node, so its hash is as it always was).
+  for (const n of g.node.filter((x) => x.domain === 'ai.onnx.ml')) h.update(onnx.NodeProto.encode(n).finish());
   return {
     irVersion: Number(m.irVersion ?? 0),
     opset: Number(opset ?? 0),

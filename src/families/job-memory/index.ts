@@ -27,12 +27,15 @@ import { readJobTable, splitJobs } from './data.js';
 import { jobServing } from './serving.js';
 import { gateJobModel, specOfBytes, specOfModel, validateCli } from './eval.js';
 import type { searchCli as SearchCli } from './search.js';
+import type { trainCli as TrainCli } from './train-cli.js';
 import { rustJobExtras } from './rust.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { join } from 'node:path';
 
 /** searchCli loads search.ts (which trains, so imports TensorFlow.js) only when `npm run search` runs: the agent never loads tfjs. */
 const searchCli: typeof SearchCli = async (...args) => (await import('./search.js')).searchCli(...args);
+/** trainCli likewise (it may train the network). */
+const trainCli: typeof TrainCli = async (...args) => (await import('./train-cli.js')).trainCli(...args);
 
 /** Preprocessing: preprocessing.json beside a trained model (for scripts such as bench/job_memory_reference.py). */
 export interface Preprocessing {
@@ -90,7 +93,8 @@ export function jobFamily(spec: JobSpec, example: Record<string, unknown> = exam
       describeObjective: () => (spec.task.type === 'regression'
         ? `squared error of the log peak (mem_point); ${spec.task.objective === 'quantile' ? `pinball at ${spec.task.quantile}` : 'smooth business score (5 × short + bytes over)'} on mem_quantile, allocation × ${spec.task.safety}; log loss of the confidence`
         : `squared error of the log peak (mem_point); log loss of the ${spec.task.edges.length - 1} bin exceedance heads (${spec.task.binning} bins), threshold ${spec.task.threshold}`),
-      search: (argv) => searchCli(argv, name, (s) => jobFamily(s)),
+      search: (argv) => searchCli(argv, name === 'job-memory' ? null : name, (s) => jobFamily(s)),
+      cli: (argv) => trainCli(argv, name === 'job-memory' ? null : name, (s, ex) => jobFamily(s, ex)),
     },
     evaluation: {
       gate: (o) => gateJobModel(o),
@@ -143,7 +147,6 @@ const PLACEHOLDER: JobSpec = {
   training: { rows: 0, maxPeak: 0, meanPeak: 1, split: 'random', splitSeed: null },
 };
 export const jobMemory: ModelFamily = jobFamily(PLACEHOLDER, {});
-jobMemory.training.search = (argv) => searchCli(argv, null, (s) => jobFamily(s));
 jobMemory.member = (name) => {
   if (!/^job-memory\/[A-Za-z0-9_.-]+$/.test(name)) throw new UserError(`--family ${name}: a job-memory data set's name is letters, digits, '_', '.' and '-' (the CSV file's stem)`);
   return jobFamily({ ...PLACEHOLDER, family: name });

@@ -57,9 +57,11 @@ export function jobObjective(s: JobSpec): Objective {
       const q = col(pred, 1);
       const peak = col(aux, 0);
       let head: T;
-      if (t.objective === 'quantile') {
+      if (t.objective !== 'cost') {
+        // 'point' (a tree model's choice) trains the network's head as the median
+        const tau = t.objective === 'quantile' ? t.quantile : 0.5;
         const e = peak.sub(q); // > 0: short
-        head = tf.maximum(e.mul(t.quantile), e.mul(t.quantile - 1));
+        head = tf.maximum(e.mul(tau), e.mul(tau - 1));
       } else {
         const d = q.sub(peak).mul(L);
         const over = tf.relu(tf.exp(tf.minimum(d, 3)).sub(1)).mul(col(aux, 1));

@@ -42,8 +42,11 @@ export type EncodedAttribute =
 
 export interface RegressionTask {
   type: 'regression';
-  /** the quantile head's loss: pinball at `quantile` on log peak, or a smooth copy of the business score */
-  objective: 'quantile' | 'cost';
+  /**
+   * what mem_quantile is: pinball at `quantile` on log peak, or a smooth copy of the business score, or
+   * (tree models) the point estimate itself (the allocation is then the point × safety)
+   */
+  objective: 'quantile' | 'cost' | 'point';
   quantile: number;
   /** allocation = mem_quantile × safety */
   safety: number;
@@ -69,20 +72,39 @@ export interface JobSpec {
   /** the output scale (log bytes) */
   memory: { min: number; max: number };
   task: JobTask;
+  /** the network's hidden widths ([] for a tree model) */
   hidden: number[];
+  /**
+   * the model kind: a dense network (absent: models before tree kinds), gradient-boosted trees or a random
+   * forest (onnx/trees.ts: an ai.onnx.ml TreeEnsembleRegressor), with the settings it was trained with
+   */
+  model?: ModelKind;
   /** facts of the training split, for baselines and reports */
   training: { rows: number; maxPeak: number; meanPeak: number; split: 'chronological' | 'random'; splitSeed: number | null };
 }
 
+/** TreeSettings: how a tree model is grown (trees/boost.ts); `trees` is an upper bound for boosting. */
+export interface TreeSettings {
+  trees: number;
+  learningRate: number;
+  maxLeaves: number;
+  minLeaf: number;
+  featureFraction: number;
+}
+
+export type ModelKind = { kind: 'network' } | ({ kind: 'gbdt' | 'forest' } & TreeSettings);
+
 /** Strategy: what a search chooses (and `train --strategy` reads); the rest of the spec comes from the data. */
 export interface Strategy {
+  /** the model kind (absent: a network with the settings below) */
+  model?: ModelKind;
   hidden: number[];
   learningRate: number;
   batchSize: number;
   epochs: number;
   patience: number;
   seed: number;
-  task: { type: 'regression'; objective: 'quantile' | 'cost'; quantile: number; safety: number } | { type: 'classification'; binning: 'quantile' | 'geometric'; bins: number; threshold: number };
+  task: { type: 'regression'; objective: 'quantile' | 'cost' | 'point'; quantile: number; safety: number } | { type: 'classification'; binning: 'quantile' | 'geometric'; bins: number; threshold: number };
 }
 
 const countOf = (xs: Iterable<string>) => {
@@ -134,7 +156,8 @@ export function fitSpec(family: string, t: JobTable, rows: readonly number[], st
     attributes,
     memory: { min: 2 ** Math.floor(Math.log2(minPeak / 2)), max: 2 ** Math.ceil(Math.log2(maxPeak * 2)) },
     task,
-    hidden: [...st.hidden],
+    hidden: st.model && st.model.kind !== 'network' ? [] : [...st.hidden],
+    ...(st.model && st.model.kind !== 'network' ? { model: { ...st.model } } : {}),
     training: { rows: rows.length, maxPeak, meanPeak: peaks.reduce((a, b) => a + b, 0) / peaks.length, split: split.kind, splitSeed: split.seed },
   };
 }
@@ -156,7 +179,7 @@ export function outputFields(s: JobSpec): FieldSpec[] {
   const prob: Normalization = { type: 'linear', min: 0, max: 1 };
   const point: FieldSpec = { name: 'mem_point', unit: 'bytes', description: 'point estimate of the peak', normalization: mem };
   if (s.task.type === 'regression') {
-    return [point, { name: 'mem_quantile', unit: 'bytes', description: `the peak's ${s.task.objective === 'quantile' ? `${s.task.quantile} quantile` : 'cost-aware allocation'} (before × safety)`, normalization: mem }, { name: 'confidence', unit: 'probability', description: 'P(peak ≤ allocation)', normalization: prob }];
+    return [point, { name: 'mem_quantile', unit: 'bytes', description: `the peak's ${s.task.objective === 'quantile' ? `${s.task.quantile} quantile` : s.task.objective === 'cost' ? 'cost-aware allocation' : 'point estimate'} (before × safety)`, normalization: mem }, { name: 'confidence', unit: 'probability', description: 'P(peak ≤ allocation)', normalization: prob }];
   }
   return [point, ...s.task.edges.slice(0, -1).map((e, k) => ({ name: `p_exceeds_${k}`, unit: 'probability', description: `P(peak > ${Math.round(e)} bytes)`, normalization: prob }))];
 }

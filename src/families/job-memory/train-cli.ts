@@ -1,0 +1,145 @@
+/**
+ * train-cli: what `npm run train -- --family job-memory[/<data set>] --data FILE` runs (its own flags,
+ * shown by --help).
+ *
+ *   no --strategy   the model is chosen: tree candidates (trees/select.ts DEFAULT_CANDIDATES, or only
+ *                   those of --kind) are cross-validated on the training 80% (--folds, forward chaining
+ *                   for chronological data) within --budget seconds, with a progress line; the best
+ *                   (business score at its best safety factor, under ≤ --max-under first) is refitted
+ *                   on the whole training 80% with the same early-stopping rule (trees/folds.ts)
+ *   --strategy F    a search's summary (or a strategy file): its kind, settings, task and safety as they
+ *                   are; a network strategy trains the network (model/pipeline.ts)
+ *   --kind network  the network with the default strategy (training.ts DEFAULT_STRATEGY)
+ * Writes to --output (default models/job-memory/<data set>): <stem>.onnx (a tree model: an ai.onnx.ml
+ * TreeEnsembleRegressor, onnx/trees.ts), holdout.csv and split.json (what validate replays),
+ * preprocessing.json, training_report.json (the selection table, sizes, ONNX Runtime vs TypeScript).
+ */
+import { join } from 'node:path';
+import { makeCli, formatDuration, progress } from '../../util/cli.js';
+import { UserError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/fs-atomic.js';
+import { runTraining, TRAIN_DEFAULTS } from '../../model/pipeline.js';
+import { buildTreeOnnx, forwardTrees, nodeCount } from '../../onnx/trees.js';
+import { loadOnnx } from '../../onnx/runtime.js';
+import type { ModelFamily } from '../types.js';
+import { rawRow } from './data.js';
+import { contractOf } from './spec.js';
+import type { JobSpec, Strategy } from './spec.js';
+import { DEFAULT_STRATEGY, encodeRows, prepareJobTraining, readStrategy } from './training.js';
+import { crossValidate, DEFAULT_CANDIDATES, describe, gather } from './trees/select.js';
+import type { Candidate, Selection } from './trees/select.js';
+import { EARLY_STOP_SHARE, stoppingRows } from './trees/folds.js';
+import { fitJobTrees } from './trees/model.js';
+
+export const TRAIN_BUDGET_SECONDS = 180;
+
+/** trainCli: see the module header. `familyOf` builds the family of a spec (index.ts jobFamily). */
+export async function trainCli(argv: string[], familyName: string | null, familyOf: (s: JobSpec, example?: Record<string, unknown>) => ModelFamily): Promise<void> {
+  const a = await makeCli('train', `Train a job-memory model on a job CSV (build-jobs or Galaxy format). Without --strategy the kind, size and safety factor are chosen by cross-validation on the training 80%.\n\nUsage: npm run train -- --family job-memory --data ../shared/data/galaxy/bowtie2.csv\n       npm run train -- --family job-memory --data FILE --strategy strategies/bowtie2.json`)
+    .option('family', { type: 'string', describe: 'job-memory (the data set names the family: job-memory/<file stem>), or job-memory/<name>' })
+    .option('data', { alias: 'd', type: 'string', array: true, demandOption: true, describe: 'the job CSV (one file)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'output folder (default models/job-memory/<data set>)' })
+    .option('strategy', { type: 'string', describe: "a search summary (npm run search) or strategy file: its kind, settings, task and safety factor, no selection" })
+    .option('kind', { choices: ['auto', 'gbdt', 'forest', 'network'] as const, default: 'auto' as const, describe: 'without --strategy: which tree kinds the selection tries (auto: both), or the network with the default strategy' })
+    .option('folds', { type: 'number', default: 5, describe: 'cross-validation folds of the selection (forward chaining for chronological data)' })
+    .option('budget', { type: 'number', default: TRAIN_BUDGET_SECONDS, describe: 'seconds for the selection: candidates after it are skipped (at least one runs)' })
+    .option('max-under', { type: 'number', default: 3, describe: 'prefer safety factors and candidates with at most this under-allocation % (out of fold)' })
+    .option('seed', { type: 'number', default: 1, describe: 'seed of the folds, early-stopping rows, row samples and bootstraps' })
+    .strict()
+    .parse(argv);
+  if (a.data.length !== 1) throw new UserError(`--data: a job-memory family trains on exactly one job CSV, got ${a.data.length}`);
+  if (!Number.isInteger(a.folds) || a.folds < 2 || a.folds > 20) throw new UserError(`--folds must be a whole number in 2..20, got ${a.folds}`);
+  if (!(a.budget > 0)) throw new UserError(`--budget must be a positive number of seconds, got ${a.budget}`);
+  if (!Number.isInteger(a.seed) || a.seed < 0) throw new UserError(`--seed must be a whole number ≥ 0, got ${a.seed}`);
+  const strategy: Strategy | null = a.strategy ? readStrategy(a.strategy) : a.kind === 'network' ? DEFAULT_STRATEGY : null;
+  if (a.strategy && a.kind !== 'auto') throw new UserError('--kind chooses what the selection tries; with --strategy the strategy names the kind: drop one of them');
+  const data = [{ path: a.data[0]!, weight: 1 }];
+  // the preprocessing does not depend on the task: a provisional strategy fixes the spec's other parts
+  const provisional: Strategy = strategy ?? { ...DEFAULT_STRATEGY, hidden: [], model: DEFAULT_CANDIDATES[0]!.model, task: { type: 'regression', objective: 'point', quantile: 0.5, safety: 1 } };
+  const probe = prepareJobTraining(familyName, data, provisional, null);
+  const output = a.output ?? join('models/job-memory', probe.table.dataset);
+  const prep = prepareJobTraining(familyName, data, provisional, output);
+  const example = { attributes: rawRow(prep.table, prep.split.train[0]!) };
+  progress(`train: ${prep.spec.family}: ${prep.split.kind} 80/20 split of ${prep.table.n} jobs: ${prep.split.train.length} train, ${prep.split.holdout.length} held out (${join(output, 'holdout.csv')}); ${contractOf(prep.spec).inputs.length} inputs from ${prep.spec.attributes.length} attributes`, true);
+
+  if (strategy && (!strategy.model || strategy.model.kind === 'network')) {
+    // the network, as before tree kinds (model/pipeline.ts), with the selection's early-stopping share
+    const family = familyOf(prep.spec, example);
+    writeFileAtomic(join(output, 'preprocessing.json'), JSON.stringify({ spec: prep.spec, example }, null, 2) + '\n');
+    progress(`train: network strategy ${a.strategy ?? '(default)'}: hidden [${strategy.hidden.join(', ')}], learning rate ${strategy.learningRate}, task ${JSON.stringify(strategy.task)}`, true);
+    const report = await runTraining(family, { ...TRAIN_DEFAULTS, data, output, epochs: strategy.epochs, seed: strategy.seed, batchSize: strategy.batchSize, learningRate: strategy.learningRate, patience: strategy.patience, valFraction: EARLY_STOP_SHARE, hyper: {}, log: (l) => progress(l, true) });
+    console.log(JSON.stringify({ family: report.family, kind: 'network', output, bestEpoch: report.bestEpoch, seconds: report.trainSeconds, bytes: report.onnx.int8Bytes }));
+    return;
+  }
+
+  const t0 = performance.now();
+  const spec0 = prep.spec;
+  const c0 = contractOf(spec0);
+  const W = c0.inputs.length;
+  const X = encodeRows(spec0, c0, prep.table, prep.split.train);
+  const peaks = Float64Array.from(prep.split.train, (i) => prep.table.peak[i]!);
+  const chronological = prep.split.kind === 'chronological';
+  let chosen: { candidate: Candidate; safety: number };
+  let selection: Selection | null = null;
+  if (strategy) {
+    const t = strategy.task;
+    if (t.type !== 'regression') throw new UserError(`--strategy ${a.strategy}: a tree model does regression only (task ${t.type})`);
+    chosen = { candidate: { model: strategy.model as Candidate['model'], objective: t.objective, quantile: t.quantile }, safety: t.safety };
+    progress(`train: strategy ${a.strategy}: ${describe(chosen.candidate)} × ${chosen.safety}`, true);
+  } else {
+    const candidates = DEFAULT_CANDIDATES.filter((c) => a.kind === 'auto' || c.model.kind === a.kind);
+    progress(`train: choosing among ${candidates.length} candidates by ${a.folds}-fold ${chronological ? 'forward-chaining ' : ''}cross-validation on the ${peaks.length} training jobs (budget ${formatDuration(a.budget)})`, true);
+    selection = crossValidate({
+      spec: spec0, X, peaks, chronological, folds: a.folds, seed: a.seed, maxUnder: a.maxUnder, budget: a.budget, candidates,
+      progress: (done, total, line) => {
+        const el = (performance.now() - t0) / 1000;
+        const bar = '#'.repeat(Math.round((20 * done) / total)).padEnd(20, '.');
+        progress(`train: [${bar}] ${done}/${total} ${line} · ${formatDuration(el)}, ETA ≤ ${formatDuration(Math.min(a.budget, (el / done) * total) - el)}`);
+      },
+    });
+    progress('', false);
+    for (const s of selection.scores) progress(`train:   ${describe(s.candidate)} × ${s.safety}: out-of-fold business ${s.oof.businessScore.toFixed(2)} (under ${s.oof.underPct.toFixed(2)}%), R² ${s.oof.r2!.toFixed(3)}, ${s.seconds}s`, true);
+    if (selection.skipped.length) progress(`train: skipped for the budget: ${selection.skipped.map(describe).join('; ')}`, true);
+    chosen = { candidate: selection.best.candidate, safety: selection.best.safety };
+    progress(`train: chosen ${describe(chosen.candidate)} × ${chosen.safety} (${selection.scoredJobs} jobs scored out of fold, ${selection.seconds}s)`, true);
+  }
+  const cand = chosen.candidate;
+  const spec: JobSpec = { ...spec0, task: { type: 'regression', objective: cand.objective, quantile: cand.quantile, safety: chosen.safety }, hidden: [], model: { ...cand.model } };
+  const c = contractOf(spec);
+  const all = Uint32Array.from({ length: peaks.length }, (_, i) => i);
+  const rows = stoppingRows(all, chronological, a.seed);
+  const fit = fitJobTrees({ spec, X, peaks, fit: rows.fit, stop: rows.stop, seed: a.seed, confidence: true });
+  const family = familyOf(spec, example);
+  const metadata: Record<string, string> = {
+    contract: JSON.stringify(c.descriptor()),
+    contract_version: c.version,
+    architecture: `tree-ensemble-${cand.model.kind}-${fit.ensemble.trees.length}-trees-${nodeCount(fit.ensemble)}-nodes`,
+    training_data_sha256: prep.table.sha256,
+    training_seed: String(a.seed),
+    family: spec.family,
+  };
+  const bytes = buildTreeOnnx(c, fit.ensemble, metadata);
+  // ONNX Runtime against the TypeScript ensemble on the early-stopping rows
+  const xs = gather(X, W, rows.stop);
+  const sess = await loadOnnx(bytes, 'tree model');
+  const ort = await sess.predict(xs, rows.stop.length);
+  await sess.release();
+  const ts = forwardTrees(fit.ensemble, xs, rows.stop.length);
+  let dev = 0;
+  for (let i = 0; i < ts.length; i++) dev = Math.max(dev, Math.abs(ort[i]! - ts[i]!));
+  const file = `${family.fileStem}.onnx`;
+  writeFileAtomic(join(output, file), bytes);
+  writeFileAtomic(join(output, 'preprocessing.json'), JSON.stringify({ spec, example }, null, 2) + '\n');
+  const seconds = +((performance.now() - t0) / 1000).toFixed(1);
+  const report = {
+    schemaVersion: 1, createdAt: new Date().toISOString(), family: spec.family, kind: cand.model.kind, model: describe(cand), safety: chosen.safety,
+    data: { path: prep.table.path, sha256: prep.table.sha256, split: prep.split.kind, train: peaks.length, fit: rows.fit.length, earlyStopping: rows.stop.length, holdout: prep.split.holdout.length },
+    trees: fit.ensemble.trees.length, nodes: nodeCount(fit.ensemble), rounds: fit.rounds, bytes: bytes.length, seconds,
+    onnxVsTypeScriptMaxAbs: dev,
+    selection: selection && { folds: selection.folds, foldKind: selection.foldKind, scoredJobs: selection.scoredJobs, seconds: selection.seconds, budget: a.budget, maxUnderPct: a.maxUnder, scores: selection.scores.map((s) => ({ model: describe(s.candidate), candidate: s.candidate, safety: s.safety, businessScore: s.oof.businessScore, underPct: s.oof.underPct, overPct: s.oof.overPct, r2: s.oof.r2, seconds: s.seconds })), skipped: selection.skipped.map(describe) },
+    files: [file, 'preprocessing.json', 'holdout.csv', 'split.json', 'training_report.json'],
+  };
+  writeFileAtomic(join(output, 'training_report.json'), JSON.stringify(report, null, 2) + '\n');
+  progress(`train: ${describe(cand)} × ${chosen.safety}: ${fit.ensemble.trees.length} trees, ${nodeCount(fit.ensemble)} nodes, ${(bytes.length / 1024).toFixed(1)} KiB; ONNX Runtime vs TypeScript max |Δ| ${dev.toExponential(2)}; ${formatDuration(seconds)}`, true);
+  console.log(JSON.stringify({ family: spec.family, kind: cand.model.kind, output, model: join(output, file), safety: chosen.safety, trees: report.trees, nodes: report.nodes, bytes: bytes.length, seconds, onnxVsTypeScriptMaxAbs: dev }));
+}
