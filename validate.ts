@@ -1,9 +1,10 @@
 /**
  * validate: measure a model on held-out data and check the gates in validation-gates.json.
- *   npm run validate -- --model models/predictor.onnx [--data FILE] [--report DIR]
+ *   npm run validate [-- --model runs/train/predictor.onnx] [--data FILE] [--report DIR]
+ *   npm run validate -- --model models/predictor.onnx      the shipped model
  * Exit codes: 0 all gates pass, 3 a gate failed (named on stderr), 2 bad input.
  */
-import { makeCli, progress, runMain } from './src/util/cli.js';
+import { makeCli, progress, requireModel, runMain, TRAINED_MODEL } from './src/util/cli.js';
 import { GateError, UserError } from './src/util/errors.js';
 import { formatTable } from './src/families/container-resources/eval/trace-eval.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
@@ -19,9 +20,9 @@ runMain(async () => {
   const at = process.argv.indexOf('--family');
   const family = getFamily(at > 0 ? process.argv[at + 1] : DEFAULT_FAMILY_NAME);
   if (family.evaluation.validate) return family.evaluation.validate(process.argv.slice(2));
-  const argv = await makeCli('validate', 'Measure a model on held-out data against the gates.\n\nUsage: npm run validate -- --model models/predictor.onnx')
+  const argv = await makeCli('validate', `Measure a model on held-out data against the gates.\n\nUsage: npm run validate [-- --model ${TRAINED_MODEL}]   (what npm run train wrote; the shipped model: --model models/predictor.onnx)`)
     .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
-    .option('model', { alias: 'm', type: 'string', default: 'models/predictor.onnx', describe: 'ONNX model to measure' })
+    .option('model', { alias: 'm', type: 'string', default: TRAINED_MODEL, describe: 'ONNX model to measure' })
     .option('data', { alias: 'd', type: 'string', describe: 'held-out data (.npz); default: generate --samples fresh windows with --seed' })
     .option('samples', { type: 'number', default: 10000, describe: 'windows to generate when --data is not given' })
     .option('seed', { type: 'number', default: VALIDATION_SEED, describe: 'seed of the generated held-out data (training uses 42)' })
@@ -33,6 +34,8 @@ runMain(async () => {
     .option('stress', { type: 'string', describe: 'gate on the shift-stress evaluation of this fleet split instead (e.g. data/fleet-split.json): fails when worse than past max × 1.3 (business) or VPA (memory under %) on any slice' })
     .option('stress-role', { choices: ['test', 'select'] as const, default: 'test' as const, describe: 'with --stress: the VMs of the split scored' })
     .parse();
+  // before any data is generated or read (that takes seconds)
+  requireModel(argv.model, TRAINED_MODEL);
   if (argv.stress !== undefined) return validateStress(argv.model, argv.stress, argv.stressRole, argv.report);
   if (!Number.isInteger(argv.samples) || argv.samples < 100) throw new UserError(`--samples must be a whole number ≥ 100, got ${argv.samples}`);
   const r = await validateModel({ model: argv.model, data: argv.data, samples: argv.samples, seed: argv.seed, gatesFile: argv.gates, reportDir: argv.report, compare: argv.compare, memoryHold: argv.memoryHold, cpuHold: argv.cpuHold, log: (l) => progress(l, true) });
@@ -48,6 +51,8 @@ runMain(async () => {
   if (r.comparison) console.log(`side by side on the same ${o.windows} windows:\n${formatTable(r.comparison)}`);
   console.log(`report: ${argv.report}/report.json, ${argv.report}/report.html`);
   const failed = r.gates.filter((g) => !g.passed);
+  // the verdict on stdout too (stderr has the error line): a script reading the report output sees it
+  console.log(failed.length ? `gates: failed ${failed.length} of ${r.gates.length}: ${failed.map((g) => g.name).join(', ')}` : `gates: passed (all ${r.gates.length})`);
   if (failed.length) throw new GateError(`gate failed: ${failed.map((g) => `${g.name} (${g.value?.toFixed(3)} > ${g.limit})`).join(', ')}`, failed.map((g) => g.name));
 });
 
@@ -61,6 +66,7 @@ async function validateStress(model: string, split: string, role: 'test' | 'sele
   writeFileAtomic(json, JSON.stringify({ ...r, gate, targets }, null, 2) + '\n');
   writeFileAtomic(join(reportDir, 'stress.html'), stressHtml(r, gate, targets));
   console.log(`report: ${json}, ${join(reportDir, 'stress.html')}`);
+  if (gate.length) console.log(`stress gate: failed on ${gate.length} slice check(s)`);
   if (gate.length) throw new GateError(`stress gate failed on ${gate.length} slice check(s): ${gate.map((g) => `${g.slice}: ${g.name} (${g.value.toFixed(2)} > ${g.limit.toFixed(2)})`).join('; ')}`, gate.map((g) => `${g.slice}: ${g.name}`));
   console.log('stress gate: passed on every slice');
 }

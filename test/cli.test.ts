@@ -5,10 +5,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, SHARED_DATA, need } from './helpers/env.js';
+import { TRAIN_OUTPUT } from '../src/util/cli.js';
 
 // need() skips with a reason on a user's machine but throws in CI, where ../shared/data must be present.
 const sharedMissing = need('shared-data');
@@ -35,6 +36,8 @@ describe('validate', () => {
     const r = run('validate.ts', ['--model', badModel, '--samples', '1000', '--report', join(tmp, 'rep')]);
     expect(r.code).toBe(3);
     expectOneLineError(r.stderr, /gate failed: .*max(MemUnderAllocationPct|BusinessScore|CpuLimitBreachPct)/);
+    // stdout says so too, as its last line
+    expect(r.stdout.trim().split('\n').pop()).toMatch(/^gates: failed \d+ of \d+: .*max(MemUnderAllocationPct|BusinessScore|CpuLimitBreachPct)/);
     const rep = JSON.parse(readFileSync(join(tmp, 'rep', 'report.json'), 'utf8'));
     expect(rep.passed).toBe(false);
     // its charts: uPlot specs, the library inlined (src/report/charts.ts)
@@ -53,6 +56,7 @@ describe('validate', () => {
     const rep = JSON.parse(readFileSync(join(tmp, 'ok', 'report.json'), 'utf8'));
     expect(rep.gates.map((x: { name: string }) => x.name)).toContain('real.maxBusinessRatioToBestRule');
     expect(rep.passed).toBe(true);
+    expect(r.stdout.trim().split('\n').pop()).toMatch(/^gates: passed \(all \d+\)$/);
     expect(Object.keys(rep.perKind)).toEqual(['real']);
     expect(rep.riskCurve.filter((p: { resource: string }) => p.resource === 'memory').map((p: { target: number }) => p.target)).toContain(0.95);
     expect(rep.int8VsFloat.maxAbsNormalized.mem_limit).toBeLessThanOrEqual(0.02);
@@ -83,6 +87,12 @@ describe('validate', () => {
     const missing = run('validate.ts', ['--model', join(tmp, 'nope.onnx'), '--samples', '100']);
     expect(missing.code).not.toBe(0);
     expectOneLineError(missing.stderr, /cannot read model .*nope\.onnx.*ENOENT/);
+    // before generating any data (10,000 windows took 12 s): no progress line precedes the error
+    for (const script of ['validate.ts', 'export.ts']) {
+      const m = spawnSync(TSX, [join(REPO, script)], { cwd: tmp, encoding: 'utf8', timeout: 60_000 });
+      expect(m.status, script).toBe(2);
+      expect(m.stderr.trim(), script).toBe('error: cannot read model runs/train/predictor.onnx (ENOENT): train one first (npm run train writes it), or name one with --model (the shipped model: --model models/predictor.onnx)');
+    }
     const corrupt = join(tmp, 'corrupt.npz');
     writeFileSync(corrupt, 'PK not really a zip');
     const c = run('validate.ts', ['--model', 'models/predictor.onnx', '--data', corrupt]);
@@ -131,7 +141,42 @@ describe('export', () => {
   });
 });
 
+describe('one store (issue 22)', () => {
+  it('train writes runs/train/ by default, which git ignores, never the tracked files of the shipped model', () => {
+    expect(TRAIN_OUTPUT).toBe('runs/train/');
+    expect(run('train.ts', ['--help']).stdout).toMatch(/--output .*\[default: "runs\/train\/"\]/);
+    const ignored = spawnSync('git', ['check-ignore', '-q', 'runs/train/predictor.onnx'], { cwd: REPO });
+    expect(ignored.status).toBe(0);
+    expect(spawnSync('git', ['ls-files', 'runs'], { cwd: REPO, encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  it('export takes runs/train/predictor.onnx into the store npm start serves (./manifest.json + models/) by default', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'crp-cli-store-'));
+    mkdirSync(join(cwd, 'runs/train'), { recursive: true });
+    copyFileSync(badModel, join(cwd, 'runs/train/predictor.onnx'));
+    const r = spawnSync(TSX, [join(REPO, 'export.ts'), '--force', '--validation-samples', '500', '--gates', join(REPO, 'validation-gates.json')], { cwd, encoding: 'utf8', timeout: 150_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(cwd, 'manifest.json'), 'utf8'));
+    expect(m.families['container-resources'].versions.map((v: { file: string }) => v.file)).toEqual(['models/predictor_v1.0.0.onnx']);
+    expect(existsSync(join(cwd, 'models/predictor_v1.0.0.onnx'))).toBe(true);
+    expect(r.stderr).toMatch(/npm run store:configmap, then kubectl apply -k resource-agent\/deploy/);
+  });
+});
+
 describe('train', () => {
+  it('EXPECTED FAILURE - a number flag given something else says what it got', () => {
+    const r = run('train.ts', ['--epochs', 'abc']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /^error: --epochs must be a number, got "abc"$/);
+  });
+
+  it('--help is not wrapped when stdout is not a terminal (it used to cut words at 110 columns)', () => {
+    const lines = run('train.ts', ['--help']).stdout.split('\n');
+    const calib = lines.filter((l) => l.includes('--calibration-data'));
+    expect(calib).toHaveLength(1);
+    expect(calib[0]).toMatch(/embedded in the model {2}\[array\]$/);
+  });
+
   it('EXPECTED FAILURE - missing data and bad flags give one error line', () => {
     const r = run('train.ts', ['--data', join(tmp, 'none.npz'), '--output', join(tmp, 'm')]);
     expect(r.code).toBe(2);

@@ -5,7 +5,50 @@
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { existsSync, statSync } from 'node:fs';
 import { InputError, UserError } from './errors.js';
+
+/** SERVED_STORE: the model store `npm start` serves, which export and rollback change by default. */
+export const SERVED_STORE = { manifest: 'manifest.json', models: 'models/' } as const;
+/** TRAIN_OUTPUT: where train writes by default: never models/, whose files are the shipped model (git ignores runs/). */
+export const TRAIN_OUTPUT = 'runs/train/';
+/** TRAINED_MODEL: what validate and export take by default: the int8 model train just wrote. */
+export const TRAINED_MODEL = `${TRAIN_OUTPUT}predictor.onnx`;
+
+/**
+ * requireModel fails at once, before a command generates or reads any data, when the model file is not there.
+ * Example: requireModel('runs/train/predictor.onnx', TRAINED_MODEL) with no training run yet →
+ * "cannot read model runs/train/predictor.onnx (ENOENT): train one first (npm run train writes it), or …".
+ */
+export function requireModel(path: string, trained: string): void {
+  if (existsSync(path) && statSync(path).isFile()) return;
+  const why = existsSync(path) ? 'it is a folder' : 'ENOENT';
+  const hint = path === trained ? 'train one first (npm run train writes it), or name one with --model (the shipped model: --model models/predictor.onnx)' : 'check the path given to --model';
+  throw new UserError(`cannot read model ${path} (${why}): ${hint}`);
+}
+
+/**
+ * rawArg returns the text given for --name on the command line (`--epochs abc` or `--epochs=abc` → 'abc'),
+ * so that an error can say what was typed rather than what yargs made of it (NaN).
+ */
+export function rawArg(name: string, args: readonly string[] = process.argv.slice(2)): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === `--${name}`) return args[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+/** notANumber: the first option whose value yargs could not read as a number, as an error naming what was given. */
+function notANumber(argv: Record<string, unknown>): UserError | null {
+  for (const [k, v] of Object.entries(argv)) {
+    if (typeof v !== 'number' || !Number.isNaN(v) || /[A-Z]/.test(k) || k.length === 1) continue;
+    const given = rawArg(k);
+    return new UserError(`--${k} must be a number, got ${given === undefined ? 'no value' : JSON.stringify(given)}`);
+  }
+  return null;
+}
 
 /** makeCli returns a strict yargs parser with a usage line and --help. */
 export function makeCli(script: string, usage: string): Argv {
@@ -16,7 +59,13 @@ export function makeCli(script: string, usage: string): Argv {
     .help()
     .alias('h', 'help')
     .version(false)
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    // the terminal's width, at most 110; piped or redirected (no terminal), lines are not wrapped at
+    // all, so no word is ever cut by a width that is not there
+    .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns || 110) : null)
+    .middleware((argv) => {
+      const e = notANumber(argv as Record<string, unknown>);
+      if (e) throw e;
+    })
     .fail((msg, err) => {
       if (err) throw err;
       throw new UserError(`${msg} (see --help)`);
