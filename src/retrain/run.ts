@@ -1,0 +1,348 @@
+/**
+ * run: one retraining of the container model from a cluster's own history, end to end, in stages, each
+ * reported as progress (what `npm run retrain` prints and a training job of the agent shows):
+ *
+ *   reading     the history: Prometheus over --history, or trace files               (history.ts)
+ *   splitting   protocol windows, split by workload and by time                      (split.ts)
+ *   training    the real train.ts in a child process with a heap cap, on the training
+ *               windows (+ any --base-data), its risk table on the calibration ones   (train-child.ts)
+ *   exporting   the candidate into the store as a new version, NOT active, its
+ *               manifest entry marked shadow.state "evaluating"                       (export/publish.ts)
+ *   evaluating  the stored candidate (its verified bytes) next to the active version,
+ *               VPA, KRR and max × 1.3 on the shadow windows and their rescalings       (shadow.ts)
+ *   deciding    the decision and every figure written into the candidate's manifest
+ *               entry (`shadow`, and a summary as `validation`); with `promote` and an
+ *               eligible candidate, the candidate is made active in the same write
+ *
+ * Nothing is activated unless promotion is asked for and every check passed; if the active version
+ * changed while the candidate was evaluated, the candidate is not promoted (the record says so). A run
+ * cancelled or failed after the export leaves the candidate retained with shadow.state "cancelled" or
+ * "failed" and the reason, never active.
+ */
+import { join, dirname, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { activate, family as familyOf, findVersion, readManifest, verifyVersion, writeManifest } from '../store/manifest.js';
+import type { Manifest, VersionEntry } from '../store/manifest.js';
+import { isConfigMapStore } from '../store/configmap.js';
+import { exportModel } from '../export/publish.js';
+import { containerResources } from '../families/container-resources/index.js';
+import { CONTAINER_CONTRACT } from '../families/container-resources/features.js';
+import { loadOnnx } from '../onnx/runtime.js';
+import type { OnnxPredictor } from '../onnx/runtime.js';
+import { UserError } from '../util/errors.js';
+import type { ReadOptions } from '../sources/types.js';
+import type { ReadRequest } from '../sources/prometheus.js';
+import { historyFromPrometheus, historyFromTraces, iso } from './history.js';
+import type { History } from './history.js';
+import { DAY, splitHistory } from './split.js';
+import type { RetrainSplit, SplitOptions } from './split.js';
+import { windowsToNpz } from './dataset.js';
+import { CancelledError, runTrainChild } from './train-child.js';
+import type { TrainSummary } from './train-child.js';
+import { decide, shadowEvaluate } from './shadow.js';
+import type { Check, ShadowSlice } from './shadow.js';
+
+/** STAGES: each stage's share of the progress, in order. */
+export const STAGES = [
+  { stage: 'reading', from: 0, to: 10 },
+  { stage: 'splitting', from: 10, to: 15 },
+  { stage: 'training', from: 15, to: 80 },
+  { stage: 'exporting', from: 80, to: 83 },
+  { stage: 'evaluating', from: 83, to: 97 },
+  { stage: 'deciding', from: 97, to: 100 },
+] as const;
+export type Stage = (typeof STAGES)[number]['stage'];
+
+/** Progress: where a run is: its stage, 0–100 overall, one line, and the training's own ETA when known. */
+export interface Progress {
+  stage: Stage;
+  pct: number;
+  message: string;
+  trainingEtaSec?: number | null;
+}
+
+/** HistorySource: where the history comes from. */
+export type HistorySource =
+  | { kind: 'prometheus'; request: ReadRequest }
+  | { kind: 'traces'; source: string; paths: string[]; read?: ReadOptions };
+
+/** TrainingSettings: the train.ts flags a retraining passes (defaults: the shipped v2.0.0 recipe). */
+export interface TrainingSettings {
+  epochs: number;
+  patience: number;
+  batchSize: number;
+  learningRate: number;
+  valFraction: number;
+  seed: number;
+  /** other training files mixed in, FILE[:WEIGHT] as train --data takes them */
+  baseData: string[];
+}
+
+/** RETRAIN_DEFAULTS: the recipe v2.0.0 was made with (README "The shipped default model"). */
+export const RETRAIN_DEFAULTS = {
+  training: { epochs: 300, patience: 30, batchSize: 128, learningRate: 0.003, valFraction: 0.2, seed: 1, baseData: [] as string[] },
+  split: { holdoutPeriodSec: 4 * DAY, holdoutShare: 0.3, seed: 20261123 },
+  historySec: 28 * DAY,
+  margin: 0.02,
+  maxOldSpaceMb: 1024,
+};
+
+export interface RetrainOptions {
+  data: HistorySource;
+  /** the model store's manifest (its active container version is the one to beat) */
+  manifestPath: string;
+  /** where the candidate's versioned file goes (default: the folder of the active version's file) */
+  outputDir?: string;
+  split: SplitOptions;
+  training: TrainingSettings;
+  /** evaluate this ONNX model instead of training one (e.g. a model trained elsewhere) */
+  candidate?: string | null;
+  margin: number;
+  /** also require business ≤ max × 1.3 and memory under ≤ VPA on every slice */
+  rulesGate: boolean;
+  /** make an eligible candidate active */
+  promote: boolean;
+  /** scratch folder (training files, the trained model); the caller creates and removes it */
+  workDir: string;
+  /** heap cap of the training child, MiB */
+  maxOldSpaceMb: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  log?: (line: string) => void;
+  /** called with the child's stderr lines (train.ts progress) */
+  onTrainLine?: (line: string) => void;
+}
+
+/** ShadowRecord: what the candidate's manifest entry holds as `shadow` (and /v1/models shows). */
+export interface ShadowRecord {
+  schemaVersion: 1;
+  state: 'evaluating' | 'decided' | 'cancelled' | 'failed';
+  /** promoted: made active; eligible: every check passed, promotion not asked; rejected: a check failed */
+  decision: 'promoted' | 'eligible' | 'rejected' | null;
+  /** the active version it was compared with */
+  against: string;
+  startedAt: string;
+  decidedAt: string | null;
+  reason: string | null;
+  margin: number;
+  rulesGate: boolean;
+  promoteAsked: boolean;
+  data: {
+    source: string;
+    description: string;
+    start: string;
+    end: string;
+    cutoff: string;
+    holdoutPeriodDays: number;
+    holdoutShare: number;
+    holdoutSeed: number;
+    train: { workloads: number; windows: number };
+    calibration: { workloads: number; windows: number };
+    shadow: { workloads: number; windows: number };
+    baseData: string[];
+  };
+  training: { trained: boolean; candidateFile?: string; seed?: number; epochs?: number; bestEpoch?: number; seconds?: number; int8MaxDeviation?: number };
+  slices: ShadowSlice[];
+  checks: Check[];
+  /** the failed checks, one line each */
+  reasons: string[];
+}
+
+export interface RetrainResult {
+  /** the candidate's version */
+  version: string;
+  against: string;
+  decision: 'promoted' | 'eligible' | 'rejected';
+  /** the active version after the run */
+  active: string;
+  record: ShadowRecord;
+  manifestPath: string;
+  configMapStore: boolean;
+  /** the step that makes the result live, for a ConfigMap store (kubectl apply -k …); null otherwise */
+  next: string | null;
+}
+
+/** round4: every number of a record to 4 decimals (the manifest stays small and readable). */
+function round4<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'number' && Number.isFinite(x) && !Number.isInteger(x) ? +x.toFixed(4) : x))) as T;
+}
+
+/** updateEntry rewrites one version's entry of the family in the manifest as it is on disk now. */
+function updateEntry(manifestPath: string, version: string, change: (e: VersionEntry) => VersionEntry, alsoActivate = false): Manifest {
+  const m = readManifest(manifestPath);
+  const fam = familyOf(m, CONTAINER_CONTRACT.family);
+  if (!findVersion(fam, version)) throw new UserError(`the candidate ${version} is no longer retained in ${manifestPath}; nothing recorded`);
+  let next: Manifest = { ...m, families: { ...m.families, [CONTAINER_CONTRACT.family]: { ...fam, versions: fam.versions.map((v) => (v.version === version ? change(v) : v)) } } };
+  if (alsoActivate) next = activate(next, version, CONTAINER_CONTRACT.family);
+  writeManifest(manifestPath, next);
+  return next;
+}
+
+/** readHistory reads the data source. */
+export function readHistory(d: HistorySource): Promise<History> {
+  return d.kind === 'prometheus' ? historyFromPrometheus(d.request) : Promise.resolve(historyFromTraces(d.source, d.paths, d.read));
+}
+
+/** retrain runs the stages of the module header. */
+export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
+  const log = o.log ?? (() => {});
+  const report = (stage: Stage, within: number, message: string, trainingEtaSec?: number | null) => {
+    const s = STAGES.find((x) => x.stage === stage)!;
+    o.onProgress?.({ stage, pct: +(s.from + (s.to - s.from) * Math.min(Math.max(within, 0), 1)).toFixed(1), message, trainingEtaSec });
+    log(`retrain: ${stage}: ${message}`);
+  };
+  const check = () => {
+    if (o.signal?.aborted) throw new CancelledError();
+  };
+  const manifestPath = resolve(o.manifestPath);
+
+  // The version to beat: the active one, verified as the agent verifies it.
+  const m0 = readManifest(manifestPath);
+  const fam0 = familyOf(m0, CONTAINER_CONTRACT.family);
+  const activeEntry = findVersion(fam0, fam0.active)!;
+  const contractOf = (e: VersionEntry) => String((e.contract.features as { contractVersion?: unknown } | null)?.contractVersion ?? '?');
+  if (contractOf(activeEntry) !== CONTAINER_CONTRACT.version) throw new UserError(`the active version ${activeEntry.version} is of contract ${contractOf(activeEntry)}, this release trains and judges contract ${CONTAINER_CONTRACT.version}; export a contract-${CONTAINER_CONTRACT.version} version first`);
+  const verified = verifyVersion(manifestPath, activeEntry);
+  if (!verified.ok) throw new UserError(`the active version ${activeEntry.version} does not verify (${verified.reason}); fix the store (npm run rollback) before retraining`);
+  const outputDir = resolve(o.outputDir ?? dirname(resolve(dirname(manifestPath), activeEntry.file)));
+
+  report('reading', 0, o.data.kind === 'prometheus' ? `reading ${o.data.request.historySec / DAY} days of history from Prometheus` : `reading ${o.data.paths.join(' ')}`);
+  const history = await readHistory(o.data);
+  check();
+  for (const w of history.warnings) log(`retrain: warning: ${w}`);
+  report('reading', 1, `${history.series.length} containers, ${iso(history.startSec)} → ${iso(history.endSec)}`);
+
+  const split: RetrainSplit = splitHistory(history, o.split);
+  const count = (ws: { vm: string }[]) => ({ workloads: new Set(ws.map((w) => split.workloadOf.get(w.vm))).size, windows: ws.length });
+  const counts = { train: count(split.train), calibration: count(split.calibration), shadow: count(split.shadow) };
+  mkdirSync(o.workDir, { recursive: true });
+  const trainFile = join(o.workDir, 'train.npz');
+  const calFile = join(o.workDir, 'calibration.npz');
+  writeFileSync(trainFile, windowsToNpz(split.train, split.workloadOf, history.source));
+  if (split.calibration.length) writeFileSync(calFile, windowsToNpz(split.calibration, split.workloadOf, history.source));
+  report('splitting', 1, `cutoff ${iso(split.cutoffSec)}: train ${counts.train.windows} windows of ${counts.train.workloads} workloads; calibration ${counts.calibration.windows} of ${counts.calibration.workloads}; shadow ${counts.shadow.windows} of ${counts.shadow.workloads} held-out workloads`);
+  check();
+
+  let modelFile: string;
+  let summary: TrainSummary | null = null;
+  if (o.candidate) {
+    modelFile = resolve(o.candidate);
+    report('training', 1, `no training: evaluating ${o.candidate}`);
+  } else {
+    const t = o.training;
+    const out = join(o.workDir, 'model');
+    const args = ['--data', trainFile, ...t.baseData.flatMap((d) => ['--data', d]), ...(split.calibration.length ? ['--calibration-data', calFile] : []), '--output', out,
+      '--epochs', String(t.epochs), '--patience', String(t.patience), '--batch-size', String(t.batchSize), '--learning-rate', String(t.learningRate), '--val-fraction', String(t.valFraction), '--seed', String(t.seed)];
+    report('training', 0, `train.ts in a child process (heap ≤ ${o.maxOldSpaceMb} MiB), up to ${t.epochs} epochs`);
+    summary = await runTrainChild({
+      args,
+      maxOldSpaceMb: o.maxOldSpaceMb,
+      signal: o.signal,
+      onLine: o.onTrainLine,
+      // early stopping may end sooner than the epochs asked for: the bar then jumps to the end of the stage
+      onEpoch: (e) => report('training', e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs}`, e.etaSec),
+    });
+    modelFile = join(out, 'predictor.onnx');
+    report('training', 1, `best epoch ${summary.bestEpoch} after ${Number(summary.seconds).toFixed(0)} s`);
+  }
+  check();
+
+  const startedAt = new Date().toISOString();
+  const base: ShadowRecord = {
+    schemaVersion: 1,
+    state: 'evaluating',
+    decision: null,
+    against: activeEntry.version,
+    startedAt,
+    decidedAt: null,
+    reason: null,
+    margin: o.margin,
+    rulesGate: o.rulesGate,
+    promoteAsked: o.promote,
+    data: {
+      source: history.source,
+      description: history.description,
+      start: iso(history.startSec),
+      end: iso(history.endSec),
+      cutoff: iso(split.cutoffSec),
+      holdoutPeriodDays: +(o.split.holdoutPeriodSec / DAY).toFixed(3),
+      holdoutShare: o.split.holdoutShare,
+      holdoutSeed: o.split.seed,
+      ...counts,
+      baseData: o.training.baseData,
+    },
+    training: summary
+      ? { trained: true, seed: o.training.seed, epochs: o.training.epochs, bestEpoch: summary.bestEpoch, seconds: Number(summary.seconds), int8MaxDeviation: Number(summary.int8MaxDeviation) }
+      : { trained: false, candidateFile: o.candidate ?? undefined },
+    slices: [],
+    checks: [],
+    reasons: [],
+  };
+  const exported = exportModel({ model: modelFile, outputDir, manifestPath, family: containerResources, validation: null, activate: false, shadow: base as unknown as Record<string, unknown> });
+  const version = exported.version;
+  report('exporting', 1, `candidate ${version} retained in ${manifestPath}, not active (active: ${activeEntry.version})`);
+
+  const fail = (state: 'cancelled' | 'failed', reason: string) => {
+    try {
+      updateEntry(manifestPath, version, (e) => ({ ...e, shadow: { ...base, state, reason, decidedAt: new Date().toISOString() } as unknown as Record<string, unknown> }));
+    } catch (e) {
+      log(`retrain: could not record the ${state} state of ${version}: ${(e as Error).message}`);
+    }
+  };
+  let cand: OnnxPredictor | null = null;
+  let act: OnnxPredictor | null = null;
+  try {
+    check();
+    const entry = findVersion(familyOf(exported.manifest, CONTAINER_CONTRACT.family), version)!;
+    const cv = verifyVersion(manifestPath, entry);
+    if (!cv.ok) throw new UserError(`the exported candidate ${version} does not verify: ${cv.reason}`);
+    cand = await loadOnnx(cv.bytes, `candidate ${version}`);
+    act = await loadOnnx(verified.bytes, `active ${activeEntry.version}`);
+    report('evaluating', 0, `candidate ${version} vs active ${activeEntry.version}, VPA, KRR, max × 1.3 on ${counts.shadow.windows} shadow windows`);
+    const slices = await shadowEvaluate(split.shadow, split.workloadOf, { candidate: cand, active: act }, (done, total, name) => report('evaluating', done / total, `${name} scored`));
+    check();
+    const d = decide(slices, { margin: o.margin, rulesGate: o.rulesGate });
+    const held = slices[0]!.systems.candidate;
+    const record: ShadowRecord = round4({ ...base, state: 'decided', slices, checks: d.checks, reasons: d.reasons, decidedAt: new Date().toISOString(), decision: 'rejected' });
+    // Promote only against the version it was judged against.
+    const now = familyOf(readManifest(manifestPath), CONTAINER_CONTRACT.family).active;
+    let promoteNow = o.promote && d.eligible;
+    if (promoteNow && now !== activeEntry.version) {
+      promoteNow = false;
+      record.reason = `the active version changed from ${activeEntry.version} to ${now} during the evaluation; not promoted (retrain again against ${now})`;
+    }
+    record.decision = promoteNow ? 'promoted' : d.eligible && !record.reason ? 'eligible' : 'rejected';
+    if (!record.reason) record.reason = record.decision === 'promoted' ? `every check passed (${d.checks.length}); promoted` : record.decision === 'eligible' ? `every check passed (${d.checks.length}); not promoted: promotion was not asked for (--promote / autoPromote)` : `failed ${d.reasons.length} of ${d.checks.length} checks: ${d.reasons.join('; ')}`;
+    const validation = round4({ source: `shadow evaluation: ${counts.shadow.windows} windows of ${counts.shadow.workloads} held-out workloads after ${iso(split.cutoffSec)}`, windows: held.windows, businessScore: held.businessScore, memUnderAllocationPct: held.memUnderAllocationPct, memOverAllocationPct: held.memOverAllocationPct, cpuLimitBreachPct: held.cpuLimitBreachPct, cpuRequestSlackPct: held.cpuRequestSlackPct, activeBusinessScore: slices[0]!.systems.active.businessScore });
+    report('deciding', 0.5, record.reason);
+    const written = updateEntry(manifestPath, version, (e) => ({ ...e, validation, shadow: record as unknown as Record<string, unknown> }), promoteNow);
+    const configMapStore = isConfigMapStore(manifestPath);
+    const active = familyOf(written, CONTAINER_CONTRACT.family).active;
+    const result: RetrainResult = {
+      version,
+      against: activeEntry.version,
+      decision: record.decision,
+      active,
+      record,
+      manifestPath,
+      configMapStore,
+      next: configMapStore ? `kubectl apply -k ${relativeDeploy(manifestPath)}` : null,
+    };
+    report('deciding', 1, `${record.decision}: active ${active}`);
+    return result;
+  } catch (e) {
+    fail(e instanceof CancelledError ? 'cancelled' : 'failed', e instanceof CancelledError ? 'cancelled while evaluating' : (e as Error).message);
+    throw e;
+  } finally {
+    await cand?.release();
+    await act?.release();
+  }
+}
+
+/** relativeDeploy: the kustomize folder above a ConfigMap store (resource-agent/deploy for resource-agent/deploy/store). */
+function relativeDeploy(manifestPath: string): string {
+  const store = dirname(manifestPath);
+  const deploy = dirname(store);
+  const rel = deploy.startsWith(process.cwd()) ? deploy.slice(process.cwd().length + 1) || '.' : deploy;
+  return rel;
+}
