@@ -56,7 +56,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 async function plain(url: string, namespaces: string[]): Promise<{ ms: number; bytes: number; requests: number }> {
   const g = windowGrid({ historySec: 7 * 86400, stepSec: STEP_SEC, endSec: END_SEC });
   const end = g.t0 + (g.points - 1) * g.stepSec;
-  const jobs = namespaces.flatMap((ns) => usageQueries(ns, null)).flatMap((q) => splitRange(g.t0, end, g.stepSec, 10_000).map(([s, e]) => new URLSearchParams({ query: q.promql, start: String(s), end: String(e), step: String(g.stepSec) }).toString()));
+  const jobs = namespaces.flatMap((ns) => usageQueries(ns, null, g.stepSec)).flatMap((q) => splitRange(g.t0, end, g.stepSec, 10_000).map(([s, e]) => new URLSearchParams({ query: q.promql, start: String(s), end: String(e), step: String(g.stepSec) }).toString()));
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let bytes = 0;
   const t0 = performance.now();

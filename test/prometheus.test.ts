@@ -233,6 +233,50 @@ describe.skipIf(skip)('Prometheus source, recommend CLI and agent workloads (rea
   }, 60_000);
 });
 
+describe.skipIf(skip)('peaks between steps (a 30 s scrape under 5-minute steps, real Prometheus)', () => {
+  // One container replaying VM 1 for a day on the 5-minute grid, plus samples between grid points as a
+  // 30 s scrape would take them: at point 100, 150 s before it, memory at 4 × the day's highest grid sample
+  // and a CPU burst of 600 core-seconds (8 cores for 75 s); at point 200, 30 s before it, memory only.
+  // Before issue 22 memory was read as the instant sample at each step, so both peaks were lost.
+  let prom: RunningPrometheus;
+  let cl: Cluster;
+  const DAY_POINTS = 288 + 1;
+
+  beforeAll(async () => {
+    const base = testCluster().containers.find((c) => c.workload === 'db')!;
+    const c0: ContainerSpec = { ...base, namespace: 'spiky', kind: 'StatefulSet', workload: 'cache', container: 'redis', pods: [{ name: 'cache-0', vm: 1, offset: 5, fromK: 0, toK: DAY_POINTS - 1 }] };
+    cl = { endSec: END_SEC, stepSec: 300, points: DAY_POINTS, containers: [c0] };
+    const raw = rawWindow(DATA, c0, cl);
+    const top = Math.max(...raw.memoryBytes);
+    c0.subStep = [{ k: 100, beforeSec: 150, memoryBytes: 4 * top, cpuSeconds: 600 }, { k: 200, beforeSec: 30, memoryBytes: 3 * top, cpuSeconds: 0 }];
+    prom = await startPrometheus(DATA, cl);
+  }, 120_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+  });
+
+  it('memory is the highest sample of each step and CPU the mean rate over the step: both sub-step peaks reach the window, every other sample is the raw one', async () => {
+    const read = await readPrometheus({ url: prom.url, historySec: 86400, stepSec: 300, endSec: END_SEC });
+    const c0 = cl.containers[0]!;
+    const raw = rawWindow(DATA, c0, cl);
+    const top = Math.max(...raw.memoryBytes);
+    const w = read.containers.find((c) => c.workload.name === 'cache')!.window!;
+    expect(Array.from(w.timestampsSec)).toEqual(raw.timestampsSec);
+    // the window starts at grid point 1 (a rate needs the point before): point k is sample k − 1
+    const mem = Array.from(raw.memoryBytes);
+    mem[99] = 4 * top;
+    mem[199] = 3 * top;
+    expect(Array.from(w.memoryBytes)).toEqual(mem);
+    const cpu = Array.from(raw.cpuCores);
+    // 600 core-seconds within the 300 s step ending at point 100: + 2 cores on average over that step
+    cpu[99] = cpu[99]! + 600 / 300;
+    expect(Array.from(w.cpuCores)).toEqual(cpu);
+    // and so the window's daily memory peak (mem_p99's input) is the spike, not a grid sample
+    expect(Math.max(...w.memoryBytes)).toBe(4 * top);
+  });
+});
+
 // The one-line reason, registered only when the suite above is skipped (so a full run reports no skip).
 if (skip) {
   describe('Prometheus source (skipped)', () => {

@@ -7,7 +7,13 @@
  * What it reads, for the window (end − history, end] at `step`:
  *   cAdvisor (the kubelet):  container_cpu_usage_seconds_total, container_memory_working_set_bytes,
  *                            container_cpu_cfs_throttled_periods_total, container_cpu_cfs_periods_total
- *                            (raw counters per pod and container; rates are computed here, per step)
+ *                            (per pod and container). Memory is the HIGHEST sample of each step
+ *                            (max_over_time over the step), so a peak between two steps (a 30 s scrape
+ *                            under 5-minute steps) reaches the model: the OOM kill it exists to prevent
+ *                            happens at the peak, not at the step's last sample. CPU is the counters'
+ *                            increase over the step divided by the step, i.e. the mean rate over the
+ *                            step, so a burst between two steps counts in full (resets handled here);
+ *                            CFS periods likewise.
  *   kube-state-metrics:      kube_pod_owner, kube_replicaset_owner, kube_job_owner (workloads),
  *                            kube_pod_container_resource_requests / _limits (current requests and limits),
  *                            kube_pod_created (workload age), kube_pod_labels (only for a label selector)
@@ -287,11 +293,18 @@ export interface UsageQuery {
   promql: string;
 }
 
-/** usageQueries lists the per-namespace usage range queries (also what the bench times with plain HTTP). */
-export function usageQueries(namespace: string, pods: readonly string[] | null): UsageQuery[] {
+/**
+ * usageQueries lists the per-namespace usage range queries (also what the bench times with plain HTTP).
+ * Counters are read as they are at each step (their differences are the rates over the steps); memory as
+ * the highest sample in the step ending at each point: max_over_time over step − 1 ms, so the range
+ * (t − step, t] is the same on Prometheus 2 (ranges closed at both ends) and 3 (open at the start), and a
+ * sample is never counted in two steps. Example, step 300 s: max_over_time(container_memory_working_set_bytes{…}[299999ms]).
+ */
+export function usageQueries(namespace: string, pods: readonly string[] | null, stepSec: number): UsageQuery[] {
   const podMatch = pods ? `,pod=~${q(pods.map(escapeRegex).join('|'))}` : '';
   const sel = `{namespace=${q(namespace)},${CONTAINER_ONLY}${podMatch}}`;
-  return (['cpu', 'memory', 'throttled', 'periods'] as const).map((metric) => ({ namespace, metric, promql: `max by (namespace, pod, container) (${METRICS[metric].name}${sel})` }));
+  const range = `[${Math.round(stepSec * 1000) - 1}ms]`;
+  return (['cpu', 'memory', 'throttled', 'periods'] as const).map((metric) => ({ namespace, metric, promql: `max by (namespace, pod, container) (${metric === 'memory' ? `max_over_time(${METRICS[metric].name}${sel}${range})` : `${METRICS[metric].name}${sel}`})` }));
 }
 
 /** windowGrid: the window (end − history, end] at step, aligned down, with one point before it. */
@@ -389,7 +402,7 @@ async function readWith(client: PrometheusClient, r: ReadRequest): Promise<Prome
   const createdAt = new Map(created.map((s) => [`${s.metric.namespace}/${s.metric.pod}`, Number(s.value[1])]));
 
   // The usage range queries: per namespace, 4 metrics, split in time; bounded by the client's concurrency.
-  const queries = namespaces.filter((ns) => !keep || keep.has(ns)).flatMap((ns) => usageQueries(ns, keep?.get(ns) ?? null));
+  const queries = namespaces.filter((ns) => !keep || keep.has(ns)).flatMap((ns) => usageQueries(ns, keep?.get(ns) ?? null, g.stepSec));
   const pieces = splitRange(start, end, g.stepSec, client.maxPoints).length;
   let done = 0;
   r.progress?.(0, queries.length * pieces);

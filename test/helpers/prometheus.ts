@@ -46,6 +46,20 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** kube-state-metrics knows this pod (false: cAdvisor series only, to test the missing-metric error) */
   ksm?: boolean;
+  /**
+   * samples between grid points (a 30 s scrape between the 5-minute steps), in every pod of the container:
+   * at `beforeSec` before grid point k, memory at `memoryBytes` and the CPU counter `cpuSeconds` above the
+   * previous point's (those seconds are added to the counter from then on). Off-grid values are not rounded.
+   */
+  subStep?: SubStepSample[];
+}
+
+/** SubStepSample: one sample between grid points k − 1 and k (see ContainerSpec.subStep). */
+export interface SubStepSample {
+  k: number;
+  beforeSec: number;
+  memoryBytes: number;
+  cpuSeconds: number;
 }
 
 export interface Cluster {
@@ -153,11 +167,11 @@ function ownerOf(c: ContainerSpec, p: PodSpec): { pod: [string, string]; rs?: [s
   }
 }
 
-/** Family: one metric family's series, each a function from grid point to value (NaN: no sample). */
+/** Family: one metric family's series, each a function from grid point to value (NaN: no sample), plus samples off the grid. */
 interface Family {
   name: string;
   type: 'counter' | 'gauge';
-  series: { labels: string; value: (k: number) => number; everyK: number }[];
+  series: { labels: string; value: (k: number) => number; everyK: number; offGrid?: { k: number; t: number; v: number }[] }[];
 }
 
 /** families builds every series of the cluster (cAdvisor per 5 min; kube-state-metrics hourly, and at each pod's last point). */
@@ -182,8 +196,12 @@ export function families(dataDir: string, cl: Cluster): Family[] {
       const s = podSeries(dataDir, c, p, cl);
       const base = { namespace: c.namespace, pod: p.name, container: c.container };
       const cadvisor = { ...base, id: `/kubepods/${p.name}/${c.container}`, image: `registry.example/${c.workload}:1`, job: 'kubelet' };
-      cpu.series.push({ labels: labels({ ...cadvisor, cpu: 'total' }), value: (k) => s.cpuCounter[k]!, everyK: 1 });
-      mem.series.push({ labels: labels(cadvisor), value: (k) => s.memory[k]!, everyK: 1 });
+      // sub-step samples: memory as given; the CPU counter raised by cpuSeconds from the sample on
+      const sub = (c.subStep ?? []).filter((x) => x.k > p.fromK && x.k <= p.toK).sort((a, b) => a.k - b.k);
+      const extra = (k: number) => sub.filter((x) => x.k <= k).reduce((a, x) => a + x.cpuSeconds, 0);
+      const at = (x: SubStepSample) => t0 + x.k * cl.stepSec - x.beforeSec;
+      cpu.series.push({ labels: labels({ ...cadvisor, cpu: 'total' }), value: (k) => s.cpuCounter[k]! + extra(k), everyK: 1, offGrid: sub.map((x) => ({ k: x.k, t: at(x), v: s.cpuCounter[x.k - 1]! + extra(x.k - 1) + x.cpuSeconds })) });
+      mem.series.push({ labels: labels(cadvisor), value: (k) => s.memory[k]!, everyK: 1, offGrid: sub.map((x) => ({ k: x.k, t: at(x), v: x.memoryBytes })) });
       if (c.cfs) {
         thr.series.push({ labels: labels(cadvisor), value: (k) => s.throttled[k]!, everyK: 1 });
         per.series.push({ labels: labels(cadvisor), value: (k) => s.periods[k]!, everyK: 1 });
@@ -233,6 +251,8 @@ export function writeOpenMetrics(dataDir: string, cl: Cluster, dir: string): str
       for (const s of f.series) {
         let lines = '';
         for (let k = kFrom; k <= kTo; k++) {
+          // samples between point k − 1 and k come first (timestamps increase within a series)
+          for (const o of s.offGrid ?? []) if (o.k === k) lines += `${f.name}${s.labels} ${o.v} ${o.t}\n`;
           const v = s.value(k);
           if (Number.isNaN(v)) continue;
           const last = k === cl.points - 1 || Number.isNaN(s.value(k + 1));
