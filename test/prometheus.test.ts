@@ -247,7 +247,7 @@ describe.skipIf(skip)('peaks between steps (a 30 s scrape under 5-minute steps, 
     const c0: ContainerSpec = { ...base, namespace: 'spiky', kind: 'StatefulSet', workload: 'cache', container: 'redis', pods: [{ name: 'cache-0', vm: 1, offset: 5, fromK: 0, toK: DAY_POINTS - 1 }] };
     cl = { endSec: END_SEC, stepSec: 300, points: DAY_POINTS, containers: [c0] };
     const raw = rawWindow(DATA, c0, cl);
-    const top = Math.max(...raw.memoryBytes);
+    const top = Math.max(...Array.from(raw.memoryBytes));
     c0.subStep = [{ k: 100, beforeSec: 150, memoryBytes: 4 * top, cpuSeconds: 600 }, { k: 200, beforeSec: 30, memoryBytes: 3 * top, cpuSeconds: 0 }];
     prom = await startPrometheus(DATA, cl);
   }, 120_000);
@@ -260,7 +260,7 @@ describe.skipIf(skip)('peaks between steps (a 30 s scrape under 5-minute steps, 
     const read = await readPrometheus({ url: prom.url, historySec: 86400, stepSec: 300, endSec: END_SEC });
     const c0 = cl.containers[0]!;
     const raw = rawWindow(DATA, c0, cl);
-    const top = Math.max(...raw.memoryBytes);
+    const top = Math.max(...Array.from(raw.memoryBytes));
     const w = read.containers.find((c) => c.workload.name === 'cache')!.window!;
     expect(Array.from(w.timestampsSec)).toEqual(raw.timestampsSec);
     // the window starts at grid point 1 (a rate needs the point before): point k is sample k − 1
@@ -273,7 +273,7 @@ describe.skipIf(skip)('peaks between steps (a 30 s scrape under 5-minute steps, 
     cpu[99] = cpu[99]! + 600 / 300;
     expect(Array.from(w.cpuCores)).toEqual(cpu);
     // and so the window's daily memory peak (mem_p99's input) is the spike, not a grid sample
-    expect(Math.max(...w.memoryBytes)).toBe(4 * top);
+    expect(Math.max(...Array.from(w.memoryBytes))).toBe(4 * top);
   });
 });
 
