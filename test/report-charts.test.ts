@@ -25,6 +25,8 @@ describe('report charts', () => {
     const spec = { title: '</script><b>', xLabel: 'x', yLabel: 'y', series: [{ name: 's', color: '#000', points: [[1, 1], [NaN, 2], [3, Infinity], [4, 4]] as [number, number][] }] };
     expect(chartJson(spec)).not.toContain('<');
     expect(JSON.parse(chartJson(spec)).series[0].points).toEqual([[1, 1], [4, 4]]);
+    // labels follow their points
+    expect(JSON.parse(chartJson({ ...spec, series: [{ ...spec.series[0]!, labels: ['a', 'b', 'c', 'd'] }] })).series[0].labels).toEqual(['a', 'd']);
     expect(pointCount(spec)).toBe(2);
     expect(chartHtml(spec)).toContain('aria-label="&lt;/script&gt;&lt;b&gt;: y against x; 1 series, 2 points');
   });
@@ -35,8 +37,9 @@ describe('report charts', () => {
       { resource: 'cpu' as const, target: 0.9, factor: 1, observedHoldPct: 92, overPct: 10, businessScore: null },
     ];
     const s = tradeoffSpec({ model: m(5, 60), vpa: m(15, 20) }, curve);
-    expect(s.series.map((x) => [x.style, x.points])).toEqual([['dots', [[60, 5]]], ['dots', [[20, 15]]], ['line', [[30, 9]]]]);
-    expect(s.series[0]!.name).toBe('model (business 85.0)');
+    // the model last, as a ring, so a system under it stays visible; every point labelled
+    expect(s.series.map((x) => [x.style, x.points, x.labels])).toEqual([['dots', [[20, 15]], ['vpa']], ['ring', [[60, 5]], ['model']], ['line', [[30, 9]], ['hold 0.9']]]);
+    expect(s.series[1]!.name).toBe('model (business 85.0)');
     expect(s.logX).toBe(true);
     // a system at 0 % over-allocation cannot sit on a log axis: linear then
     expect(tradeoffSpec({ model: m(5, 0) }).logX).toBe(false);

@@ -140,6 +140,23 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     }
   });
 
+  it('a narrow screen (390 px): the header wraps, every page link is on screen, no page scrolls sideways', async () => {
+    for (const name of ['overview', 'models', 'evaluation', 'workloads', 'replay']) {
+      const page = await browser.newPage({ viewport: { width: 390, height: 800 } });
+      await page.goto(`${agent.url}/ui#${name}`);
+      await loaded(page, name);
+      const fit: { scroll: number; width: number; links: [string, boolean][] } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        width: window.innerWidth,
+        links: [...document.querySelectorAll('header a')].map((a: any) => { const r = a.getBoundingClientRect(); return [a.textContent, r.left >= 0 && r.right <= window.innerWidth]; }),
+      }));
+      expect(fit.links.filter(([, inside]) => !inside), name).toEqual([]);
+      expect(fit.scroll, name).toBeLessThanOrEqual(fit.width);
+      if (name === 'evaluation') await page.screenshot({ path: join(SHOTS, 'narrow-evaluation.png'), fullPage: true });
+      await page.close();
+    }
+  });
+
   it('Overview shows each family: ready, active 1.2.0, previous 1.1.0, no refusals, the last reload', async () => {
     const { page, problems } = await open(`${agent.url}/ui`);
     await loaded(page, 'overview');
@@ -159,6 +176,13 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     // Newest first: the evaluate report was written last.
     expect(await page.locator('#report-select option').count()).toBe(2);
     expect(await chartPoints(page)).toEqual([8]);
+    // Every point is labelled on the canvas (the systems by name, the targets by hold rate), no two labels
+    // overlap, and all sit inside the plot: the model (66 % over, 6 % under) and max × 1.3 (61, 6) nearly
+    // coincide, yet both read.
+    const labels: { text: string; x: number; y: number; w: number; h: number }[] = await page.evaluate(() => window.crpCharts.instances[0].crpLabels);
+    expect(labels.map((l) => l.text).sort()).toEqual(['as-provisioned', 'fixed-max-x1.3', 'hold 0.8', 'hold 0.95', 'hold 0.99', 'krr', 'model', 'vpa']);
+    for (const a of labels) for (const b of labels) if (a !== b) expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h, `${a.text} overlaps ${b.text}`).toBe(false);
+    expect(await page.evaluate(() => window.crpCharts.instances[0].crpSpec.series.find((x: { style: string }) => x.style === 'ring').name)).toMatch(/^model /);
     expect(await page.locator('table.systems tbody tr').count()).toBe(5);
     expect(await page.locator('table.risk tbody tr').count()).toBe(4);
     await page.selectOption('#report-select', '1');
@@ -448,6 +472,20 @@ describe.skipIf(!!promMissing)(`the Workloads page against a real Prometheus${pr
     await page.click('tr[data-key="shop/StatefulSet/db/postgres"] button[data-action="chart"]');
     await page.waitForSelector('#wl-chart[data-loaded="postgres"]');
     expect(await chartPoints(page)).toEqual([2 * P + 2 * 2 + 2, P + 2 * 2 + 2]);
+    // The y axes fit the usage and the recommendation, not the current 2 cores / 8Gi far above them:
+    // those are drawn on the top edge, named so in the legend and marked ▲ with their value. The four
+    // setting lines have four colours (the legend shows colours only).
+    const drawn: { top: number; names: string[]; colors: string[]; labels: string[] }[] = await page.evaluate(() => window.crpCharts.instances.map((u: any) => ({ top: u.scales.y.max, names: u.crpSpec.series.map((x: any) => x.name), colors: u.crpSpec.series.map((x: any) => x.color), labels: u.crpLabels.map((l: any) => l.text) })));
+    const db = one.workload.containers[0];
+    const [cpuChart, memChart] = drawn;
+    expect(cpuChart!.top).toBeLessThan(2);
+    expect(cpuChart!.top).toBeGreaterThanOrEqual(Math.max(...db.window.cpuCoresMax, db.recommended.cpu.limit.millicores / 1000));
+    expect(cpuChart!.names).toEqual(['usage, highest', 'usage, mean', `recommended request ${db.recommended.cpu.request.quantity}`, `recommended limit ${db.recommended.cpu.limit.quantity}`, 'current request 2 (above: at the top edge)']);
+    expect(cpuChart!.labels).toEqual(['▲ current request 2']);
+    expect(memChart!.top).toBeLessThan(8);
+    expect(memChart!.names.slice(1)).toEqual([`recommended request ${db.recommended.memory.request.quantity}`, `recommended limit ${db.recommended.memory.limit.quantity}`, 'current request 8Gi (above: at the top edge)']);
+    expect(memChart!.labels).toEqual(['▲ current request 8Gi']);
+    for (const c of drawn) expect(new Set(c.colors).size).toBe(c.colors.length);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('wl-chart-title');
     expect(await unnamedControls(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'workloads.png'), fullPage: true });

@@ -261,34 +261,75 @@ const WL_COLS = [
   { key: 'notes', head: 'notes', sort: (r) => r.c.notes.join('; '), cell: (r) => r.c.notes.join('; ') || '—' },
 ];
 
+/**
+ * SETTINGS: the four request and limit lines, each in its own colour (current ones dashed too), so the
+ * legend, which shows colours only, tells current from recommended.
+ */
+const SETTINGS = {
+  recRequest: { name: 'recommended request', color: '#2ca02c' },
+  recLimit: { name: 'recommended limit', color: '#d62728' },
+  curRequest: { name: 'current request', color: '#ff7f0e', dash: [6, 4] },
+  curLimit: { name: 'current limit', color: '#8c564b', dash: [6, 4] },
+};
+
+/**
+ * fittedTop: the y axis' top, fitted to what the chart is about (the usage and the recommendation, + 15%),
+ * never to a current setting far above them (8 cores or 40Gi would squash the usage into the bottom pixels).
+ */
+function fittedTop(values) {
+  const top = Math.max(...values.filter((v) => Number.isFinite(v)));
+  return top > 0 ? top * 1.15 : 1;
+}
+
+/**
+ * settingLines: a flat line per request or limit across the window. One above the axis' top is drawn on
+ * the top edge, and both its legend entry and a label at its right end say so, with its value.
+ */
+function settingLines(x0, x1, top, lines) {
+  return lines.filter((l) => l.y !== null && l.y !== undefined).map((l) => {
+    const above = l.y > top;
+    const y = above ? top : l.y;
+    return { name: `${l.name} ${l.q}${above ? ' (above: at the top edge)' : ''}`, color: l.color, dash: l.dash, points: [[x0, y], [x1, y]], labels: [null, above ? `▲ ${l.name} ${l.q}` : null] };
+  });
+}
+
 /** usageCharts: the CPU and memory specs of one container: its downsampled window, the recommended and current request and limit. */
 function usageCharts(c, endSec) {
   const win = c.window;
   const x = win.timestampsSec.map((t) => (t - endSec) / 3600);
   const x0 = x[0];
   const x1 = x.length > 1 ? x[x.length - 1] : x0 + 1;
-  const flat = (name, color, y, dash) => (y === null || y === undefined ? null : { name, color, dash, points: [[x0, y], [x1, y]] });
   const rec = c.recommended;
+  const cur = c.current;
+  const line = (key, q, y) => ({ ...SETTINGS[key], q, y });
+  const cores = (v) => v && v.millicores / 1000;
+  const gib = (v) => v && v.bytes / GiB;
+  const cpuTop = fittedTop([...win.cpuCoresMax, cores(rec?.cpu.request), cores(rec?.cpu.limit)]);
   const cpu = {
-    title: `CPU of ${c.name} (${win.points} points, ${win.perPoint} sample${win.perPoint === 1 ? '' : 's'} each)`, xLabel: 'hours before the window’s end', yLabel: 'cores', width: 600, height: 260,
+    title: `CPU of ${c.name} (${win.points} points, ${win.perPoint} sample${win.perPoint === 1 ? '' : 's'} each)`, xLabel: 'hours before the window’s end', yLabel: 'cores', width: 600, height: 260, yRange: [0, cpuTop],
     series: [
       { name: 'usage, highest', color: '#1f77b4', points: x.map((t, i) => [t, win.cpuCoresMax[i]]) },
       { name: 'usage, mean', color: '#9ecae1', points: x.map((t, i) => [t, win.cpuCoresMean[i]]) },
-      flat('recommended request', '#2ca02c', rec && rec.cpu.request.millicores / 1000),
-      flat('recommended limit', '#d62728', rec && rec.cpu.limit.millicores / 1000),
-      flat('current request', '#2ca02c', c.current.requests.cpu && c.current.requests.cpu.millicores / 1000, [6, 4]),
-      flat('current limit', '#d62728', c.current.limits.cpu && c.current.limits.cpu.millicores / 1000, [6, 4]),
-    ].filter(Boolean),
+      ...settingLines(x0, x1, cpuTop, [
+        line('recRequest', rec?.cpu.request.quantity, cores(rec?.cpu.request)),
+        line('recLimit', rec?.cpu.limit.quantity, cores(rec?.cpu.limit)),
+        line('curRequest', cur.requests.cpu?.quantity, cores(cur.requests.cpu)),
+        line('curLimit', cur.limits.cpu?.quantity, cores(cur.limits.cpu)),
+      ]),
+    ],
   };
+  const memTop = fittedTop([...win.memoryBytesMax.map((b) => b / GiB), gib(rec?.memory.request), gib(rec?.memory.limit)]);
   const mem = {
-    title: `Memory of ${c.name}`, xLabel: 'hours before the window’s end', yLabel: 'GiB', width: 600, height: 260,
+    title: `Memory of ${c.name}`, xLabel: 'hours before the window’s end', yLabel: 'GiB', width: 600, height: 260, yRange: [0, memTop],
     series: [
       { name: 'working set, highest', color: '#9467bd', points: x.map((t, i) => [t, win.memoryBytesMax[i] / GiB]) },
-      flat('recommended request', '#2ca02c', rec && rec.memory.request.bytes / GiB),
-      flat('recommended limit', '#d62728', rec && rec.memory.limit.bytes / GiB),
-      flat('current request', '#2ca02c', c.current.requests.memory && c.current.requests.memory.bytes / GiB, [6, 4]),
-      flat('current limit', '#d62728', c.current.limits.memory && c.current.limits.memory.bytes / GiB, [6, 4]),
-    ].filter(Boolean),
+      ...settingLines(x0, x1, memTop, [
+        line('recRequest', rec?.memory.request.quantity, gib(rec?.memory.request)),
+        line('recLimit', rec?.memory.limit.quantity, gib(rec?.memory.limit)),
+        line('curRequest', cur.requests.memory?.quantity, gib(cur.requests.memory)),
+        line('curLimit', cur.limits.memory?.quantity, gib(cur.limits.memory)),
+      ]),
+    ],
   };
   return [cpu, mem];
 }
@@ -340,7 +381,7 @@ async function workloads() {
     const specs = usageCharts(c, endSec);
     const plots = specs.map((s) => h('div', { className: 'chart-plot', role: 'img', 'aria-label': `${s.title}: ${s.yLabel} against ${s.xLabel}; ${s.series.map((k) => k.name).join(', ')}` }));
     chartBox.replaceChildren(title,
-      h('p', { className: 'muted' }, `${c.window.samples} samples (${num(c.history.coveredSec / 86400, 1)} of ${num(c.history.requestedSec / 86400, 1)} days) in ${c.window.points} points of ${c.window.perPoint}: each point is the highest (and, for CPU, the mean) usage of its samples. Solid lines: recommended; dashed: current.`),
+      h('p', { className: 'muted' }, `${c.window.samples} samples (${num(c.history.coveredSec / 86400, 1)} of ${num(c.history.requestedSec / 86400, 1)} days) in ${c.window.points} points of ${c.window.perPoint}: each point is the highest (and, for CPU, the mean) usage of its samples. Solid lines: recommended (green request, red limit); dashed: current (orange request, brown limit). The y axis fits the usage and the recommendation; a current setting above it is drawn on the top edge, marked ▲ with its value.`),
       h('div', { className: 'side' }, plots.map((p) => h('figure', { className: 'chart' }, p))));
     specs.forEach((s, i) => window.crpCharts.draw(plots[i], s));
     chartBox.dataset.loaded = x.c.name;

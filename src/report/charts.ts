@@ -16,16 +16,21 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-/** ChartSeries: one named set of points; 'dots' draws markers only, 'line' joins the points in order. */
+/**
+ * ChartSeries: one named set of points; 'dots' draws filled markers only, 'ring' hollow ones (larger, so
+ * a dot under one stays visible), 'line' joins the points in order.
+ */
 export interface ChartSeries {
   name: string;
   color: string;
-  style?: 'line' | 'dots';
+  style?: 'line' | 'dots' | 'ring';
   /** dash pattern of a line in CSS pixels, e.g. [4, 4] */
   dash?: number[];
   /** marker size in CSS pixels (default: 10 for few dots, 4 above 200) */
   size?: number;
   points: [number, number][];
+  /** a text drawn beside each point (null: none), in the order of `points`, e.g. hold targets '0.95' */
+  labels?: (string | null)[];
 }
 
 /** ChartSpec: one chart, as JSON; client/charts.js draws it. */
@@ -39,15 +44,24 @@ export interface ChartSpec {
   logY?: boolean;
   /** draw y = x over the data's range */
   diagonal?: boolean;
+  /** a fixed y range instead of one fitted to every point (points outside it are drawn at its edge by the caller) */
+  yRange?: [number, number];
+  /** the widest the chart is drawn; it is narrower on a narrow screen */
   width?: number;
   height?: number;
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** finiteSpec drops points that are not finite numbers (JSON would turn them into null). */
+/** finiteSpec drops points that are not finite numbers (JSON would turn them into null), and their labels. */
 export function finiteSpec(spec: ChartSpec): ChartSpec {
-  return { ...spec, series: spec.series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)) })) };
+  return {
+    ...spec,
+    series: spec.series.map((s) => {
+      const keep = s.points.map(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+      return { ...s, points: s.points.filter((_, i) => keep[i]), ...(s.labels ? { labels: s.labels.filter((_, i) => keep[i]) } : {}) };
+    }),
+  };
 }
 
 /** pointCount: how many points a spec draws (what a browser test expects the chart to hold). */

@@ -11,7 +11,11 @@
  *   crpCharts.instances             every chart drawn and not destroyed (tests count their points)
  *
  * Every series is drawn in uPlot's mode 2 (each series has its own x values): 'dots' as points only,
- * 'line' as a polyline through its points in their order. The legend sits under the plot, never over it.
+ * 'ring' as hollow points (larger: a dot under one stays visible), 'line' as a polyline through its
+ * points in their order. A series' `labels` are written beside its points, each moved down past the ones
+ * already written so that none overlaps another (u.crpLabels: what was written where, for tests). The
+ * legend sits under the plot, never over it. The chart is as wide as spec.width (640 by default) or the
+ * screen allows, whichever is less.
  */
 (function () {
   'use strict';
@@ -31,11 +35,12 @@
     return String(+v.toPrecision(3));
   }
 
-  /** prepare: the spec's series with their clean points, plus the y = x guide when asked. */
+  /** prepare: the spec's series with their clean points (a label rides along as p[2]), plus the y = x guide when asked. */
   function prepare(spec) {
     var logX = !!spec.logX, logY = !!spec.logY;
     var series = spec.series.map(function (s) {
-      return { name: s.name, color: s.color, style: s.style || 'line', dash: s.dash, size: s.size, points: clean(s.points, logX, logY) };
+      var pts = s.labels ? s.points.map(function (p, i) { return [p[0], p[1], s.labels[i]]; }) : s.points;
+      return { name: s.name, color: s.color, style: s.style || 'line', dash: s.dash, size: s.size, labeled: !!s.labels, points: clean(pts, logX, logY) };
     });
     if (spec.diagonal) {
       var all = [].concat.apply([], series.map(function (s) { return s.points; }));
@@ -54,12 +59,57 @@
     }));
   }
 
+  /** overlaps: do two label boxes {x, y, w, h} (canvas pixels) intersect? */
+  function overlaps(a, b) {
+    return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  }
+
+  /** drawLabels writes each labelled point's text up and to the right of it (left of it near the right edge), below any label it would overlap. */
+  function drawLabels(u, series) {
+    var dpr = window.devicePixelRatio || 1;
+    var ctx = u.ctx;
+    var placed = [];
+    var box = u.bbox;
+    ctx.save();
+    ctx.font = Math.round(11 * dpr) + 'px system-ui, sans-serif';
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left'; // uPlot leaves its axes' alignment set
+    var lineH = Math.round(13 * dpr);
+    series.forEach(function (s) {
+      if (!s.labeled) return;
+      var off = (s.style === 'ring' ? 11 : 7) * dpr; // clear of the marker
+      s.points.forEach(function (p) {
+        var text = p[2];
+        if (!text) return;
+        var x = u.valToPos(p[0], 'x', true);
+        var y = u.valToPos(p[1], 'y', true);
+        var w = ctx.measureText(text).width;
+        var b = { x: x + off, y: y - lineH - 2 * dpr, w: w, h: lineH, text: text };
+        if (b.x + w > box.left + box.width) b.x = x - off - w;
+        if (b.y < box.top) b.y = y + 4 * dpr;
+        for (var k = 0; k < 12 && placed.some(function (q) { return overlaps(b, q); }); k++) b.y += lineH;
+        ctx.fillStyle = '#fff';
+        ctx.globalAlpha = 0.8;
+        ctx.fillRect(b.x - 1, b.y, w + 2, lineH);
+        ctx.globalAlpha = 1;
+        ctx.fillStyle = s.color;
+        ctx.fillText(text, b.x, b.y);
+        placed.push(b);
+      });
+    });
+    ctx.restore();
+    u.crpLabels = placed.map(function (b) { return { text: b.text, x: b.x / dpr, y: b.y / dpr, w: b.w / dpr, h: b.h / dpr }; });
+  }
+
   function draw(el, spec) {
     if (typeof uPlot !== 'function') throw new Error('charts.js: uPlot is not loaded');
     var logX = !!spec.logX, logY = !!spec.logY;
     var series = prepare(spec);
     var data = dataOf(series);
-    var width = spec.width || Math.max(320, Math.min(640, (el.clientWidth || 560)));
+    // never wider than the screen (less the page's margins), so a narrow screen does not scroll sideways
+    var screen = (document.documentElement.clientWidth || 640) - 48;
+    var width = Math.max(280, Math.min(spec.width || 640, screen));
+    var yRange = spec.yRange;
     var opts = {
       mode: 2,
       title: spec.title,
@@ -69,26 +119,28 @@
       cursor: { drag: { x: false, y: false, setScale: false }, points: { show: false } },
       scales: {
         x: { time: false, distr: logX ? 3 : 1, auto: true },
-        y: { distr: logY ? 3 : 1, auto: true },
+        y: yRange ? { distr: logY ? 3 : 1, auto: false, range: function () { return [yRange[0], yRange[1]]; } } : { distr: logY ? 3 : 1, auto: true },
       },
       axes: [
         { label: spec.xLabel, values: function (u, ticks) { return ticks.map(fmt); } },
         { label: spec.yLabel, size: 60, values: function (u, ticks) { return ticks.map(fmt); } },
       ],
+      hooks: { draw: [function (u) { drawLabels(u, series); }] },
       series: [{}].concat(series.map(function (s) {
-        var dots = s.style === 'dots';
+        var ring = s.style === 'ring';
+        var dots = s.style === 'dots' || ring;
         var many = s.points.length > 200;
         // Mode 2 draws no hover points, so a 'dots' series draws its markers as its path (the points
         // builder reads the size from series.points); a 'line' marks its points when they are few.
         return {
           label: s.name,
           stroke: s.color,
-          fill: dots ? s.color : undefined,
-          width: dots ? 1 : 2,
+          fill: dots && !ring ? s.color : undefined,
+          width: ring ? 2.5 : dots ? 1 : 2,
           dash: s.dash,
-          facets: [{ scale: 'x', auto: true }, { scale: 'y', auto: true }],
+          facets: [{ scale: 'x', auto: true }, { scale: 'y', auto: !yRange }],
           paths: dots ? uPlot.paths.points() : undefined,
-          points: { show: false, size: s.size || (dots ? (many ? 4 : 10) : 5), width: 1 },
+          points: { show: false, size: s.size || (ring ? 16 : dots ? (many ? 4 : 10) : 5), width: 1 },
         };
       })),
     };
