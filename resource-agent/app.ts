@@ -37,6 +37,7 @@ import { familiesRoute, modelRoutes } from './routes/models.js';
 import { opsRoutes, registerDocs } from './routes/ops.js';
 import { uiRoutes } from './routes/ui.js';
 import { workloadRoutes } from './routes/workloads.js';
+import { startTrainingJobs, trainingRoutes } from './routes/training.js';
 
 /** AgentDeps: what tests may replace. */
 export interface AgentDeps {
@@ -161,6 +162,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1', metrics);
   for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);
   workloadRoutes(app, o, served, metrics, deps.now);
+  trainingRoutes(app, o, startTrainingJobs(app, o, served), metrics);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining, notServed.filter((n) => n.entry));
   if (o.ui) uiRoutes(app, o, served);
   // GET / → the dashboard (else the API docs): a first visit lands on a page that explains the agent.

@@ -75,6 +75,12 @@ export interface AgentOptions {
   prometheusHeader: readonly string[] | null;
   prometheusBearerTokenFile: string | null;
   prometheusCaFile: string | null;
+  /** training jobs running at once across the agents sharing this store (training-jobs.ts) */
+  trainingConcurrency: number;
+  /** heap cap of a training job's processes, MiB */
+  trainingMaxOldSpaceMb: number;
+  /** how often a running job's locks are renewed (a holder silent for 10 of these is taken as gone), ms */
+  trainingHeartbeatMs: number;
 }
 
 /** REPO_ROOT: the folder with the shipped default store (manifest.json, models/). */
@@ -120,6 +126,9 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   prometheusHeader: null,
   prometheusBearerTokenFile: null,
   prometheusCaFile: null,
+  trainingConcurrency: 1,
+  trainingMaxOldSpaceMb: 1024,
+  trainingHeartbeatMs: 2000,
 };
 
 type Kind = 'path' | 'string' | 'list' | 'int' | 'level' | 'bool' | 'duration';
@@ -167,6 +176,9 @@ export const SPECS: readonly Spec[] = [
   { key: 'prometheusHeader', kind: 'list', nullable: true, describe: "extra headers to Prometheus, 'Name: value', comma-separated (e.g. X-Scope-OrgID: team-a)" },
   { key: 'prometheusBearerTokenFile', kind: 'path', nullable: true, describe: 'file with a bearer token for Prometheus' },
   { key: 'prometheusCaFile', kind: 'path', nullable: true, describe: "PEM file of the CA of Prometheus' TLS certificate" },
+  { key: 'trainingConcurrency', kind: 'int', describe: 'training jobs (POST /v1/training-jobs) running at once across the agents sharing this store; the rest queue' },
+  { key: 'trainingMaxOldSpaceMb', kind: 'int', describe: "heap cap of a training job's processes (node --max-old-space-size), MiB" },
+  { key: 'trainingHeartbeatMs', kind: 'int', describe: "how often a running training job's locks in the store are renewed, ms; an agent silent for 10 of these is taken as gone and its job marked failed" },
 ];
 
 /** flagName('adminTokenFile') === 'admin-token-file' */
@@ -298,6 +310,9 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   if (o.interval < 60 || o.interval > 7 * 86400) bad('interval', `is ${o.interval} s; use 60 s (1m) to 7 days`);
   if (o.prometheusHistory < 2 * o.prometheusStep) bad('prometheusHistory', `is ${o.prometheusHistory} s; it must span at least 2 steps of ${o.prometheusStep} s`);
   for (const h of o.prometheusHeader ?? []) if (!(h.indexOf(':') > 0)) bad('prometheusHeader', `'${h}' is not 'Name: value'`);
+  if (o.trainingConcurrency < 1 || o.trainingConcurrency > 16) bad('trainingConcurrency', `is ${o.trainingConcurrency}; use 1..16`);
+  if (o.trainingMaxOldSpaceMb < 128 || o.trainingMaxOldSpaceMb > 65_536) bad('trainingMaxOldSpaceMb', `is ${o.trainingMaxOldSpaceMb}; use 128..65536`);
+  if (o.trainingHeartbeatMs < 50 || o.trainingHeartbeatMs > 60_000) bad('trainingHeartbeatMs', `is ${o.trainingHeartbeatMs}; use 50..60000`);
   if (o.shutdownDelayMs < 0 || o.shutdownDelayMs > 120_000) bad('shutdownDelayMs', `is ${o.shutdownDelayMs}; use 0..120000`);
   if (o.shutdownTimeoutMs < 100 || o.shutdownTimeoutMs > 120_000) bad('shutdownTimeoutMs', `is ${o.shutdownTimeoutMs}; use 100..120000 (delay + timeout below the pod's terminationGracePeriodSeconds)`);
   if (o.maxBatchSamples < 2 || o.maxBatchSamples > 10_000_000) bad('maxBatchSamples', `is ${o.maxBatchSamples}; use 2..10000000`);

@@ -6,7 +6,7 @@
  * was produced by some test here.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
@@ -390,6 +390,19 @@ describe('ops routes', () => {
     const r = await h.inject({ method: 'POST', url: '/v1/rollback', headers: auth });
     expect(expectError(r, 'STORE_READ_ONLY').message).toMatch(/npm run rollback -- --store resource-agent\/deploy\/store --to 1\.0\.0, then kubectl apply -k resource-agent\/deploy/);
     expect(family(readManifest(h.store.manifestPath)).active).toBe('1.1.0');
+  });
+
+  it('EXPECTED FAILURE - training jobs: an unknown id is 404 JOB_NOT_FOUND, cancelling a finished job is 409 JOB_FINISHED', async () => {
+    const h = await harness();
+    expectError(await h.inject({ method: 'GET', url: '/v1/training-jobs/tj-20250602000000-abcdef' }), 'JOB_NOT_FOUND');
+    expectError(await h.inject({ method: 'POST', url: '/v1/training-jobs/not-a-job/cancel', headers: auth }), 'JOB_NOT_FOUND');
+    // a job file as training-jobs.ts leaves it when the job succeeded
+    const id = 'tj-20250602000000-abcdef';
+    const t = '2025-06-02T00:00:00.000Z';
+    mkdirSync(join(h.store.dir, 'training-jobs'));
+    writeFileSync(join(h.store.dir, 'training-jobs', `${id}.json`), JSON.stringify({ schemaVersion: 1, id, state: 'succeeded', request: {}, createdAt: t, startedAt: t, finishedAt: t, updatedAt: t, stage: 'deciding', progress: 100, etaSec: 0, trainingEtaSec: null, message: 'rejected', log: [], holder: null, childPid: null, result: null, error: null }));
+    expect((await h.inject({ method: 'GET', url: `/v1/training-jobs/${id}` })).json().state).toBe('succeeded');
+    expect(expectError(await h.inject({ method: 'POST', url: `/v1/training-jobs/${id}/cancel`, headers: auth }), 'JOB_FINISHED').message).toBe(`training job ${id} has already finished; nothing to cancel`);
   });
 
   it('every error code in errors.ts was produced above, and the README lists each with its status', () => {

@@ -1,0 +1,279 @@
+/**
+ * training-jobs: the agent's POST/GET /v1/training-jobs and cancel, with REAL retraining children
+ * (retrain.ts → train.ts) on real Bitbrains VMs (../shared/data/bitbrains-250, VMs 1–60, about 10 s a job),
+ * on copies of the shipped store (v2.0.0 active).
+ *
+ * In process (app.inject): admin token, field errors, a job from queued to succeeded with its stages,
+ * progress, ETA, log tail and resulting version (also in GET /v1/models with its shadow record); cancel
+ * of a running job (its child stops, nothing exported) and of a queued one (concurrency 1); cancel of a
+ * finished job (409 JOB_FINISHED), an unknown id (404); a read-only (ConfigMap) store answers 409
+ * STORE_READ_ONLY naming the CronJob.
+ * Two REAL agent processes on one store: two jobs submitted to different agents run one at a time and
+ * each exactly once (two new versions, each job one runner); an agent killed with SIGKILL mid-job: the
+ * restarted agent marks the job failed with the reason, and the job's child stopped with it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { need, REPO, SHARED_DATA } from './helpers/env.js';
+import { freePort } from './helpers/prometheus.js';
+import { createAgent } from '../resource-agent/app.js';
+import type { Agent } from '../resource-agent/app.js';
+import { AGENT_DEFAULTS } from '../resource-agent/options.js';
+import { family, readManifest } from '../src/store/manifest.js';
+
+const skip = need('shared-data');
+const TRACES = join(SHARED_DATA, 'bitbrains-250');
+const TOKEN = 'training-jobs-test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+/** A job of about 10 s: 60 VMs of July, 30 epochs. */
+const quick = { data: { traces: { paths: [TRACES], vms: '1-60' } }, training: { epochs: 30, patience: 10 } };
+/** A job that trains long enough to be cancelled or interrupted mid-training. */
+const slow = { data: { traces: { paths: [TRACES], vms: '1-60' } }, training: { epochs: 5000, patience: 5000 } };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dirs: string[] = [];
+
+/** shippedStore: a copy of the repository's store and a token file. */
+function shippedStore(): { dir: string; manifest: string; token: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'crp-jobs-'));
+  dirs.push(dir);
+  cpSync(join(REPO, 'manifest.json'), join(dir, 'manifest.json'));
+  cpSync(join(REPO, 'models/predictor_v2.0.0.onnx'), join(dir, 'models/predictor_v2.0.0.onnx'));
+  cpSync(join(REPO, 'models/job-memory-build-jobs_v1.0.0.onnx'), join(dir, 'models/job-memory-build-jobs_v1.0.0.onnx'));
+  writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+  return { dir, manifest: join(dir, 'manifest.json'), token: join(dir, 'token') };
+}
+
+/** until polls `get` until `ok` holds (or throws after `ms`), returning the last value. */
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000, every = 200): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out; last: ${JSON.stringify(v).slice(0, 600)}`);
+    await sleep(every);
+  }
+}
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(skip)('training jobs in one agent (in process)', () => {
+  let agent: Agent;
+  let store: ReturnType<typeof shippedStore>;
+  const get = async (url: string) => (await agent.app.inject({ method: 'GET', url })).json();
+  const post = (url: string, payload?: unknown, headers: Record<string, string> = auth) => agent.app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+  beforeAll(async () => {
+    store = shippedStore();
+    agent = await createAgent({ ...AGENT_DEFAULTS, manifest: store.manifest, adminTokenFile: store.token, docs: true, ui: false, pollIntervalMs: 0, trainingConcurrency: 1, trainingHeartbeatMs: 200 }, { logger: false, defaultMetrics: false });
+    await agent.stores.start();
+    await agent.app.ready();
+  });
+
+  afterAll(async () => {
+    await agent?.app.close();
+    await agent?.stores.close();
+  });
+
+  it('BAD CALL - no token is 401, a wrong field is 400 naming it, an agent without --prometheus needs data', async () => {
+    expect((await post('/v1/training-jobs', quick, {})).statusCode).toBe(401);
+    const bad = await post('/v1/training-jobs', { ...quick, training: { epochs: -1 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'training.epochs' });
+    const noData = await post('/v1/training-jobs', {});
+    expect(noData.json().error.field).toBe('data');
+    expect(noData.json().error.message).toMatch(/no --prometheus/);
+    const prom = await post('/v1/training-jobs', { data: { prometheus: { history: '28d' } } });
+    expect(prom.json().error).toMatchObject({ field: 'data.prometheus' });
+    const unknown = await post('/v1/training-jobs', { ...quick, promote: true });
+    expect(unknown.json().error).toMatchObject({ field: 'promote' });
+    const fam = await post('/v1/training-jobs', { ...quick, family: 'job-memory/build-jobs' });
+    expect(fam.json().error.message).toMatch(/container-resources family only/);
+    expect((await agent.app.inject({ method: 'GET', url: '/v1/training-jobs/tj-20250101000000-abcdef' })).json().error.code).toBe('JOB_NOT_FOUND');
+    const doc = await get('/openapi.json');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/training-jobs', '/v1/training-jobs/{id}', '/v1/training-jobs/{id}/cancel']));
+  });
+
+  it('a job goes queued → running (stages, progress, ETA, log) → succeeded with its version and figures; /v1/models shows the candidate', async () => {
+    const r = await post('/v1/training-jobs', quick);
+    expect(r.statusCode).toBe(202);
+    const job = r.json();
+    expect(job.state).toBe('queued');
+    expect(r.headers.location).toBe(`/v1/training-jobs/${job.id}`);
+    expect(job.request).toMatchObject({ family: 'container-resources', margin: 0.02, autoPromote: false, holdout: { period: '4d', share: 0.3 }, training: { epochs: 30, patience: 10, seed: 1 } });
+    const seen = new Set<string>();
+    let eta = false;
+    const done = await until(() => get(`/v1/training-jobs/${job.id}`), (j) => {
+      if (j.stage) seen.add(j.stage);
+      if (j.state === 'running' && j.etaSec !== null) eta = true;
+      return ['succeeded', 'failed', 'cancelled'].includes(j.state);
+    }, 120_000, 50);
+    expect(done.state, done.error).toBe('succeeded');
+    expect(done.progress).toBe(100);
+    expect(seen.has('training')).toBe(true);
+    expect(eta).toBe(true);
+    expect(done.runner).toMatch(/\(pid \d+\)$/);
+    expect(done.log.length).toBeGreaterThan(3);
+    expect(done.result).toMatchObject({ version: '2.1.0', against: '2.0.0', active: '2.0.0' });
+    expect(['rejected', 'eligible']).toContain(done.result.decision);
+    expect(Object.keys(done.result.heldBack).sort()).toEqual(['active', 'candidate', 'fixed-max-x1.3', 'krr', 'vpa']);
+    await agent.stores.reload(); // server.ts watches the manifest; an in-process agent reloads when told
+    const models = await get('/v1/models');
+    const v = models.versions.find((x: { version: string }) => x.version === '2.1.0');
+    expect(v.active).toBe(false);
+    expect(v.shadow.decision).toBe(done.result.decision);
+    const list = await get('/v1/training-jobs');
+    expect(list).toMatchObject({ writable: true, how: null, concurrency: 1 });
+    expect(list.jobs[0].id).toBe(job.id);
+    // a finished job cannot be cancelled
+    const again = await post(`/v1/training-jobs/${job.id}/cancel`);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('JOB_FINISHED');
+  }, 180_000);
+
+  it('cancel: a running job stops (its child is gone, nothing exported) and a queued one never starts', async () => {
+    const first = (await post('/v1/training-jobs', slow)).json();
+    const second = (await post('/v1/training-jobs', slow)).json();
+    const running = await until(() => get(`/v1/training-jobs/${first.id}`), (j) => j.state === 'running' && j.stage === 'training');
+    expect((await get(`/v1/training-jobs/${second.id}`)).state).toBe('queued');
+    const pid = JSON.parse(readFileSync(join(store.dir, 'training-jobs', `${first.id}.json`), 'utf8')).childPid as number;
+    expect(running.runner).toBeTruthy();
+    const c2 = await post(`/v1/training-jobs/${second.id}/cancel`);
+    expect(c2.statusCode).toBe(200);
+    expect(c2.json().state).toBe('cancelled');
+    await post(`/v1/training-jobs/${first.id}/cancel`);
+    const j1 = await until(() => get(`/v1/training-jobs/${first.id}`), (j) => j.state !== 'running');
+    expect(j1.state).toBe('cancelled');
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect((await get(`/v1/training-jobs/${second.id}`)).startedAt).toBeNull();
+    // cancelled in training: no candidate beyond the first test's 2.1.0
+    expect(family(readManifest(store.manifest)).versions.map((x) => x.version)).toEqual(['2.0.0', '2.1.0']);
+  }, 180_000);
+
+  it('a read-only (ConfigMap) store answers 409 STORE_READ_ONLY naming the CronJob, and GET says how', async () => {
+    const ro = shippedStore();
+    mkdirSync(join(ro.dir, '..2025_06_02'));
+    symlinkSync('..2025_06_02', join(ro.dir, '..data'));
+    const a = await createAgent({ ...AGENT_DEFAULTS, manifest: ro.manifest, adminTokenFile: ro.token, docs: false, ui: false, pollIntervalMs: 0 }, { logger: false, defaultMetrics: false });
+    await a.stores.start();
+    try {
+      const r = await a.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: quick, headers: auth });
+      expect(r.statusCode).toBe(409);
+      expect(r.json().error.code).toBe('STORE_READ_ONLY');
+      expect(r.json().error.message).toMatch(/create job --from=cronjob\/resource-agent-retrain/);
+      const list = (await a.app.inject({ method: 'GET', url: '/v1/training-jobs' })).json();
+      expect(list).toMatchObject({ writable: false, jobs: [] });
+      expect(list.how).toMatch(/CronJob/);
+    } finally {
+      await a.app.close();
+      await a.stores.close();
+    }
+  });
+});
+
+/** AgentProcess: a real `npm start` (node --import tsx resource-agent/main.ts). */
+interface AgentProcess {
+  url: string;
+  proc: ChildProcess;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+async function startAgentProcess(store: ReturnType<typeof shippedStore>): Promise<AgentProcess> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'resource-agent/main.ts'), '--manifest', store.manifest, '--admin-token-file', store.token, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn', '--no-ui', '--no-docs', '--training-heartbeat-ms', '200', '--training-concurrency', '1'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => {
+    if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode}: ${stderr}`);
+    try {
+      return (await fetch(`${url}/healthz`)).ok;
+    } catch {
+      return false;
+    }
+  }, (ok) => ok, 60_000, 100);
+  return {
+    url,
+    proc,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill(signal);
+      await exited;
+    },
+  };
+}
+
+describe.skipIf(skip)('training jobs with two real agent processes on one store', () => {
+  const agents: AgentProcess[] = [];
+  afterAll(async () => {
+    for (const a of agents) await a.stop();
+  });
+  // the API's JSON, read loosely (the shapes are checked by the assertions)
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const getJ = async (a: AgentProcess, path: string): Promise<any> => (await fetch(`${a.url}${path}`)).json();
+  const submit = async (a: AgentProcess, body: unknown) => {
+    const r = await fetch(`${a.url}/v1/training-jobs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(r.status).toBe(202);
+    return (await r.json()) as { id: string };
+  };
+
+  it('two jobs submitted to two agents run one at a time, each exactly once', async () => {
+    const store = shippedStore();
+    const [a, b] = [await startAgentProcess(store), await startAgentProcess(store)];
+    agents.push(a, b);
+    const j1 = await submit(a, quick);
+    const j2 = await submit(b, { ...quick, training: { ...quick.training, seed: 2 } });
+    let most = 0;
+    const final = await until(async () => {
+      const [la, lb] = [await getJ(a, '/v1/training-jobs'), await getJ(b, '/v1/training-jobs')];
+      // both agents read the same store: the same jobs
+      expect(la.jobs.map((j: { id: string }) => j.id)).toEqual(lb.jobs.map((j: { id: string }) => j.id));
+      most = Math.max(most, la.jobs.filter((j: { state: string }) => j.state === 'running').length);
+      return la.jobs as { id: string; state: string; runner: string; result: { version: string } | null; error: string | null }[];
+    }, (js) => js.length === 2 && js.every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state)), 240_000, 100);
+    expect(final.map((j) => j.state), JSON.stringify(final.map((j) => j.error))).toEqual(['succeeded', 'succeeded']);
+    expect(most).toBe(1);
+    expect(new Set(final.map((j) => j.result!.version))).toEqual(new Set(['2.1.0', '2.2.0']));
+    expect(final.map((j) => j.id).sort()).toEqual([j1.id, j2.id].sort());
+    // exactly once: two jobs, two new versions, and nothing else
+    expect(family(readManifest(store.manifest)).versions.map((v) => v.version)).toEqual(['2.0.0', '2.1.0', '2.2.0']);
+    await a.stop();
+    await b.stop();
+  }, 300_000);
+
+  it('an agent killed mid-job (SIGKILL): the restarted agent marks the job failed with the reason; the job\'s child stopped with it', async () => {
+    const store = shippedStore();
+    const a = await startAgentProcess(store);
+    agents.push(a);
+    const job = await submit(a, slow);
+    await until(() => getJ(a, `/v1/training-jobs/${job.id}`), (j) => j.state === 'running' && j.stage === 'training');
+    const file = join(store.dir, 'training-jobs', `${job.id}.json`);
+    const childPid = JSON.parse(readFileSync(file, 'utf8')).childPid as number;
+    await a.stop('SIGKILL');
+    const restarted = await startAgentProcess(store);
+    agents.push(restarted);
+    const failed = await until(() => getJ(restarted, `/v1/training-jobs/${job.id}`), (j) => j.state !== 'running', 60_000);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(new RegExp(`^interrupted: its agent \\(pid ${a.proc.pid} on .+\\) is gone while the job was training \\(\\d+%\\)`));
+    // the child saw its stdin close and stopped (no orphan that could promote later)
+    await until(async () => {
+      try {
+        process.kill(childPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, (gone) => gone, 30_000);
+    expect(family(readManifest(store.manifest)).active).toBe('2.0.0');
+    // the job is still listed (never lost), and no lock is left behind
+    expect((await getJ(restarted, '/v1/training-jobs')).jobs.map((j: { id: string }) => j.id)).toEqual([job.id]);
+    await restarted.stop();
+  }, 300_000);
+});
