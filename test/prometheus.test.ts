@@ -170,7 +170,7 @@ describe.skipIf(skip)('Prometheus source, recommend CLI and agent workloads (rea
       cli(['--prometheus', 'http://127.0.0.1:1', '--retries', '0']),
     ]);
     for (const r of [table, json, yaml, csv, patch, hold]) expect(r.code, r.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^NAMESPACE\s+KIND\s+WORKLOAD\s+CONTAINER\s+PODS\s+CPU REQUEST\s+CPU LIMIT\s+MEMORY REQUEST\s+MEMORY LIMIT\s+CONF\s+\$\/MONTH\s+NOTES\n/);
+    expect(table.stdout).toMatch(/^NAMESPACE\s+KIND\s+WORKLOAD\s+CONTAINER\s+PODS\s+CPU REQUEST\s+CPU LIMIT\s+MEMORY REQUEST\s+MEMORY LIMIT\s+\$\/MONTH\s+NOTES\n/);
     expect(table.stdout).toMatch(/shop\s+StatefulSet\s+db\s+postgres\s+1\s+2 → \d+m?\s+— → /);
     expect(table.stdout).toMatch(/short history: 1\.5 d of 7 d/);
     expect(table.stdout).toMatch(/no recommendation: 0 samples/);

@@ -151,6 +151,15 @@ export function denormalizeOutputs(n: ArrayLike<number>, offset: number, inputs:
   };
 }
 
+/**
+ * memRequestFloored: whether the memory request of output row `offset` is the mem_p50 floor of
+ * denormalizeOutputs rather than the model's own figure (the model asked for less than the window's median
+ * daily peak). Example: mem_p50 700 MB, the model's request 650 MB → true (the answer says 700 MB).
+ */
+export function memRequestFloored(n: ArrayLike<number>, offset: number, inputs: ArrayLike<number>): boolean {
+  return denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs) < inputs[3]!;
+}
+
 /** The window computeFeatures reads is the project's one usage window (src/sources/types.ts). */
 export type { UsageWindow } from '../../sources/types.js';
 import type { UsageWindow } from '../../sources/types.js';

@@ -109,9 +109,17 @@ export function render(format: Format, res: WorkloadResult, src: SourceInfo): st
 const cpuQ = (cores: number | null) => (cores === null ? '—' : cpuQuantity(Math.round(cores * 1e6) / 1e3));
 const memQ = (b: number | null) => (b === null ? '—' : memoryQuantity(b));
 
-/** toTable: the KRR-like table, then totals. */
+/** plural(1, 'workload') === '1 workload'; plural(9, 'workload') === '9 workloads' */
+export const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/**
+ * toTable: the KRR-like table, then totals. No confidence column: on real VMs the model never saw, its
+ * confidence ranks windows that hold over those that do not only weakly (ROC AUC 0.66; README "Labels"),
+ * so a column of it would invite decisions it cannot carry; it stays in the JSON, YAML and CSV outputs,
+ * and --memory-hold gives a limit with a measured hold rate instead.
+ */
 export function toTable(res: WorkloadResult, src: SourceInfo): string {
-  const head = ['NAMESPACE', 'KIND', 'WORKLOAD', 'CONTAINER', 'PODS', 'CPU REQUEST', 'CPU LIMIT', 'MEMORY REQUEST', 'MEMORY LIMIT', 'CONF', '$/MONTH', 'NOTES'];
+  const head = ['NAMESPACE', 'KIND', 'WORKLOAD', 'CONTAINER', 'PODS', 'CPU REQUEST', 'CPU LIMIT', 'MEMORY REQUEST', 'MEMORY LIMIT', '$/MONTH', 'NOTES'];
   const rows = res.containers.map((c) => {
     const u = c.usage;
     const r = c.recommended;
@@ -122,7 +130,6 @@ export function toTable(res: WorkloadResult, src: SourceInfo): string {
       arrow(cpuQ(u.limits.cpuCores), r && cpuQuantity(r.cpuLimitMillicores)),
       arrow(memQ(u.requests.memoryBytes), r && memoryQuantity(r.memRequestBytes)),
       arrow(memQ(u.limits.memoryBytes), r && memoryQuantity(r.memLimitBytes)),
-      r ? r.confidence.toFixed(2) : '—',
       c.monthlySaving === null ? '—' : signed(c.monthlySaving),
       [...c.notes, ...(c.currentRisk ? [c.currentRisk] : [])].join('; '),
     ];
@@ -131,7 +138,7 @@ export function toTable(res: WorkloadResult, src: SourceInfo): string {
   const line = (cells: string[]) => cells.map((c, j) => (j === cells.length - 1 ? c : c.padEnd(widths[j]!))).join('  ').trimEnd();
   const t = res.totals;
   const out = [line(head), ...rows.map(line), ''];
-  out.push(`${t.workloads} workloads, ${t.containers} containers: ${t.recommended} recommended, ${t.short} with a short history, ${t.containers - t.recommended} without a recommendation (model ${res.modelVersion}; ${iso(src.startSec)} → ${iso(src.endSec)} at ${src.stepSec} s from ${src.prometheus})`);
+  out.push(`${plural(t.workloads, 'workload')}, ${plural(t.containers, 'container')}: ${t.recommended} recommended, ${t.short} with a short history, ${t.containers - t.recommended} without a recommendation (model ${res.modelVersion}; ${iso(src.startSec)} → ${iso(src.endSec)} at ${src.stepSec} s from ${src.prometheus})`);
   out.push(`requests over the running replicas: CPU ${t.currentCpuCores.toFixed(2)} → ${t.recommendedCpuCores.toFixed(2)} cores, memory ${(t.currentMemoryBytes / 2 ** 30).toFixed(2)} → ${(t.recommendedMemoryBytes / 2 ** 30).toFixed(2)} GiB; monthly saving ${signed(t.monthlySaving)}`);
   for (const w of src.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';

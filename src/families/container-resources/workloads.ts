@@ -17,7 +17,7 @@
  * ONNX predictor).
  */
 import type { ContainerUsage, Resources } from '../../sources/kube-workloads.js';
-import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, N_FEATURES, N_OUTPUTS, normalizeFeatures } from './features.js';
+import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, memRequestFloored, N_FEATURES, N_OUTPUTS, normalizeFeatures } from './features.js';
 import { checkFeatureValues } from './serving/input.js';
 import { applyRisk } from './serving/index.js';
 import type { AppliedRisk } from './serving/render.js';
@@ -79,6 +79,9 @@ export interface RecommendOptions {
   prices?: Prices;
 }
 
+/** approxMemory(7e8) === '668Mi', approxMemory(3e9) === '2.79Gi': a figure for a note, not a quantity to apply */
+const approxMemory = (b: number) => (b < GiB ? `${Math.round(b / 2 ** 20)}Mi` : `${(b / GiB).toFixed(2)}Gi`);
+
 /** days(86400 × 1.5) === '1.5 d' */
 const days = (sec: number) => `${Number((sec / 86400).toFixed(1))} d`;
 
@@ -115,7 +118,10 @@ export async function recommendContainers(containers: readonly ContainerUsage[],
   const answers = new Map<number, { rec: PodResources; risk: AppliedRisk | null }>();
   const modelVersion = await run(x.subarray(0, rows.length * N_FEATURES), rows.length, (y, model) => {
     rows.forEach((ci, r) => {
-      const raw = denormalizeOutputs(y, r * N_OUTPUTS, raws.subarray(r * N_FEATURES, (r + 1) * N_FEATURES));
+      const inputs = raws.subarray(r * N_FEATURES, (r + 1) * N_FEATURES);
+      const raw = denormalizeOutputs(y, r * N_OUTPUTS, inputs);
+      // the reason, when the request is the median-daily-peak floor rather than the model's figure
+      if (memRequestFloored(y, r * N_OUTPUTS, inputs)) notes[ci]!.push(`memory request raised to the median daily peak, ${approxMemory(inputs[3]!)} (the model asked for less)`);
       const risk = o.risk && (o.risk.memoryHold !== undefined || o.risk.cpuHold !== undefined) ? applyRisk(raw, o.risk, model) : null;
       answers.set(ci, { rec: postProcess(raw, policy, steps), risk });
     });
