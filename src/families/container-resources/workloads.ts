@@ -79,8 +79,12 @@ export interface RecommendOptions {
   prices?: Prices;
 }
 
-/** approxMemory(7e8) === '668Mi', approxMemory(3e9) === '2.79Gi': a figure for a note, not a quantity to apply */
-const approxMemory = (b: number) => (b < GiB ? `${Math.round(b / 2 ** 20)}Mi` : `${(b / GiB).toFixed(2)}Gi`);
+/**
+ * FLOOR_NOTE: the reason beside a memory request that is the window's median daily peak (mem_p50, the
+ * floor of denormalizeOutputs) because the model's own figure was lower: a request under the usage to come
+ * invites eviction under node pressure. The request shown is that peak, rounded up.
+ */
+export const FLOOR_NOTE = "memory request raised to the median daily peak (the model's was lower)";
 
 /** days(86400 × 1.5) === '1.5 d' */
 const days = (sec: number) => `${Number((sec / 86400).toFixed(1))} d`;
@@ -121,7 +125,7 @@ export async function recommendContainers(containers: readonly ContainerUsage[],
       const inputs = raws.subarray(r * N_FEATURES, (r + 1) * N_FEATURES);
       const raw = denormalizeOutputs(y, r * N_OUTPUTS, inputs);
       // the reason, when the request is the median-daily-peak floor rather than the model's figure
-      if (memRequestFloored(y, r * N_OUTPUTS, inputs)) notes[ci]!.push(`memory request raised to the median daily peak, ${approxMemory(inputs[3]!)} (the model asked for less)`);
+      if (memRequestFloored(y, r * N_OUTPUTS, inputs)) notes[ci]!.push(FLOOR_NOTE);
       const risk = o.risk && (o.risk.memoryHold !== undefined || o.risk.cpuHold !== undefined) ? applyRisk(raw, o.risk, model) : null;
       answers.set(ci, { rec: postProcess(raw, policy, steps), risk });
     });
