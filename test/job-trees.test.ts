@@ -185,6 +185,32 @@ ${rows.map((i) => `    println!("alloc {}", recommend(${lit(rawRow(t, i))}).unwr
   }, 120_000);
 });
 
+describe('search: the same folds as train, trials numbered from 1', () => {
+  it('two tree trials: log, summary and stderr say trial 1 and 2; train --strategy refits the searched strategy', async () => {
+    const summary = join(dir, 'search/toolx.json');
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      await getFamily('job-memory').training.search!(['--family', 'job-memory', '--data', join(dir, 'toolx.csv'), '--trials', '2', '--output', summary, '--max-under', '3']);
+    } finally {
+      process.stderr.write = write;
+    }
+    const log = readFileSync(`${summary}.trials.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log[0]).toMatchObject({ kind: 'trees', trialsFrom: 1 });
+    expect(log.slice(1).map((t) => t.trial)).toEqual([1, 2]);
+    expect(lines.filter((l) => l.startsWith('search: trial ')).map((l) => /^search: trial (\d+)\/2 /.exec(l)?.[1])).toEqual(['1', '2']);
+    const s = JSON.parse(readFileSync(summary, 'utf8'));
+    expect([1, 2]).toContain(s.best.trial);
+    expect(s.ranking).toMatch(/^business score on out-of-fold predictions of train's 5-fold cross-validation/);
+    // train --strategy: the searched kind, settings and safety, fitted with the seed it was scored with
+    await trainTool(['--output', join(dir, 'from-search'), '--strategy', summary]);
+    const spec = specOfModel(join(dir, 'from-search/job-memory-toolx.onnx'));
+    expect(spec.model).toEqual(s.best.strategy.model);
+    expect(spec.task).toEqual(s.best.strategy.task);
+  }, 120_000);
+});
+
 describe('refusals', () => {
   it('BAD CALL - train refuses --kind with --strategy, a bad --folds, and a tree strategy of the classification task', async () => {
     writeFileSync(join(dir, 'cls.json'), JSON.stringify({ hidden: [], learningRate: 0.1, batchSize: 1, epochs: 1, patience: 1, seed: 1, model: { kind: 'gbdt', trees: 5, learningRate: 0.1, maxLeaves: 4, minLeaf: 5, featureFraction: 1 }, task: { type: 'classification', binning: 'quantile', bins: 8, threshold: 0.1 } }));

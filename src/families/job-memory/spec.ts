@@ -90,9 +90,15 @@ export interface TreeSettings {
   maxLeaves: number;
   minLeaf: number;
   featureFraction: number;
+  /** boosting rounds without a better early-stopping loss before it stops (default 30) */
+  patience?: number;
 }
 
-export type ModelKind = { kind: 'network' } | ({ kind: 'gbdt' | 'forest' } & TreeSettings);
+/**
+ * ModelKind: a network, or trees: `gbdt` boosts mem_quantile with these settings and its point estimate
+ * with `point` (default: the same settings); `forest` is a random forest of these settings.
+ */
+export type ModelKind = { kind: 'network' } | ({ kind: 'gbdt' | 'forest' } & TreeSettings & { point?: TreeSettings });
 
 /** Strategy: what a search chooses (and `train --strategy` reads); the rest of the spec comes from the data. */
 export interface Strategy {

@@ -44,7 +44,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
     .option('folds', { type: 'number', default: 5, describe: 'cross-validation folds of the selection (forward chaining for chronological data)' })
     .option('budget', { type: 'number', default: TRAIN_BUDGET_SECONDS, describe: 'seconds for the selection: candidates after it are skipped (at least one runs)' })
     .option('max-under', { type: 'number', default: 3, describe: 'prefer safety factors and candidates with at most this under-allocation % (out of fold)' })
-    .option('seed', { type: 'number', default: 1, describe: 'seed of the folds, early-stopping rows, row samples and bootstraps' })
+    .option('seed', { type: 'number', default: 1, describe: "seed of the folds, early-stopping rows, row samples and bootstraps (a tree --strategy brings its own)" })
     .strict()
     .parse(argv);
   if (a.data.length !== 1) throw new UserError(`--data: a job-memory family trains on exactly one job CSV, got ${a.data.length}`);
@@ -73,6 +73,8 @@ export async function trainCli(argv: string[], familyName: string | null, family
   }
 
   const t0 = performance.now();
+  // a tree strategy carries the seed its folds and fits were scored with (search's FOLD_SEED)
+  const seed = strategy ? strategy.seed : a.seed;
   const spec0 = prep.spec;
   const c0 = contractOf(spec0);
   const W = c0.inputs.length;
@@ -90,7 +92,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
     const candidates = DEFAULT_CANDIDATES.filter((c) => a.kind === 'auto' || c.model.kind === a.kind);
     progress(`train: choosing among ${candidates.length} candidates by ${a.folds}-fold ${chronological ? 'forward-chaining ' : ''}cross-validation on the ${peaks.length} training jobs (budget ${formatDuration(a.budget)})`, true);
     selection = crossValidate({
-      spec: spec0, X, peaks, chronological, folds: a.folds, seed: a.seed, maxUnder: a.maxUnder, budget: a.budget, candidates,
+      spec: spec0, X, peaks, chronological, folds: a.folds, seed: seed, maxUnder: a.maxUnder, budget: a.budget, candidates,
       progress: (done, total, line) => {
         const el = (performance.now() - t0) / 1000;
         const bar = '#'.repeat(Math.round((20 * done) / total)).padEnd(20, '.');
@@ -98,6 +100,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
       },
     });
     progress('', false);
+    for (const p of selection.point?.tried ?? []) progress(`train:   point estimate (${p.settings.maxLeaves} leaves, ${p.settings.minLeaf}+ jobs a leaf, lr ${p.settings.learningRate}, ${p.settings.featureFraction} of the inputs a split): out-of-fold R² ${p.r2.toFixed(3)}${p.settings === selection.point!.settings ? ' (chosen)' : ''}`, true);
     for (const s of selection.scores) progress(`train:   ${describe(s.candidate)} × ${s.safety}: out-of-fold business ${s.oof.businessScore.toFixed(2)} (under ${s.oof.underPct.toFixed(2)}%), R² ${s.oof.r2!.toFixed(3)}, ${s.seconds}s`, true);
     if (selection.skipped.length) progress(`train: skipped for the budget: ${selection.skipped.map(describe).join('; ')}`, true);
     chosen = { candidate: selection.best.candidate, safety: selection.best.safety };
@@ -107,15 +110,15 @@ export async function trainCli(argv: string[], familyName: string | null, family
   const spec: JobSpec = { ...spec0, task: { type: 'regression', objective: cand.objective, quantile: cand.quantile, safety: chosen.safety }, hidden: [], model: { ...cand.model } };
   const c = contractOf(spec);
   const all = Uint32Array.from({ length: peaks.length }, (_, i) => i);
-  const rows = stoppingRows(all, chronological, a.seed);
-  const fit = fitJobTrees({ spec, X, peaks, fit: rows.fit, stop: rows.stop, seed: a.seed, confidence: true });
+  const rows = stoppingRows(all, chronological, seed);
+  const fit = fitJobTrees({ spec, X, peaks, fit: rows.fit, stop: rows.stop, seed: seed, confidence: true });
   const family = familyOf(spec, example);
   const metadata: Record<string, string> = {
     contract: JSON.stringify(c.descriptor()),
     contract_version: c.version,
     architecture: `tree-ensemble-${cand.model.kind}-${fit.ensemble.trees.length}-trees-${nodeCount(fit.ensemble)}-nodes`,
     training_data_sha256: prep.table.sha256,
-    training_seed: String(a.seed),
+    training_seed: String(seed),
     family: spec.family,
   };
   const bytes = buildTreeOnnx(c, fit.ensemble, metadata);
@@ -136,7 +139,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
     data: { path: prep.table.path, sha256: prep.table.sha256, split: prep.split.kind, train: peaks.length, fit: rows.fit.length, earlyStopping: rows.stop.length, holdout: prep.split.holdout.length },
     trees: fit.ensemble.trees.length, nodes: nodeCount(fit.ensemble), rounds: fit.rounds, bytes: bytes.length, seconds,
     onnxVsTypeScriptMaxAbs: dev,
-    selection: selection && { folds: selection.folds, foldKind: selection.foldKind, scoredJobs: selection.scoredJobs, seconds: selection.seconds, budget: a.budget, maxUnderPct: a.maxUnder, scores: selection.scores.map((s) => ({ model: describe(s.candidate), candidate: s.candidate, safety: s.safety, businessScore: s.oof.businessScore, underPct: s.oof.underPct, overPct: s.oof.overPct, r2: s.oof.r2, seconds: s.seconds })), skipped: selection.skipped.map(describe) },
+    selection: selection && { point: selection.point, folds: selection.folds, foldKind: selection.foldKind, scoredJobs: selection.scoredJobs, seconds: selection.seconds, budget: a.budget, maxUnderPct: a.maxUnder, scores: selection.scores.map((s) => ({ model: describe(s.candidate), candidate: s.candidate, safety: s.safety, businessScore: s.oof.businessScore, underPct: s.oof.underPct, overPct: s.oof.overPct, r2: s.oof.r2, seconds: s.seconds })), skipped: selection.skipped.map(describe) },
     files: [file, 'preprocessing.json', 'holdout.csv', 'split.json', 'training_report.json'],
   };
   writeFileAtomic(join(output, 'training_report.json'), JSON.stringify(report, null, 2) + '\n');

@@ -37,7 +37,8 @@ export function readStrategy(path: string): Strategy {
     throw new UserError(`--strategy ${path}: cannot read it as JSON (${(e as Error).message}); give the summary file npm run search wrote`);
   }
   const s = (j.best?.strategy ?? j) as Strategy;
-  if (!Array.isArray(s.hidden) || !s.task || !(s.learningRate > 0)) throw new UserError(`--strategy ${path}: has no strategy (hidden, learningRate, task); give the summary file npm run search wrote`);
+  const tree = !!s.model && s.model.kind !== 'network';
+  if (!Array.isArray(s.hidden) || !s.task || !(tree || s.learningRate > 0)) throw new UserError(`--strategy ${path}: has no strategy (hidden, learningRate, task); give the summary file npm run search wrote`);
   return s;
 }
 

@@ -18,6 +18,7 @@ import { memoryNorm, peakNorm } from '../spec.js';
 import type { JobSpec, TreeSettings } from '../spec.js';
 import { binFeatures } from './grow.js';
 import { BOOST_DEFAULTS, fitBoost, fitForest, FOREST_DEFAULTS } from './boost.js';
+import { boostOf } from './select.js';
 import type { Loss } from './boost.js';
 
 export interface TreeFitInput {
@@ -39,7 +40,7 @@ export interface TreeFit {
 }
 
 /** settingsOf: a spec's tree settings (throws for a network spec). */
-export function settingsOf(spec: JobSpec): { kind: 'gbdt' | 'forest' } & TreeSettings {
+export function settingsOf(spec: JobSpec): { kind: 'gbdt' | 'forest' } & TreeSettings & { point?: TreeSettings } {
   const m = spec.model;
   if (!m || m.kind === 'network') throw new Error(`${spec.family}: not a tree model`);
   return m;
@@ -56,7 +57,7 @@ export function fitJobTrees(o: TreeFitInput): TreeFit {
   const B = binFeatures(X, n, F, o.fit);
   const mean = spec.training.meanPeak;
   const w = Float64Array.from(peaks, (p) => p / mean);
-  const boost = { ...BOOST_DEFAULTS, trees: st.trees, learningRate: st.learningRate, maxLeaves: st.maxLeaves, minLeaf: st.minLeaf, featureFraction: st.featureFraction, seed: o.seed };
+  const boost = boostOf(st, o.seed);
   const trees: Tree[] = [];
   const base: number[] = [];
   const rounds: TreeFit['rounds'] = { point: null, quantile: null };
@@ -64,7 +65,7 @@ export function fitJobTrees(o: TreeFitInput): TreeFit {
     trees.push(...fitForest(B, w, o.fit, { ...FOREST_DEFAULTS, trees: st.trees, minLeaf: st.minLeaf, featureFraction: st.featureFraction, seed: o.seed }, 0));
     base.push(0);
   } else {
-    const r = fitBoost(B, w, o.fit, o.stop, { kind: 'l2' }, boost, 0);
+    const r = fitBoost(B, w, o.fit, o.stop, { kind: 'l2' }, boostOf(st.point ?? st, o.seed), 0);
     trees.push(...r.trees);
     base.push(r.base);
     rounds.point = r.rounds;
@@ -100,11 +101,4 @@ export function fitJobTrees(o: TreeFitInput): TreeFit {
     ensemble.base[conf] = c.base;
   }
   return { ensemble, rounds };
-}
-
-/** rowsOf gathers rows of a row-major matrix of width w. */
-export function rowsOf(X: Float32Array, w: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * w);
-  for (let k = 0; k < rows.length; k++) out.set(X.subarray(rows[k]! * w, (rows[k]! + 1) * w), k * w);
-  return out;
 }

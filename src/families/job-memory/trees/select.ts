@@ -25,13 +25,23 @@ import { cvFolds, stoppingRows } from './folds.js';
 
 /** Candidate: what the selection (or a search trial) tries. */
 export interface Candidate {
-  model: { kind: 'gbdt' | 'forest' } & TreeSettings;
+  model: { kind: 'gbdt' | 'forest' } & TreeSettings & { point?: TreeSettings };
   objective: 'quantile' | 'cost' | 'point';
   quantile: number;
 }
 
 const GBDT: TreeSettings = { trees: 300, learningRate: 0.08, maxLeaves: 15, minLeaf: 10, featureFraction: 1 };
 const FOREST: TreeSettings = { trees: 40, learningRate: 0, maxLeaves: 0, minLeaf: 5, featureFraction: 1 };
+
+/**
+ * POINT_CANDIDATES: the boosted point estimates tried first (squared error on bytes); the one with the
+ * best out-of-fold R² is every gbdt candidate's point estimate. The second is deeper trees on 30% of the
+ * inputs per split, a forest's decorrelation within boosting's size.
+ */
+export const POINT_CANDIDATES: readonly TreeSettings[] = [
+  GBDT,
+  { trees: 800, learningRate: 0.05, maxLeaves: 31, minLeaf: 1, featureFraction: 0.3, patience: 60 },
+];
 
 /** DEFAULT_CANDIDATES: train's default selection, likeliest first (each ~2–6 s a fold on 3,000 jobs). */
 export const DEFAULT_CANDIDATES: readonly Candidate[] = [
@@ -61,6 +71,8 @@ export interface CandidateScore {
 }
 
 export interface Selection {
+  /** the gbdt point estimate chosen (best out-of-fold R²) and each tried, with its R² */
+  point: { settings: TreeSettings; tried: { settings: TreeSettings; r2: number }[] } | null;
   folds: number;
   foldKind: 'forward-chaining' | 'k-fold';
   scoredJobs: number;
@@ -82,10 +94,12 @@ export interface SelectOptions {
   /** seconds; candidates after it is spent are skipped */
   budget: number;
   candidates: readonly Candidate[];
+  /** gbdt point estimates to choose from by out-of-fold R² (default POINT_CANDIDATES; a candidate's own `point` wins) */
+  points?: readonly TreeSettings[];
   progress?: (done: number, total: number, line: string) => void;
 }
 
-const settingsKey = (m: Candidate['model']) => JSON.stringify(m);
+const settingsKey = (m: { kind: 'gbdt' | 'forest' } & TreeSettings) => JSON.stringify({ ...m, point: undefined });
 
 /**
  * crossValidate scores candidates (see the module header). Example: bowtie2's 3,170 training jobs, 5
@@ -107,7 +121,7 @@ export function crossValidate(o: SelectOptions): Selection {
   const binnedOf = (k: number) => (binned[k] ??= binFeatures(o.X, n, F, folds[k]!.fit));
   // point predictions in bytes per fold and settings (shared by candidates)
   const points = new Map<string, Float64Array>();
-  const pointOf = (m: Candidate['model'], k: number): Float64Array => {
+  const pointOf = (m: { kind: 'gbdt' | 'forest' } & TreeSettings, k: number): Float64Array => {
     const key = `${settingsKey(m)}#${k}`;
     const hit = points.get(key);
     if (hit) return hit;
@@ -127,8 +141,26 @@ export function crossValidate(o: SelectOptions): Selection {
   };
   const scores: CandidateScore[] = [];
   const skipped: Candidate[] = [];
-  const total = o.candidates.length * folds.length;
+  const pointChoices = o.candidates.some((c) => c.model.kind === 'gbdt' && !c.model.point) ? (o.points ?? POINT_CANDIDATES) : [];
+  const total = (o.candidates.length + pointChoices.length) * folds.length;
   let done = 0;
+  // the gbdt point estimate: the best out-of-fold R² among pointChoices (squared error on bytes)
+  const pk = Float64Array.from(scored, (r) => o.peaks[r]!);
+  const oofOf = (m: { kind: 'gbdt' | 'forest' } & TreeSettings, label: string) => {
+    const point = new Float64Array(n);
+    folds.forEach((fold, k) => {
+      const p = pointOf(m, k);
+      fold.score.forEach((r, i) => (point[r] = p[i]!));
+      if (label) o.progress?.(++done, total, `${label}: fold ${k + 1}/${folds.length}`);
+    });
+    return point;
+  };
+  let pointChoice: Selection['point'] = null;
+  if (pointChoices.length) {
+    const tried = pointChoices.map((st) => ({ settings: st, r2: jobMetrics(pk, pk, Float64Array.from(scored, (r) => oofOf({ kind: 'gbdt', ...st }, `point estimate (${st.maxLeaves} leaves, ${st.minLeaf}+ jobs a leaf, lr ${st.learningRate})`)[r]!)).r2! }));
+    pointChoice = { settings: [...tried].sort((a, b) => b.r2 - a.r2)[0]!.settings, tried };
+  }
+  const pointModel = (c: Candidate) => (c.model.kind === 'forest' ? c.model : { kind: 'gbdt' as const, ...(c.model.point ?? pointChoice!.settings) });
   for (const c of o.candidates) {
     const elapsed = (performance.now() - t0) / 1000;
     if (scores.length > 0 && elapsed > o.budget) {
@@ -140,7 +172,7 @@ export function crossValidate(o: SelectOptions): Selection {
     const base = new Float64Array(n);
     const point = new Float64Array(n);
     folds.forEach((fold, k) => {
-      const p = pointOf(c.model, k);
+      const p = pointOf(pointModel(c), k);
       fold.score.forEach((r, i) => (point[r] = p[i]!));
       if (c.objective === 'point' || c.model.kind === 'forest') fold.score.forEach((r, i) => (base[r] = p[i]!));
       else {
@@ -154,13 +186,13 @@ export function crossValidate(o: SelectOptions): Selection {
       done++;
       o.progress?.(done, total, `${describe(c)}: fold ${k + 1}/${folds.length}`);
     });
-    const pk = Float64Array.from(scored, (r) => o.peaks[r]!);
     const b = bestFactor(pk, Float64Array.from(scored, (r) => base[r]!), SAFETY_GRID, o.maxUnder);
     const oof = jobMetrics(pk, Float64Array.from(scored, (r) => base[r]! * b.factor), Float64Array.from(scored, (r) => point[r]!));
-    scores.push({ candidate: c, safety: b.factor, oof, seconds: +((performance.now() - c0) / 1000).toFixed(1) });
+    const candidate: Candidate = c.model.kind === 'gbdt' ? { ...c, model: { ...c.model, point: c.model.point ?? pointChoice!.settings } } : c;
+    scores.push({ candidate, safety: b.factor, oof, seconds: +((performance.now() - c0) / 1000).toFixed(1) });
   }
   const ranked = [...scores].sort((a, b) => rank(a, b, o.maxUnder));
-  return { folds: folds.length, foldKind: o.chronological ? 'forward-chaining' : 'k-fold', scoredJobs: scored.length, scores, best: ranked[0]!, skipped, seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+  return { point: pointChoice, folds: folds.length, foldKind: o.chronological ? 'forward-chaining' : 'k-fold', scoredJobs: scored.length, scores, best: ranked[0]!, skipped, seconds: +((performance.now() - t0) / 1000).toFixed(1) };
 }
 
 /** rank: under ≤ maxUnder first, then the lower business score. */
@@ -173,7 +205,7 @@ export function rank(a: CandidateScore, b: CandidateScore, maxUnder: number): nu
 
 /** boostOf: boosting options of tree settings. */
 export function boostOf(m: TreeSettings, seed: number) {
-  return { ...BOOST_DEFAULTS, trees: m.trees, learningRate: m.learningRate, maxLeaves: m.maxLeaves, minLeaf: m.minLeaf, featureFraction: m.featureFraction, seed };
+  return { ...BOOST_DEFAULTS, trees: m.trees, learningRate: m.learningRate, maxLeaves: m.maxLeaves, minLeaf: m.minLeaf, featureFraction: m.featureFraction, patience: m.patience ?? BOOST_DEFAULTS.patience, seed };
 }
 
 /** gather: rows of a row-major matrix of width w. */
