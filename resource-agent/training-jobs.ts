@@ -3,6 +3,9 @@
  * `npm run retrain` (retrain.ts, src/retrain/run.ts) run as a CHILD PROCESS with a heap cap
  * (node --max-old-space-size), never on the request path: the agent only reads its progress lines.
  *
+ * The child runs at the lowest CPU priority (nice 19, inherited by its own training child), so on shared
+ * cores the agent's requests come first.
+ *
  * Durable, in the model store: every job is a JSON file `<store>/training-jobs/<id>.json` (schema 1,
  * written atomically: temp, fsync, rename), so a restarted agent lists every job it ever had.
  *
@@ -26,7 +29,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../src/util/fs-atomic.js';
@@ -412,6 +415,15 @@ export class TrainingJobs {
     const args = retrainArgs(j.request, this.o);
     const cmd = this.o.command?.(args) ?? { file: process.execPath, args: [`--max-old-space-size=${this.o.maxOldSpaceMb}`, '--import', 'tsx', join(REPO, 'retrain.ts'), ...args], cwd: REPO };
     const child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    // The lowest CPU priority (nice 19; its training child inherits it): on shared cores the agent's
+    // requests run first and the job takes what they leave (bench/training.ts measures the effect).
+    if (child.pid) {
+      try {
+        setPriority(child.pid, 19);
+      } catch (e) {
+        this.o.log.warn({ job: j.id, err: (e as Error).message }, 'training job: could not lower its CPU priority');
+      }
+    }
     const started = this.now();
     Object.assign(j, { state: 'running', startedAt: new Date(started).toISOString(), holder: this.holder, childPid: child.pid ?? null, stage: 'starting', message: 'starting' });
     this.write(j);

@@ -29,7 +29,7 @@ const CONTAINER_FAMILY = 'container-resources';
 const D = RETRAIN_DEFAULTS;
 
 /** HOW_READ_ONLY: what to do instead on a ConfigMap store. */
-export const HOW_READ_ONLY = 'the model store is read-only (a ConfigMap), so the agent cannot run training jobs; retrain with the CronJob instead (kubectl apply -k resource-agent/deploy/overlays/retrain; run it now: kubectl -n resource-agent create job --from=cronjob/resource-agent-retrain retrain-now; it prints the kubectl apply -k step), or from a checkout: npm run retrain -- --prometheus URL --manifest resource-agent/deploy/store/manifest.json --promote, then kubectl apply -k resource-agent/deploy';
+export const HOW_READ_ONLY = 'the model store is read-only (a ConfigMap), so the agent cannot run training jobs; retrain from a checkout instead (npm run retrain -- --prometheus URL --promote into the store npm start serves, then npm run store:configmap and kubectl apply -k resource-agent/deploy), or deploy the writable store with the nightly retraining CronJob (kubectl apply -k resource-agent/deploy/overlays/pvc-store-retrain; run it now: kubectl -n resource-agent create job --from=cronjob/resource-agent-retrain retrain-now)';
 
 /** storeWritable: null when jobs can be written next to the manifest, else why not. */
 export function storeWritable(manifestPath: string): string | null {

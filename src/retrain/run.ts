@@ -20,10 +20,10 @@
  * "failed" and the reason, never active.
  */
 import { join, dirname, resolve } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { activate, family as familyOf, findVersion, readManifest, verifyVersion, writeManifest } from '../store/manifest.js';
 import type { Manifest, VersionEntry } from '../store/manifest.js';
-import { isConfigMapStore } from '../store/configmap.js';
+import { DEFAULT_CONFIGMAP_STORE, isConfigMapStore } from '../store/configmap.js';
 import { exportModel } from '../export/publish.js';
 import { containerResources } from '../families/container-resources/index.js';
 import { CONTAINER_CONTRACT } from '../families/container-resources/features.js';
@@ -326,7 +326,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
       record,
       manifestPath,
       configMapStore,
-      next: configMapStore ? `kubectl apply -k ${relativeDeploy(manifestPath)}` : null,
+      next: nextStep(manifestPath, configMapStore),
     };
     report('deciding', 1, `${record.decision}: active ${active}`);
     return result;
@@ -339,10 +339,14 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   }
 }
 
-/** relativeDeploy: the kustomize folder above a ConfigMap store (resource-agent/deploy for resource-agent/deploy/store). */
-function relativeDeploy(manifestPath: string): string {
-  const store = dirname(manifestPath);
-  const deploy = dirname(store);
-  const rel = deploy.startsWith(process.cwd()) ? deploy.slice(process.cwd().length + 1) || '.' : deploy;
-  return rel;
+/**
+ * nextStep: what makes the result live on Kubernetes. A ConfigMap store folder: apply the folder above it;
+ * the store `npm start` serves in a checkout (the ConfigMap store is generated from it): regenerate, then
+ * apply; any other store (a PVC, a local folder): nothing, the agents follow the manifest.
+ */
+function nextStep(manifestPath: string, configMapStore: boolean): string | null {
+  const shown = (p: string) => (p.startsWith(`${process.cwd()}/`) ? p.slice(process.cwd().length + 1) : p);
+  if (configMapStore) return `kubectl apply -k ${shown(dirname(dirname(manifestPath)))}`;
+  if (existsSync(join(dirname(manifestPath), DEFAULT_CONFIGMAP_STORE, 'kustomization.yaml'))) return `npm run store:configmap, then kubectl apply -k ${dirname(DEFAULT_CONFIGMAP_STORE)} (the ConfigMap store is generated from this one)`;
+  return null;
 }
