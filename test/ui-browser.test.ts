@@ -176,11 +176,13 @@ describe.skipIf(!!chromiumMissing)(`the dashboard and the reports in chromium${c
     // Newest first: the evaluate report was written last.
     expect(await page.locator('#report-select option').count()).toBe(2);
     expect(await chartPoints(page)).toEqual([8]);
-    // Every point is labelled on the canvas (the systems by name, the targets by hold rate), no two labels
-    // overlap, and all sit inside the plot: the model (66 % over, 6 % under) and max × 1.3 (61, 6) nearly
+    // The systems are labelled on the canvas by name, the hold targets 0.9, 0.95 and 0.99 by rate; no two
+    // labels overlap and none is left out: the model (66 % over, 6 % under) and max × 1.3 (61, 6) nearly
     // coincide, yet both read.
     const labels: { text: string; x: number; y: number; w: number; h: number }[] = await page.evaluate(() => window.crpCharts.instances[0].crpLabels);
-    expect(labels.map((l) => l.text).sort()).toEqual(['as-provisioned', 'fixed-max-x1.3', 'hold 0.8', 'hold 0.95', 'hold 0.99', 'krr', 'model', 'vpa']);
+    // (0.8 is a point of the line, not one of the labelled targets 0.9, 0.95, 0.99)
+    expect(labels.map((l) => l.text).sort()).toEqual(['as-provisioned', 'fixed-max-x1.3', 'hold 0.95', 'hold 0.99', 'krr', 'model', 'vpa']);
+    expect(await page.evaluate(() => window.crpCharts.instances[0].crpLabelsLeftOut)).toEqual([]);
     for (const a of labels) for (const b of labels) if (a !== b) expect(a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h, `${a.text} overlaps ${b.text}`).toBe(false);
     expect(await page.evaluate(() => window.crpCharts.instances[0].crpSpec.series.find((x: { style: string }) => x.style === 'ring').name)).toMatch(/^model /);
     expect(await page.locator('table.systems tbody tr').count()).toBe(5);

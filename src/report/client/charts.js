@@ -64,17 +64,35 @@
     return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
   }
 
-  /** drawLabels writes each labelled point's text up and to the right of it (left of it near the right edge), below any label it would overlap. */
+  /**
+   * drawLabels writes each labelled point's text beside it (a labelled point of a line gets a marker): the first of fourteen places around the point
+   * (right, left, above, below, then further out) that lies inside the plot and covers neither a label
+   * already written nor a marker. A label with no such place is left out (u.crpLabelsLeftOut), never
+   * drawn over the axes.
+   */
   function drawLabels(u, series) {
     var dpr = window.devicePixelRatio || 1;
     var ctx = u.ctx;
-    var placed = [];
     var box = u.bbox;
+    var placed = [];
+    var left = [];
     ctx.save();
     ctx.font = Math.round(11 * dpr) + 'px system-ui, sans-serif';
     ctx.textBaseline = 'top';
     ctx.textAlign = 'left'; // uPlot leaves its axes' alignment set
     var lineH = Math.round(13 * dpr);
+    // the markers of every dotted series are obstacles too
+    var marks = [];
+    series.forEach(function (s) {
+      if (s.style !== 'dots' && s.style !== 'ring' && !s.labeled) return;
+      var r = (s.style === 'ring' ? 9 : 6) * dpr;
+      s.points.forEach(function (p) {
+        if (s.style === 'line' && !p[2]) return; // an unlabelled point of a line has no marker
+        var x = u.valToPos(p[0], 'x', true), y = u.valToPos(p[1], 'y', true);
+        marks.push({ x: x - r, y: y - r, w: 2 * r, h: 2 * r });
+      });
+    });
+    var inside = function (b) { return b.x >= box.left && b.y >= box.top && b.x + b.w <= box.left + box.width && b.y + b.h <= box.top + box.height; };
     series.forEach(function (s) {
       if (!s.labeled) return;
       var off = (s.style === 'ring' ? 11 : 7) * dpr; // clear of the marker
@@ -84,10 +102,24 @@
         var x = u.valToPos(p[0], 'x', true);
         var y = u.valToPos(p[1], 'y', true);
         var w = ctx.measureText(text).width;
-        var b = { x: x + off, y: y - lineH - 2 * dpr, w: w, h: lineH, text: text };
-        if (b.x + w > box.left + box.width) b.x = x - off - w;
-        if (b.y < box.top) b.y = y + 4 * dpr;
-        for (var k = 0; k < 12 && placed.some(function (q) { return overlaps(b, q); }); k++) b.y += lineH;
+        var mid = y - lineH / 2;
+        var tries = [[x + off, mid], [x - off - w, mid], [x - w / 2, y - off - lineH], [x - w / 2, y + off],
+          [x + off, mid - lineH], [x + off, mid + lineH], [x - off - w, mid - lineH], [x - off - w, mid + lineH],
+          [x + off, mid - 2 * lineH], [x + off, mid + 2 * lineH], [x - off - w, mid - 2 * lineH], [x - off - w, mid + 2 * lineH],
+          [x - w / 2, y - off - 2 * lineH], [x - w / 2, y + off + lineH]];
+        var b = null;
+        for (var k = 0; k < tries.length && !b; k++) {
+          var c = { x: tries[k][0], y: tries[k][1], w: w, h: lineH, text: text };
+          if (inside(c) && !placed.some(function (q) { return overlaps(c, q); }) && !marks.some(function (q) { return overlaps(c, q); })) b = c;
+        }
+        if (s.style === 'line') {
+          // the labelled point of a line gets a marker (uPlot draws none in mode 2)
+          ctx.fillStyle = s.color;
+          ctx.beginPath();
+          ctx.arc(x, y, 3.5 * dpr, 0, 2 * Math.PI);
+          ctx.fill();
+        }
+        if (!b) { left.push(text); return; }
         ctx.fillStyle = '#fff';
         ctx.globalAlpha = 0.8;
         ctx.fillRect(b.x - 1, b.y, w + 2, lineH);
@@ -99,6 +131,7 @@
     });
     ctx.restore();
     u.crpLabels = placed.map(function (b) { return { text: b.text, x: b.x / dpr, y: b.y / dpr, w: b.w / dpr, h: b.h / dpr }; });
+    u.crpLabelsLeftOut = left;
   }
 
   function draw(el, spec) {

@@ -6,6 +6,8 @@ import type { ValidationReport } from './types.js';
 import type { ResourceMetrics } from './metrics.js';
 import type { RiskPoint } from './risk-eval.js';
 
+/** LABELLED_TARGETS: the hold targets the trade-off chart names (the ones the README reports); the others are points of the line only. */
+const LABELLED_TARGETS = [0.9, 0.95, 0.99];
 const SYSTEM_COLORS: Record<string, string> = { model: '#d62728', vpa: '#1f77b4', krr: '#2ca02c', 'fixed-max-x1.3': '#9467bd', 'as-provisioned': '#7f7f7f' };
 
 /** riskCurveHtml: the hold-rate targets, what was observed and what each cost. */
@@ -41,12 +43,13 @@ export function tradeoffSpec(rows: Partial<Record<string, ResourceMetrics>>, cur
     xLabel: `memory over-allocation %${logX ? ' (log scale)' : ''}`,
     yLabel: 'memory under-allocation %',
     logX,
+    height: 400,
     // Every point is labelled (a system's name, a target's hold rate) and the model is a ring, drawn
     // after the others: where it sits on another system (max × 1.3 often does) both stay readable.
     series: [
       ...entries.filter(([k]) => k !== 'model').map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'dots' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] as [number, number][], labels: [k] })),
       ...entries.filter(([k]) => k === 'model').map(([k, m]) => ({ name: `${k} (business ${m.businessScore.toFixed(1)})`, color: SYSTEM_COLORS[k] ?? '#000', style: 'ring' as const, points: [[m.memOverAllocationPct, m.memUnderAllocationPct]] as [number, number][], labels: [k] })),
-      ...(mem.length ? [{ name: `model at hold targets ${mem[0]!.target} … ${mem[mem.length - 1]!.target} (labelled)`, color: '#ff7f0e', style: 'line' as const, points: mem.map((p) => [p.overPct, 100 - p.observedHoldPct] as [number, number]), labels: mem.map((p) => `hold ${p.target}`) }] : []),
+      ...(mem.length ? [{ name: `model at hold targets ${mem[0]!.target} … ${mem[mem.length - 1]!.target} (${LABELLED_TARGETS.join(', ')} labelled)`, color: '#ff7f0e', style: 'line' as const, points: mem.map((p) => [p.overPct, 100 - p.observedHoldPct] as [number, number]), labels: mem.map((p) => (LABELLED_TARGETS.includes(p.target) ? `hold ${p.target}` : null)) }] : []),
     ],
   };
 }
