@@ -157,7 +157,10 @@ export function crossValidate(o: SelectOptions): Selection {
   };
   let pointChoice: Selection['point'] = null;
   if (pointChoices.length) {
-    const tried = pointChoices.map((st) => ({ settings: st, r2: jobMetrics(pk, pk, Float64Array.from(scored, (r) => oofOf({ kind: 'gbdt', ...st }, `point estimate (${st.maxLeaves} leaves, ${st.minLeaf}+ jobs a leaf, lr ${st.learningRate})`)[r]!)).r2! }));
+    const tried = pointChoices.map((st) => {
+      const p = oofOf({ kind: 'gbdt', ...st }, `point estimate (${st.maxLeaves} leaves, ${st.minLeaf}+ jobs a leaf, lr ${st.learningRate})`);
+      return { settings: st, r2: jobMetrics(pk, pk, Float64Array.from(scored, (r) => p[r]!)).r2! };
+    });
     pointChoice = { settings: [...tried].sort((a, b) => b.r2 - a.r2)[0]!.settings, tried };
   }
   const pointModel = (c: Candidate) => (c.model.kind === 'forest' ? c.model : { kind: 'gbdt' as const, ...(c.model.point ?? pointChoice!.settings) });
