@@ -3,8 +3,8 @@
  * an offline cluster). The page is static; its script reads the agent's own API (/readyz, /v1/families,
  * /v1/families/{name}/models, the admin routes) and the two routes below.
  *
- *   GET /ui                     the page (hash routes: #overview, #models, #workloads, #evaluation, #replay)
- *   GET /ui/assets/{name}       app.js, style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
+ *   GET /ui                     the page (hash routes: #overview, #models, #workloads, #evaluation, #replay, #training)
+ *   GET /ui/assets/{name}       app.js, training.js, style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
  *   GET /ui/api/config          whether admin calls and workloads are enabled (and why not), the reports folder
  *   GET /ui/api/reports         the evaluate/validate reports of --reports, newest first (reports.ts)
  *   GET /ui/api/replay          the served job families and whether each has a hold-out to replay (replay.ts)
@@ -40,6 +40,7 @@ function loadAssets(): Map<string, Asset> {
   const css = 'text/css; charset=utf-8';
   return new Map<string, Asset>([
     ['app.js', { type: js, body: readFileSync(join(UI_DIR, 'app.js')) }],
+    ['training.js', { type: js, body: readFileSync(join(UI_DIR, 'training.js')) }],
     ['style.css', { type: css, body: Buffer.concat([readFileSync(join(UI_DIR, 'style.css')), Buffer.from('\n' + CHART_CSS + '\n')]) }],
     ['charts.js', { type: js, body: readFileSync(CHART_ASSETS['charts.js']) }],
     ['uPlot.iife.min.js', { type: js, body: readFileSync(CHART_ASSETS['uPlot.iife.min.js']) }],

@@ -1,7 +1,8 @@
 /*
  * app.js: the dashboard's pages, drawn from the agent's own API. Hash routes: #overview, #models,
  * #workloads (GET /v1/workloads, with ?samples=1 for a container's chart), #evaluation, #replay (a job
- * family's hold-out streamed through its POST …/recommend/batch). Every element is built with the DOM API and text nodes (no innerHTML of data); charts are
+ * family's hold-out streamed through its POST …/recommend/batch), #training (training.js: retraining jobs
+ * and each candidate next to the active version). Every element is built with the DOM API and text nodes (no innerHTML of data); charts are
  * drawn by charts.js (window.crpCharts, uPlot). When a page has finished loading, <main> gets
  * data-loaded="<page>" (the browser tests wait for it).
  *
@@ -9,6 +10,8 @@
  * only (never in storage or a cookie), sent only as the bearer token of admin calls, and forgotten when
  * the agent refuses it.
  */
+import { trainingPage } from './training.js';
+
 const main = document.getElementById('main');
 const dialog = document.getElementById('admin-dialog');
 const tokenInput = document.getElementById('admin-token');
@@ -131,6 +134,17 @@ async function admin(what, path, out, onDone) {
     out.textContent = `${what}: refused (${r.status}${e ? ` ${e.code}` : ''})${e ? `: ${e.message}` : ''}.`;
   }
   await onDone();
+}
+
+/** adminPost: an admin POST with an optional JSON body (the Training page), after asking for the token; null when cancelled. */
+async function adminPost(what, path, body) {
+  const token = await askToken(what);
+  if (token === null) return null;
+  adminToken = token;
+  const json = body === undefined ? {} : { 'content-type': 'application/json' };
+  const r = await api(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...json }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status === 401 || r.status === 403) adminToken = '';
+  return r;
 }
 
 function validationText(v) {
@@ -591,7 +605,7 @@ async function replay() {
 
 /* ---------------- router ---------------- */
 
-const PAGES = { overview, models, workloads, evaluation, replay };
+const PAGES = { overview, models, workloads, evaluation, replay, training: () => trainingPage({ h, api, getJson, num, when, adminPost, rerender: render }) };
 
 async function render() {
   const seq = ++renderSeq;
