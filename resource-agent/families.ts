@@ -42,7 +42,7 @@ export interface NotServed {
   entry: boolean;
 }
 
-/** Selection: the families to serve (registered ones in registry order, then members by name) and the others. */
+/** Selection: the families to serve (registered ones in registry order, then members in the manifest's order) and the others. */
 export interface Selection {
   families: ModelFamily[];
   notServed: NotServed[];
@@ -112,7 +112,7 @@ export function selectFamilies(registered: readonly ModelFamily[], wanted: reado
   const families: ModelFamily[] = [];
   const notServed: NotServed[] = [];
   const members = (list: readonly string[]) => {
-    for (const n of [...list].sort()) {
+    for (const n of list) {
       const f = memberOfManifest(registered, n, m, manifestPath);
       const problem = typeof f === 'string' ? f : routeProblem(families, f);
       if (problem !== null || typeof f === 'string') notServed.push({ family: n, reason: problem ?? 'unknown', entry: true });

@@ -348,7 +348,7 @@ describe('EXPECTED FAILURE - a model of other widths than its family contract', 
   });
 });
 
-describe('the shipped store (containers and job-memory/build-jobs)', () => {
+describe('the shipped store (containers and job-memory/build-jobs, bowtie2, hisat2)', () => {
   it('a wrong route under a family whose name holds a "/" is a wrong route, not an unknown family', async () => {
     const a = await createAgent({ ...AGENT_DEFAULTS, manifest: join(import.meta.dirname, '..', 'manifest.json'), adminTokenFile: null }, { logger: false, defaultMetrics: false });
     try {
@@ -356,7 +356,7 @@ describe('the shipped store (containers and job-memory/build-jobs)', () => {
       expect(r.statusCode).toBe(404);
       expect(r.json().error.message).toBe('no route GET /v1/families/job-memory/build-jobs/nope; see /docs for the API');
       const u = await a.app.inject({ method: 'GET', url: '/v1/families/job-memory/nope/models' });
-      expect(u.json().error.message).toMatch(/^no model family 'job-memory' is served here \(served: container-resources, job-memory\/build-jobs\)/);
+      expect(u.json().error.message).toMatch(/^no model family 'job-memory' is served here \(served: container-resources, job-memory\/build-jobs, job-memory\/bowtie2, job-memory\/hisat2\)/);
     } finally {
       await a.app.close();
       await a.stores.close();
