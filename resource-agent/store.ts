@@ -137,7 +137,7 @@ const noLog: StoreLogger = { info() {}, warn() {}, error() {} };
 
 /** readOnly: STORE_READ_ONLY for an activate or rollback on a read-only store, naming the kubectl way. */
 function readOnly(cause: 'activate' | 'rollback', version: string, family: string): AgentError {
-  return new AgentError('STORE_READ_ONLY', `the model store is read-only (a ConfigMap): ${cause === 'rollback' ? 'roll back' : 'activate'} in git instead: npm run rollback -- --store resource-agent/deploy/store --to ${version}${family === 'container-resources' ? '' : ` --family ${family}`}, then kubectl apply -k resource-agent/deploy (or kubectl rollout undo deployment/resource-agent -n resource-agent to go back one publish); nothing changed`);
+  return new AgentError('STORE_READ_ONLY', `the model store is read-only (a ConfigMap): ${cause === 'rollback' ? 'roll back' : 'activate'} in git instead: npm run rollback -- --to ${version}${family === 'container-resources' ? '' : ` --family ${family}`}, npm run store:configmap, then kubectl apply -k resource-agent/deploy (or kubectl rollout undo deployment/resource-agent -n resource-agent to go back one publish); nothing changed`);
 }
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

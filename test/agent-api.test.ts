@@ -388,7 +388,7 @@ describe('ops routes', () => {
     const h = await harness();
     symlinkSync('.', join(h.store.dir, '..data'));
     const r = await h.inject({ method: 'POST', url: '/v1/rollback', headers: auth });
-    expect(expectError(r, 'STORE_READ_ONLY').message).toMatch(/npm run rollback -- --store resource-agent\/deploy\/store --to 1\.0\.0, then kubectl apply -k resource-agent\/deploy/);
+    expect(expectError(r, 'STORE_READ_ONLY').message).toMatch(/npm run rollback -- --to 1\.0\.0, npm run store:configmap, then kubectl apply -k resource-agent\/deploy/);
     expect(family(readManifest(h.store.manifestPath)).active).toBe('1.1.0');
   });
 

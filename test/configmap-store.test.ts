@@ -143,7 +143,7 @@ describe('a ConfigMap-mounted store', () => {
       const r = await fetch(a.url + url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
       const body = (await r.json()) as Json;
       expect([r.status, body.error.code]).toEqual([409, 'STORE_READ_ONLY']);
-      expect(body.error.message).toMatch(/npm run rollback -- --store resource-agent\/deploy\/store --to 1\.\d\.0, then kubectl apply -k resource-agent\/deploy/);
+      expect(body.error.message).toMatch(/npm run rollback -- --to 1\.\d\.0, npm run store:configmap, then kubectl apply -k resource-agent\/deploy/);
     }
     expect((await readyz()).serving).toBe('1.2.0');
   }, 60_000);
