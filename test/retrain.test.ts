@@ -18,13 +18,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { need, REPO, SHARED_DATA } from './helpers/env.js';
 import { END_SEC, startPrometheus, STEP_SEC } from './helpers/prometheus.js';
 import type { Cluster, ContainerSpec, RunningPrometheus } from './helpers/prometheus.js';
 import { randomWeights } from './helpers/models.js';
+import { copyStore } from './helpers/store-copy.js';
 import { CONTAINER_CONTRACT, contractDescriptor } from '../src/families/container-resources/features.js';
 import { buildQuantizedOnnx } from '../src/onnx/build.js';
 import { quantizeModel } from '../src/model/quantize.js';
@@ -88,10 +89,8 @@ describe.skipIf(skip)('npm run retrain against a real Prometheus', () => {
   };
   /** shippedStore: a copy of the repository's store (v2.0.0 active). */
   const shippedStore = () => {
-    const d = tmp();
-    cpSync(join(REPO, 'manifest.json'), join(d, 'manifest.json'));
-    cpSync(join(REPO, 'models/predictor_v2.0.0.onnx'), join(d, 'models/predictor_v2.0.0.onnx'));
-    cpSync(join(REPO, 'models/job-memory-build-jobs_v1.0.0.onnx'), join(d, 'models/job-memory-build-jobs_v1.0.0.onnx'));
+    const d = copyStore();
+    dirs.push(d);
     return join(d, 'manifest.json');
   };
   /** starvedStore: a store whose only (active) container version is the starved model, 1.0.0. */

@@ -15,11 +15,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { need, REPO, SHARED_DATA } from './helpers/env.js';
 import { freePort } from './helpers/prometheus.js';
+import { copyStore } from './helpers/store-copy.js';
 import { createAgent } from '../resource-agent/app.js';
 import type { Agent } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
@@ -39,11 +39,8 @@ const dirs: string[] = [];
 
 /** shippedStore: a copy of the repository's store and a token file. */
 function shippedStore(): { dir: string; manifest: string; token: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'crp-jobs-'));
+  const dir = copyStore(undefined, 'crp-jobs-');
   dirs.push(dir);
-  cpSync(join(REPO, 'manifest.json'), join(dir, 'manifest.json'));
-  cpSync(join(REPO, 'models/predictor_v2.0.0.onnx'), join(dir, 'models/predictor_v2.0.0.onnx'));
-  cpSync(join(REPO, 'models/job-memory-build-jobs_v1.0.0.onnx'), join(dir, 'models/job-memory-build-jobs_v1.0.0.onnx'));
   writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
   return { dir, manifest: join(dir, 'manifest.json'), token: join(dir, 'token') };
 }

@@ -14,7 +14,7 @@
  * Screenshot: reports/ui/training.png. Without chromium or ../shared/data the file skips with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -22,6 +22,7 @@ import { CHROMIUM, need, REPO, SHARED_DATA } from './helpers/env.js';
 import { startAgent } from '../resource-agent/server.js';
 import type { RunningAgent } from '../resource-agent/server.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
+import { copyStore } from './helpers/store-copy.js';
 
 // page.evaluate runs in the browser; the project's types have no DOM.
 declare const document: any;
@@ -33,10 +34,7 @@ const TOKEN = 'ui-training-token';
 
 /** shippedStore: a copy of the repository's store with a token file (and, for `readOnly`, a ConfigMap's ..data). */
 function shippedStore(readOnly = false): { dir: string; manifest: string; token: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'crp-ui-training-'));
-  cpSync(join(REPO, 'manifest.json'), join(dir, 'manifest.json'));
-  cpSync(join(REPO, 'models/predictor_v2.0.0.onnx'), join(dir, 'models/predictor_v2.0.0.onnx'));
-  cpSync(join(REPO, 'models/job-memory-build-jobs_v1.0.0.onnx'), join(dir, 'models/job-memory-build-jobs_v1.0.0.onnx'));
+  const dir = copyStore(undefined, 'crp-ui-training-');
   writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
   if (readOnly) {
     mkdirSync(join(dir, '..2025_06_02'));
