@@ -13,15 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers/env.js';
 import { makeStore } from './helpers/model-store.js';
-import { configMapStoreOf, DEFAULT_CONFIGMAP_STORE, diffConfigMapStore, writeConfigMapStore } from '../src/store/configmap.js';
+import { configMapStoreOf, DEFAULT_CONFIGMAP_STORE, diffConfigMapStore, storeFamilies, writeConfigMapStore } from '../src/store/configmap.js';
 import { family, readManifest, writeManifest } from '../src/store/manifest.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'crp-store-cm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the repository has one store', () => {
-  it('resource-agent/deploy/store is exactly what npm run store:configmap makes of ./manifest.json and models/', () => {
-    const diff = diffConfigMapStore(join(REPO, DEFAULT_CONFIGMAP_STORE), configMapStoreOf(join(REPO, 'manifest.json')));
+  it('resource-agent/deploy/store is exactly what npm run store:configmap makes of ./manifest.json and models/, for the families it carries', () => {
+    const dir = join(REPO, DEFAULT_CONFIGMAP_STORE);
+    const families = storeFamilies(dir)!;
+    // the container family always; the Galaxy job models are too large for a ConfigMap (1 MiB)
+    expect(families).toContain('container-resources');
+    const diff = diffConfigMapStore(dir, configMapStoreOf(join(REPO, 'manifest.json'), families));
     expect(diff, 'out of date: run npm run store:configmap').toEqual({ missing: [], differing: [], extra: [] });
   });
 
@@ -94,6 +98,19 @@ describe('generating a ConfigMap store', () => {
       expect(readFileSync(join(tmp, 'notes.txt'), 'utf8')).toBe('mine');
     } finally {
       t.cleanup();
+    }
+  });
+
+  it('carries the families asked for; EXPECTED FAILURE - a store over the 900 KiB budget names each family\'s size and --family', () => {
+    const s = makeStore([1, 2]);
+    try {
+      // one family of two versions (~6 KB each) against a budget of 4 KiB
+      expect(() => configMapStoreOf(s.manifestPath, null, 4096)).toThrow(/over the budget of 4\.0 KiB .*: container-resources \d+\.\d KiB, manifest \d+\.\d KiB; carry fewer families \(--family NAME, repeated\)/);
+      expect(() => configMapStoreOf(s.manifestPath, ['job-memory/x'])).toThrow(/--family job-memory\/x: .* has no such family \(it has container-resources\)/);
+      const only = configMapStoreOf(s.manifestPath, ['container-resources']);
+      expect(Object.keys(JSON.parse(only.get('manifest.json')!.toString()).families)).toEqual(['container-resources']);
+    } finally {
+      s.cleanup();
     }
   });
 

@@ -110,23 +110,29 @@ export function writeKustomization(manifestPath: string, m: Manifest): void {
 export const DEFAULT_CONFIGMAP_STORE = 'resource-agent/deploy/store';
 
 /**
- * configMapStoreOf returns the files of the ConfigMap store of the store at `manifestPath`: every retained
- * model file under its base name (a ConfigMap is flat: models/predictor_v2.0.0.onnx → predictor_v2.0.0.onnx),
- * manifest.json with those names and otherwise as it is (its updatedAt too, so the same store always gives
- * the same bytes), and kustomization.yaml. Refuses a model file that does not verify (size and sha256),
- * two files with one base name, and a store over the ConfigMap budget.
+ * configMapStoreOf returns the files of the ConfigMap store of the store at `manifestPath`: the families
+ * named in `families` (default: all), every retained model file of theirs under its base name (a ConfigMap
+ * is flat: models/predictor_v2.0.0.onnx → predictor_v2.0.0.onnx), manifest.json with those families and
+ * names and otherwise as it is (its updatedAt too, so the same store always gives the same bytes), and
+ * kustomization.yaml. Refuses an unknown family, a model file that does not verify (size and sha256), two
+ * files with one base name, and a store over the ConfigMap budget, naming each family's size.
  */
-export function configMapStoreOf(manifestPath: string, budget = CONFIGMAP_BUDGET_BYTES): Map<string, Buffer> {
+export function configMapStoreOf(manifestPath: string, families: readonly string[] | null = null, budget = CONFIGMAP_BUDGET_BYTES): Map<string, Buffer> {
   let m: Manifest;
   try {
     m = checkManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
   } catch (e) {
     throw new UserError(`cannot read the model store's manifest ${manifestPath}: ${(e as Error).message}`);
   }
+  const all = Object.keys(m.families);
+  for (const f of families ?? []) if (!all.includes(f)) throw new UserError(`--family ${f}: ${manifestPath} has no such family (it has ${all.join(', ')})`);
   const flat = structuredClone(m);
+  flat.families = Object.fromEntries(Object.entries(flat.families).filter(([name]) => !families || families.includes(name)));
   const out = new Map<string, Buffer>();
   const from = new Map<string, string>();
+  const familyBytes: [string, number][] = [];
   for (const [name, fam] of Object.entries(flat.families)) {
+    let bytes = 0;
     for (const v of fam.versions) {
       const key = basename(v.file);
       if (from.has(key) && from.get(key) !== v.file) throw new UserError(`${manifestPath}: ${from.get(key)} and ${v.file} would both be ${key} in the flat ConfigMap store; rename one`);
@@ -134,17 +140,33 @@ export function configMapStoreOf(manifestPath: string, budget = CONFIGMAP_BUDGET
       if (!check.ok) throw new UserError(`${manifestPath}: ${name} ${v.version} (${v.file}) does not verify: ${check.reason}`);
       from.set(key, v.file);
       out.set(key, check.bytes);
+      bytes += check.bytes.length;
       v.file = key;
     }
+    familyBytes.push([name, bytes]);
   }
   const manifestText = JSON.stringify(flat, null, 2) + '\n';
-  const size = storeSize(join(dirname(manifestPath), 'manifest.json'), flat, manifestText);
-  checkBudget(size, Math.max(...[...out.values()].map((b) => b.length), 1), out.size, budget);
+  const size = [...out.values()].reduce((n, b) => n + b.length, 0) + Buffer.byteLength(manifestText);
+  if (size > budget) {
+    const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+    throw new UserError(`the ConfigMap store would hold ${kib(size)}, over the budget of ${kib(budget)} (Kubernetes refuses a ConfigMap over 1 MiB): ${familyBytes.map(([f, b]) => `${f} ${kib(b)}`).join(', ')}, manifest ${kib(Buffer.byteLength(manifestText))}; carry fewer families (--family NAME, repeated), or serve them all from the PersistentVolumeClaim store (deploy/overlays/pvc-store)`);
+  }
   return new Map<string, Buffer>([
     ['manifest.json', Buffer.from(manifestText)],
     ...out,
     ['kustomization.yaml', Buffer.from(kustomizationFor(['manifest.json', ...out.keys()]))],
   ]);
+}
+
+/** storeFamilies: the families the ConfigMap store in `dir` carries now (null when it has no manifest). */
+export function storeFamilies(dir: string): string[] | null {
+  const p = join(dir, 'manifest.json');
+  if (!existsSync(p)) return null;
+  try {
+    return Object.keys((JSON.parse(readFileSync(p, 'utf8')) as Manifest).families);
+  } catch {
+    return null;
+  }
 }
 
 /** StoreDiff: how a ConfigMap store folder differs from the files it should hold. */
