@@ -22,8 +22,8 @@ import { FAMILIES } from '../src/families/registry.js';
 import type { ModelFamily } from '../src/families/types.js';
 import { AgentError, fromFastifyError } from './errors.js';
 import type { ErrorCode } from './errors.js';
-import { registerBodyBudget } from './limits.js';
-import { parseJsonBody } from './input.js';
+import { bodyBudget } from './limits.js';
+import { BodyReader } from './body.js';
 import { AgentMetrics } from './metrics.js';
 import { ModelStore } from './store.js';
 import type { LoadModel } from './store.js';
@@ -64,6 +64,8 @@ export interface Agent {
   metrics: AgentMetrics;
   /** set on SIGTERM: /readyz answers 503 so load balancers stop sending */
   draining: boolean;
+  /** the reader of every request body (body.ts); on shutdown, bodies still arriving are answered 503 */
+  bodies: BodyReader;
 }
 
 /** createAgent builds the stores, metrics and routes for options `o`. Call agent.stores.start() before serving. */
@@ -111,12 +113,15 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   });
   const stores = new Stores(served);
   holder.stores = stores;
-  const agent: Agent = { app, stores, families: served, metrics, draining: false };
+  // Bodies are read by body.ts: charged to the in-flight budget as they arrive, their parse cost
+  // estimated before anything is parsed, parsed in slices (the content type parser for application/json).
+  const bodies = new BodyReader({ budget: bodyBudget(o.maxInflightBodyBytes, metrics.registry), defaultLimit: o.bodyLimitBytes, maxBatchItems: o.maxBatchItems });
+  const agent: Agent = { app, stores, families: served, metrics, draining: false, bodies };
   const defaultFamily = served.find((f) => f.family === registered[0]) ?? null;
   app.log.info({ families: served.map((f) => ({ family: f.family.name, path: f.family.serving.path })) }, `serving model families: ${served.map((f) => f.family.name).join(', ')}`);
 
   clientErrors(app.server);
-  registerBodyBudget(app, o.maxInflightBodyBytes, o.bodyLimitBytes, metrics.registry);
+  bodies.register(app);
   // After SIGTERM every answer closes its connection, so keep-alive clients reconnect to another pod and
   // the process can exit within the grace period (server.ts cuts whatever is left after --shutdown-timeout-ms).
   app.addHook('onSend', (_req, reply, payload, done) => {
@@ -124,19 +129,11 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
     done(null, payload);
   });
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, body === '' ? undefined : parseJsonBody(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
-
   app.setErrorHandler((err, req, reply) => {
     const e = fromFastifyError(err, () => req.routeOptions.bodyLimit ?? o.bodyLimitBytes);
     if (e.code === 'INTERNAL') req.log.error({ reqId: req.id, method: req.method, url: req.url, err }, 'internal error');
     else req.log.debug({ code: e.code, message: e.message }, 'request refused');
+    if (e.code === 'TOO_BUSY' || e.code === 'SHUTTING_DOWN') void reply.header('retry-after', '1').header('connection', 'close');
     return reply.code(e.status).send(e.body());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -157,7 +154,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   });
 
   if (o.docs) await registerDocs(app, served);
-  for (const f of served) recommendRoutes(app, o, f);
+  for (const f of served) recommendRoutes(app, o, f, bodies.slicer);
   familiesRoute(app, served, defaultFamily);
   if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1', metrics);
   for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);

@@ -30,13 +30,15 @@ export const ERRORS = {
   STORE_READ_ONLY: { status: 409, meaning: 'activate/rollback or a training job on a read-only model store (a ConfigMap): the message names the kubectl way (npm run rollback, the retraining CronJob, kubectl apply -k)' },
   REQUEST_TIMEOUT: { status: 408, meaning: 'the request (headers and body) did not arrive within --request-timeout-ms, or its headers within --headers-timeout-ms' },
   BODY_TOO_LARGE: { status: 413, meaning: 'the body is over the size limit of the route' },
+  BODY_TOO_COMPLEX: { status: 413, meaning: "the body's shape would take more memory to parse than a call may use (4 × the route's body limit; an item of a batch 4 × the single route's): far more objects, arrays or strings than any valid request has" },
   TOO_MANY_SAMPLES: { status: 413, meaning: "a batch's items carry more samples (window series) than --max-batch-samples" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'the body is not `application/json`' },
-  TOO_BUSY: { status: 429, meaning: 'the bodies in flight would exceed --max-inflight-body-bytes (the memory budget); retry after the Retry-After seconds' },
+  TOO_BUSY: { status: 429, meaning: 'the bodies in flight (received and parsed) would exceed --max-inflight-body-bytes (the memory budget); retry after the Retry-After seconds' },
   HEADERS_TOO_LARGE: { status: 431, meaning: "the request's headers are over Node's limit (16 KiB)" },
   INTERNAL: { status: 500, meaning: 'a bug; the log has the details' },
   MANIFEST_WRITE_FAILED: { status: 500, meaning: 'the manifest could not be written (read-only store?); nothing changed' },
   NOT_READY: { status: 503, meaning: 'no verified model is loaded yet (see /readyz for why)' },
+  SHUTTING_DOWN: { status: 503, meaning: 'the agent is shutting down and its body was still arriving; retry (another replica answers)' },
   ADMIN_TOKEN_UNAVAILABLE: { status: 503, meaning: 'the admin token file cannot be read or is empty' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
@@ -82,7 +84,7 @@ export function fromFastifyError(e: unknown, maxBodyBytes: () => number): AgentE
   if (e instanceof AgentError) return e;
   const code = (e as { code?: string }).code;
   const mapped = code ? FASTIFY_CODES[code] : undefined;
-  if (mapped === 'BODY_TOO_LARGE') return new AgentError(mapped, `the body is over this route's limit of ${maxBodyBytes()} bytes; send fewer items per call`);
+  if (mapped === 'BODY_TOO_LARGE') return new AgentError(mapped, `the body is over this route's limit of ${maxBodyBytes()} bytes`);
   if (mapped === 'UNSUPPORTED_MEDIA_TYPE') return new AgentError(mapped, 'send the body as JSON with Content-Type: application/json');
   if (mapped === 'BAD_REQUEST') return new AgentError(mapped, `the URL is not valid (${(e as Error).message})`);
   if (mapped === 'BAD_JSON') return new AgentError(mapped, code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'the body is shorter or longer than its Content-Length' : 'the body is empty; send a JSON object');

@@ -1,6 +1,6 @@
 /**
- * input: the generic part of reading a recommendation request, for any family. The body's JSON text is
- * parsed (NaN and Infinity, which are not JSON, are named by their path), then a single body is one item
+ * input: the generic part of reading a recommendation request, for any family. The body has been read
+ * and parsed by body.ts (NaN and Infinity, which are not JSON, named by their path), then a single body is one item
  * and a batch body is {"items": [item, …]} with 1..--max-batch-items items, whose items are checked one by
  * one (a bad item is an error for that item only) within a budget of samples, yielding to the event loop. Each item goes to its
  * family's `readItem` (src/families/<name>/serving/), which writes the normalized inputs straight into the
@@ -11,6 +11,7 @@
 import { RequestFieldError } from '../src/families/types.js';
 import type { ServingAdapter } from '../src/families/types.js';
 import { AgentError, fieldError } from './errors.js';
+import { JsonScanner, ScanError } from './json-scan.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const describe = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}` : Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v));
@@ -47,12 +48,26 @@ export interface ParsedBatch<M = unknown> extends ParsedRows<M> {
   failed: number;
 }
 
+/**
+ * FailedItem: an item the body reader refused before parsing it (nested too deep, body.ts); parseBatch
+ * gives it its error and answers the other items.
+ */
+export class FailedItem {
+  constructor(readonly error: AgentError) {}
+}
+
 /** BatchLimits: the work one batch may ask for. */
 export interface BatchLimits {
   /** the most samples (array elements inside the items, e.g. a window's series) in one batch */
   maxSamples: number;
   /** yield to the event loop after this much reading, so probes are answered during a heavy batch (default 8 ms) */
   sliceMs?: number;
+  /**
+   * run the reading on the agent's shared slicer (body.ts Slicer.run), a few ms per job, so that many
+   * batches read at once still leave the event loop every `sliceMs` between them; unset, each batch
+   * yields on its own every `sliceMs`
+   */
+  slice?: <T>(fn: () => T) => Promise<T>;
 }
 
 /** parseSingle checks a single-item body (POST <path>) for a family whose model reads `width` inputs. */
@@ -95,7 +110,7 @@ const nextTurn = () => new Promise<void>((r) => setImmediate(r));
  */
 export async function parseBatch<M>(adapter: ServingAdapter<M>, width: number, body: unknown, maxItems: number, limits: BatchLimits): Promise<ParsedBatch<M>> {
   if (!isObject(body)) throw new AgentError('INVALID_FIELD', `body: is ${describe(body)}; expected {"items": [ … ]}`, 'body');
-  for (const k in body) if (k !== 'items') throw fieldError(k, 'is not a known field; a batch body has only "items"');
+  for (const k in body) if (k !== 'items') throw fieldError(k.length > 64 ? `${k.slice(0, 64)}…` : k, 'is not a known field; a batch body has only "items"');
   const items = body.items;
   if (!Array.isArray(items)) throw fieldError('items', `is ${items === undefined ? 'missing' : describe(items)}; expected an array of items`);
   if (items.length === 0) throw fieldError('items', 'is empty; give at least one item');
@@ -117,70 +132,58 @@ export async function parseBatch<M>(adapter: ServingAdapter<M>, width: number, b
   const sliceMs = limits.sliceMs ?? 8;
   let n = 0;
   let failed = 0;
-  let slice = performance.now();
-  for (let i = 0; i < total; i++) {
-    try {
-      meta[i] = adapter.readItem(items[i], x, n * width);
-      rowOf[i] = n++;
-    } catch (e) {
-      const a = asAgentError(e, i);
-      if (!(a instanceof AgentError)) throw a;
-      errors[i] = a;
-      failed++;
+  let i = 0;
+  /** reads items from i on until `ms` have passed or all are read */
+  const read = (ms: number) => {
+    const t0 = performance.now();
+    for (; i < total; ) {
+      const it = items[i];
+      if (it instanceof FailedItem) {
+        errors[i] = it.error;
+        failed++;
+      } else {
+        try {
+          meta[i] = adapter.readItem(it, x, n * width);
+          rowOf[i] = n++;
+        } catch (e) {
+          const a = asAgentError(e, i);
+          if (!(a instanceof AgentError)) throw a;
+          errors[i] = a;
+          failed++;
+        }
+      }
+      i++;
+      if (performance.now() - t0 > ms) return;
     }
-    if (performance.now() - slice > sliceMs) {
-      await nextTurn();
-      slice = performance.now();
+  };
+  if (limits.slice) {
+    const slice = limits.slice;
+    while (i < total) await slice(() => read(Math.min(2, sliceMs)));
+  } else {
+    while (i < total) {
+      read(sliceMs);
+      if (i < total) await nextTurn();
     }
   }
   return { n, x: n === total ? x : x.slice(0, n * width), meta, items: total, rowOf, errors, failed };
 }
 
-const NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
-const SENTINEL = '\u0000nonfinite:';
-
-/** findSentinel returns the JSON path of the first string starting with SENTINEL, and its token. */
-function findSentinel(v: unknown, at: string): { path: string; token: string } | null {
-  if (typeof v === 'string') return v.startsWith(SENTINEL) ? { path: at, token: v.slice(SENTINEL.length) } : null;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const r = findSentinel(v[i], `${at}[${i}]`);
-      if (r) return r;
-    }
-  } else if (isObject(v)) {
-    for (const k in v) {
-      const r = findSentinel(v[k], at ? `${at}.${k}` : k);
-      if (r) return r;
-    }
-  }
-  return null;
-}
-
 /**
- * parseJsonBody parses a request body. JSON has no NaN or Infinity, so `{"features":[NaN, …]}` is not
- * JSON; rather than "Unexpected token N", the error names the field: "features[0]: is NaN; every value
- * must be a finite number". (The bare tokens are swapped for marked strings, the text re-parsed and the
- * marker located; this runs only when parsing has already failed.)
+ * parseJsonBody parses a whole request body given as text, as the agent's body reader does (body.ts,
+ * json-scan.ts): JSON has no NaN or Infinity, so `{"features":[NaN, …]}` is refused naming the field
+ * ("features[0]: is NaN; every value must be a finite number"), and text that is not JSON is BAD_JSON
+ * naming the byte and the path, never echoing the text.
  */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) throw new AgentError('BAD_JSON', 'the body is empty; send a JSON object');
+  const s = new JsonScanner();
   try {
-    return JSON.parse(text);
+    s.feed(Buffer.from(text, 'utf8'));
+    s.end();
   } catch (e) {
-    let found = false;
-    const marked = text.replace(NON_FINITE, (m: string, tok?: string) => {
-      if (!tok) return m;
-      found = true;
-      return JSON.stringify(SENTINEL + tok);
-    });
-    if (found) {
-      try {
-        const hit = findSentinel(JSON.parse(marked), '');
-        if (hit) throw fieldError(hit.path || 'body', `is ${hit.token}; every value must be a finite number (JSON has no NaN or Infinity)`);
-      } catch (e2) {
-        if (e2 instanceof AgentError) throw e2;
-      }
-    }
-    throw new AgentError('BAD_JSON', `the body is not valid JSON (${(e as Error).message})`);
+    if (!(e instanceof ScanError)) throw e;
+    if (e.kind === 'syntax' || e.kind === 'gzip') throw new AgentError('BAD_JSON', e.message);
+    throw new AgentError('INVALID_FIELD', e.message, e.field);
   }
+  return JSON.parse(text);
 }

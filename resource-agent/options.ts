@@ -108,7 +108,7 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   shutdownDelayMs: 0,
   shutdownTimeoutMs: 20_000,
   maxBatchSamples: 500_000,
-  maxInflightBodyBytes: 32 * MiB,
+  maxInflightBodyBytes: 96 * MiB,
   requestTimeoutMs: 15_000,
   headersTimeoutMs: 5_000,
   keepAliveTimeoutMs: 5_000,

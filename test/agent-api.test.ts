@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { createAgent } from '../resource-agent/app.js';
 import type { Agent, AgentDeps } from '../resource-agent/app.js';
@@ -369,6 +370,24 @@ describe('ops routes', () => {
     expect(expectError(await h.inject({ method: 'GET', url: '/v2/recommend' }), 'ROUTE_NOT_FOUND').message).toBe('no route GET /v2/recommend; see /docs for the API');
     expectError(await h.inject({ method: 'GET', url: '/v1/recommend' }), 'ROUTE_NOT_FOUND');
     expectError(await h.inject({ method: 'GET', url: '/v1/models/%E0%A4%A' }), 'BAD_REQUEST');
+  });
+
+  it('EXPECTED FAILURE - a body whose shape costs more than 4 × its route limit to parse is 413 BODY_TOO_COMPLEX; a body arriving at shutdown is 503 SHUTTING_DOWN', async () => {
+    const h = await harness();
+    // 1 MiB of empty objects would be ~22 MiB of objects: refused once 4 MiB is reached, never parsed
+    const shape = `{"features":[${'{},'.repeat(349_000)}{}]}`;
+    const r = await h.inject({ method: 'POST', url: '/v1/recommend', headers: { 'content-type': 'application/json' }, payload: shape });
+    expect(expectError(r, 'BODY_TOO_COMPLEX').message).toMatch(/^the body's shape would take over \d+\.\d MiB of memory to parse \(\d+ objects, 1 arrays, 1 strings and 0 numbers in its first \d+ bytes\), over the 4\.0 MiB a call to this route may use \(4 × its body limit\)/);
+    // a body still arriving when the agent shuts down (server.ts calls this as the listener closes)
+    const slow = new PassThrough();
+    const pending = h.inject({ method: 'POST', url: '/v1/recommend', headers: { 'content-type': 'application/json' }, payload: slow });
+    slow.write('{"features":');
+    for (let i = 0; i < 200 && h.agent.bodies.receivingCount === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(h.agent.bodies.shutdown()).toBe(1);
+    const cut = await pending;
+    expectError(cut, 'SHUTTING_DOWN');
+    expect([cut.headers['retry-after'], cut.headers.connection]).toEqual(['1', 'close']);
+    slow.destroy();
   });
 
   it('EXPECTED FAILURE - the work budgets: samples per batch (413 TOO_MANY_SAMPLES), bodies in flight (429 TOO_BUSY)', async () => {

@@ -18,12 +18,17 @@ import { renderBatch, renderSingle, writeItemError } from '../render.js';
 import * as S from '../schemas.js';
 import type { ServedFamily } from '../families.js';
 import type { AgentOptions } from '../options.js';
+import { arrivedAt } from '../body.js';
+import type { BodyRouteConfig, Slicer } from '../body.js';
 
 const JSON_BODY = { consumes: ['application/json'] };
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** recommendRoutes registers POST <path> and POST <path>/batch for one family. */
-export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: ServedFamily): void {
+/**
+ * recommendRoutes registers POST <path> and POST <path>/batch for one family; a batch's items are read on
+ * `slicer` (body.ts), the queue every request's body work shares.
+ */
+export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: ServedFamily, slicer?: Slicer): void {
   const { serving, contract, name } = f.family;
   const inputs = contract.inputs.length;
   const outputs = contract.outputs.length;
@@ -42,6 +47,7 @@ export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: Served
 
   app.post(serving.path, {
     bodyLimit: o.bodyLimitBytes,
+    config: { body: 'single' } satisfies BodyRouteConfig,
     schema: { summary: `${serving.summary} (${name})`, tags, ...JSON_BODY, body: schemas.single, response: { 200: schemas.singleAnswer, ...S.errorResponses(400, 413, 415, 503) } },
     handler: async (req, reply) => {
       if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send a JSON object');
@@ -53,10 +59,12 @@ export function recommendRoutes(app: FastifyInstance, o: AgentOptions, f: Served
 
   app.post(`${serving.path}/batch`, {
     bodyLimit: o.batchBodyLimitBytes,
+    config: { body: 'batch' } satisfies BodyRouteConfig,
     schema: { summary: `Up to ${o.maxBatchItems} items in one call (${name})`, tags, ...JSON_BODY, body: schemas.batch, response: { 200: schemas.batchAnswer, ...S.errorResponses(400, 413, 415, 503) } },
     handler: async (req, reply) => {
       if (req.body === undefined) throw new AgentError('BAD_JSON', 'the body is empty; send {"items": [ … ]}');
-      const p = await parseBatch(adapter, inputs, req.body, o.maxBatchItems, { maxSamples: o.maxBatchSamples });
+      const since = arrivedAt(req);
+      const p = await parseBatch(adapter, inputs, req.body, o.maxBatchItems, { maxSamples: o.maxBatchSamples, slice: slicer ? (fn) => slicer.run(fn, since) : undefined });
       if (p.n === 0) throw p.errors[0]!;
       let failed = p.failed;
       const body = await infer.run(p.x, p.n, 'batch', (y, m) =>
