@@ -13,7 +13,7 @@
  *   model_load_failures_total{kind,family}               refused manifests (manifest), files (checksum), sessions (load), widths (contract)
  *   model_manifest_error{family}                         1 while the manifest on disk is refused
  *   model_file_drift{family}                             loaded versions whose file changed on disk since verified
- *   model_switches_total{cause,family}                   changes of the served version (start, reload, activate, rollback)
+ *   model_switches_total{cause,family}                   changes of the served version (start, reload, activate, rollback, verify: a refused file verified on a re-check)
  *   model_rollbacks_total{family}                        switches to a lower version (the rollback API, or an edited manifest)
  *   manifest_reloads_total{result,family}                applied / unchanged / refused
  *   admin_auth_failures_total{reason}                    admin calls refused: UNAUTHORIZED (no token), FORBIDDEN (wrong)

@@ -50,7 +50,8 @@ export interface StoreEvents {
   reloaded(result: ReloadResult): void;
 }
 export type LoadFailureKind = 'manifest' | 'checksum' | 'load' | 'contract' | 'reload';
-export type SwitchCause = 'start' | 'reload' | 'activate' | 'rollback';
+/** 'verify': a refused active version whose file verified on a re-check (reverify) */
+export type SwitchCause = 'start' | 'reload' | 'activate' | 'rollback' | 'verify';
 export type ReloadResult = 'applied' | 'unchanged' | 'refused';
 
 export interface StoreOptions {
@@ -196,9 +197,11 @@ export class ModelStore {
   activate(version: string): Promise<ActivationResult> {
     return this.mutex.run(async () => {
       const m = await this.freshManifest();
-      const st = this.versions.get(version);
+      let st = this.versions.get(version);
       const fam = familyOf(m, this.o.family);
       if (!st) throw new AgentError('VERSION_NOT_FOUND', `version ${version} is not retained in ${this.shown} (retained: ${fam.versions.map((v) => v.version).join(', ')})`);
+      // a file refused before (missing, wrong checksum) may have arrived or been restored since: look again
+      if (st.status === 'refused' && st.failure === 'checksum') st = await this.recheck(st);
       return this.switchTo(m, st, 'activate');
     });
   }
@@ -277,9 +280,16 @@ export class ModelStore {
    * with. A file that changed (a flipped byte, a truncation, a folder in its place) is DRIFT: reported in
    * status() and /readyz, logged once, while the copy verified at load keeps serving (a restart would
    * refuse it; activate re-checks and refuses it). A file restored clears it. Returns the drift count.
+   *
+   * It also looks again at every version REFUSED for its file (missing, wrong size or sha256,
+   * unreadable): a file copied in after its manifest entry, or restored after it drifted and was refused,
+   * is verified and loaded, and if it is the active version that was not served, it is served (a switch
+   * with cause 'verify'). Files ONNX Runtime refused ('load', 'contract') are not retried: the same bytes
+   * fail the same way, and other bytes fail the checksum.
    */
   reverify(): Promise<number> {
-    return this.mutex.run(() => {
+    return this.mutex.run(async () => {
+      await this.recheckRefused();
       const now = new Map<string, string>();
       for (const m of this.models()) {
         const v = verifyVersion(this.o.manifestPath, m.entry);
@@ -292,9 +302,42 @@ export class ModelStore {
     });
   }
 
-  /** modelDirs: the folders of the loaded versions' files (watched for changes). */
+  /** modelDirs: the folders of every retained version's file, loaded or refused, and the served one (watched for changes). */
   modelDirs(): string[] {
-    return [...new Set([...this.models()].map((m) => dirname(modelPath(this.o.manifestPath, m.entry))))];
+    const entries = [...[...this.versions.values()].map((s) => s.entry), ...[...this.models()].map((m) => m.entry)];
+    return [...new Set(entries.map((e) => dirname(modelPath(this.o.manifestPath, e))))];
+  }
+
+  /** recheckRefused verifies again each version refused for its file; see reverify. Under the mutex. */
+  private async recheckRefused(): Promise<void> {
+    if (this.closed) return;
+    for (const st of [...this.versions.values()]) if (st.status === 'refused' && st.failure === 'checksum') await this.recheck(st);
+  }
+
+  /**
+   * recheck verifies and loads a version refused for its file once more; when it is the manifest's
+   * active version and another (or none) is served, it is served from now on. Returns its new state.
+   */
+  private async recheck(st: VersionState): Promise<VersionState> {
+    const version = st.entry.version;
+    const next = await this.prepare(st.entry, st);
+    if (this.closed || this.versions.get(version) !== st) {
+      if (next.model) this.retire(next.model);
+      return st;
+    }
+    this.versions.set(version, next);
+    if (!next.model) return next;
+    this.log.info({ version, file: st.entry.file }, `version ${version} verified on a second look (its file was refused before: ${st.reason})`);
+    const fam = this.manifest?.families[this.o.family];
+    if (fam?.active === version && this.serving !== next.model) {
+      const before = this.serving;
+      this.serving = next.model;
+      this.activeError = null;
+      if (before && ![...this.versions.values()].some((s) => s.model === before)) this.retire(before);
+      this.o.events?.switched?.(before?.version ?? null, version, 'verify');
+      this.log.info({ from: before?.version ?? null, to: version, cause: 'verify' }, `serving ${version}`);
+    }
+    return next;
   }
 
   /** models: every live session (retained versions and the serving one). */
