@@ -4,10 +4,13 @@
  *
  * Shutdown (SIGTERM in main.ts, or close()): /readyz turns 503 at once and every answer from then on
  * carries `Connection: close`; after `shutdownDelayMs` (time for the Service to drop the pod) the listener
- * closes, idle connections are closed, and fastify waits for in-flight requests to finish, at most
- * `shutdownTimeoutMs`, after which the remaining connections are cut; then the watchers stop and the ONNX
- * Runtime sessions are released. So shutdown takes at most delay + timeout (5 s + 20 s in the Deployment,
- * inside its 30 s grace period), whatever the clients do.
+ * closes, idle connections are closed, bodies still arriving are answered 503 SHUTTING_DOWN at once (the
+ * client sends them to another replica), and fastify waits for the requests being answered to finish;
+ * whatever is still open CUT_MARGIN_MS before the deadline (delay + `shutdownTimeoutMs` after the signal)
+ * is cut; then the watchers stop and the ONNX Runtime sessions are released, waiting for the store's lock
+ * no later than the deadline (a reload stuck in a model load is abandoned, and logged). So close()
+ * resolves within delay + timeout (5 s + 20 s in the Deployment, inside its 30 s grace period), whatever
+ * the clients and the store do.
  *
  * Model files are re-verified (sha256) every `verifyIntervalMs` and whenever their folder changes; a
  * file that drifted is reported (store.ts reverify) while the verified copy keeps serving.
@@ -17,6 +20,19 @@ import { createAgent } from './app.js';
 import type { Agent, AgentDeps } from './app.js';
 import type { AgentOptions } from './options.js';
 import { watchDirs, watchFile } from './watch.js';
+
+/** connections still open this long before the shutdown deadline are cut (so close() ends by the deadline) */
+export const CUT_MARGIN_MS = 250;
+
+/** settle resolves true when `p` settles within `ms`, false when the time runs out first (p is left running). */
+function settle(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const out = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    p.then(() => resolve(true), () => resolve(true));
+  });
+  return out.finally(() => clearTimeout(timer));
+}
 
 /** RunningAgent: an agent listening on `url`; close() drains and stops it. */
 export interface RunningAgent extends Agent {
@@ -62,21 +78,26 @@ export async function startAgent(o: AgentOptions, deps: AgentDeps = {}): Promise
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      const deadline = Date.now() + o.shutdownDelayMs + o.shutdownTimeoutMs;
       agent.draining = true;
-      app.log.info({ delayMs: o.shutdownDelayMs }, 'shutting down: not ready, draining');
+      app.log.info({ delayMs: o.shutdownDelayMs, timeoutMs: o.shutdownTimeoutMs }, 'shutting down: not ready, draining');
       if (o.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, o.shutdownDelayMs));
       watcher.close();
-      // Requests still running after the timeout (a stuck client, a body never finished) are cut.
+      // Requests still running near the deadline (a stuck client, an answer that never ends) are cut.
       const cut = setTimeout(() => {
         app.log.warn({ timeoutMs: o.shutdownTimeoutMs }, 'shutdown timeout: closing the connections still open');
         app.server.closeAllConnections();
-      }, o.shutdownTimeoutMs);
+      }, Math.max(0, deadline - Date.now() - Math.min(CUT_MARGIN_MS, o.shutdownTimeoutMs / 4)));
       try {
-        await app.close();
+        const closed = app.close();
+        // The listener is closing: a body still arriving would only be cut at the deadline; answer it now.
+        const cutBodies = agent.bodies.shutdown();
+        if (cutBodies > 0) app.log.info({ bodies: cutBodies }, 'shutting down: bodies still arriving answered 503');
+        if (!(await settle(closed, deadline - Date.now()))) app.server.closeAllConnections();
       } finally {
         clearTimeout(cut);
       }
-      await stores.close();
+      if (!(await settle(stores.close(), deadline - Date.now()))) app.log.warn('shutdown deadline: the model store was still busy (a reload or a model load); stopping without waiting for it');
       app.log.info('stopped');
     })());
   return Object.assign(agent, { url: `http://${host}:${port}`, port, close });
