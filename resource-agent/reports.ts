@@ -11,8 +11,9 @@
  * Each report becomes a ReportView: its systems' metrics (the table) and the trade-off chart's spec, the
  * one the HTML reports draw (tradeoffSpec), so the dashboard and the reports cannot disagree.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { JsonScanner, ScanError } from './json-scan.js';
 import type { ChartSpec } from '../src/report/charts.js';
 import { tradeoffSpec } from '../src/families/container-resources/eval/validate-html.js';
 import type { ResourceMetrics } from '../src/families/container-resources/eval/metrics.js';
@@ -86,7 +87,12 @@ export function viewOf(file: string, modifiedAt: string, r: unknown): ReportView
   return { file, kind, modifiedAt, createdAt, title, model, systems, riskCurve, chart: tradeoffSpec(systems as Record<string, ResourceMetrics>, riskCurve) };
 }
 
-function jsonFiles(dir: string, depth: number): string[] {
+/**
+ * jsonFiles lists the *.json files under `dir` (`depth` folders down). A symbolic link is followed only
+ * when it leads to a file inside the reports folder (`root`, real path); one that leads outside is
+ * listed in `outside` and never read (the folder is served without authentication).
+ */
+function jsonFiles(dir: string, depth: number, root: string, outside: string[]): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -99,14 +105,34 @@ function jsonFiles(dir: string, depth: number): string[] {
     const p = join(dir, n);
     let st;
     try {
-      st = statSync(p);
+      st = lstatSync(p);
+      if (st.isSymbolicLink()) {
+        const real = realpathSync(p);
+        if (real !== root && !real.startsWith(root + sep)) {
+          if (n.endsWith('.json')) outside.push(p);
+          continue;
+        }
+        st = statSync(p);
+      }
     } catch {
       continue;
     }
-    if (st.isDirectory() && depth > 0) out.push(...jsonFiles(p, depth - 1));
+    if (st.isDirectory() && depth > 0) out.push(...jsonFiles(p, depth - 1, root, outside));
     else if (st.isFile() && n.endsWith('.json')) out.push(p);
   }
   return out;
+}
+
+/** notJson says where a file stops being JSON (byte and path), never what it holds. */
+function notJson(text: string): string {
+  try {
+    const s = new JsonScanner({ maxDepth: 64 });
+    s.feed(Buffer.from(text, 'utf8'));
+    s.end();
+  } catch (e) {
+    if (e instanceof ScanError) return e.message.replace(/^the body is not valid JSON: /, 'not JSON: ').replace(/^the body /, 'not JSON: the file ');
+  }
+  return 'not JSON';
 }
 
 /** listReports reads every report under `dir` (null: none configured), newest first. */
@@ -114,7 +140,14 @@ export function listReports(dir: string | null): ReportList {
   const list: ReportList = { dir, reports: [], skipped: [] };
   if (dir === null) return list;
   const found: { view: ReportView; mtime: number }[] = [];
-  for (const p of jsonFiles(dir, 2)) {
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch {
+    return list;
+  }
+  const outside: string[] = [];
+  for (const p of jsonFiles(dir, 2, root, outside)) {
     const file = relative(dir, p);
     try {
       const st = statSync(p);
@@ -122,13 +155,23 @@ export function listReports(dir: string | null): ReportList {
         list.skipped.push({ file, reason: `larger than ${MAX_BYTES} bytes` });
         continue;
       }
-      const v = viewOf(file, st.mtime.toISOString(), JSON.parse(readFileSync(p, 'utf8')));
+      const text = readFileSync(p, 'utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        list.skipped.push({ file, reason: notJson(text) });
+        continue;
+      }
+      const v = viewOf(file, st.mtime.toISOString(), parsed);
       if (typeof v === 'string') list.skipped.push({ file, reason: v });
       else found.push({ view: v, mtime: st.mtimeMs });
     } catch (e) {
-      list.skipped.push({ file, reason: e instanceof SyntaxError ? `not JSON (${e.message})` : String((e as Error).message ?? e) });
+      // never the error's message: it holds the file's absolute path
+      list.skipped.push({ file, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
     }
   }
+  for (const p of outside) list.skipped.push({ file: relative(dir, p), reason: 'a link to a file outside the reports folder; not read' });
   list.reports = found.sort((a, b) => b.mtime - a.mtime || a.view.file.localeCompare(b.view.file)).map((f) => f.view);
   return list;
 }

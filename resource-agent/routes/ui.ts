@@ -5,17 +5,20 @@
  *
  *   GET /ui                     the page (hash routes: #overview, #models, #workloads, #evaluation, #replay, #training)
  *   GET /ui/assets/{name}       app.js, training.js, style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
- *   GET /ui/api/config          whether admin calls and workloads are enabled (and why not), the reports folder
+ *   GET /ui/api/config          whether admin calls and workloads are enabled (and why not), the reports folder's name
  *   GET /ui/api/reports         the evaluate/validate reports of --reports, newest first (reports.ts)
  *   GET /ui/api/replay          the served job families and whether each has a hold-out to replay (replay.ts)
  *   GET /ui/api/replay/jobs?family=job-memory/build-jobs   that hold-out's jobs: attributes and real peaks
+ *
+ * These routes need no token, so they never show a folder as the agent was given it: --reports and --replay
+ * are shown by their last component ("reports"), report files by their path inside the folder.
  *
  * Every /ui response carries a strict Content-Security-Policy: scripts, styles and fetches from the agent
  * only, no inline script or style, no frames, no forms posting elsewhere. The admin token is never sent
  * to these routes: the page keeps it in memory and sends it to the admin routes only.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CHART_ASSETS, CHART_CSS } from '../../src/report/charts.js';
 import { listReports } from '../reports.js';
@@ -48,6 +51,11 @@ function loadAssets(): Map<string, Asset> {
   ]);
 }
 
+/** shownDir: what unauthenticated callers see of a folder option: its last component ("/srv/x/reports" → "reports"). */
+export function shownDir(dir: string): string {
+  return basename(dir.replace(/[\\/]+$/, '')) || '.';
+}
+
 function secure(reply: FastifyReply): FastifyReply {
   return reply
     .header('content-security-policy', CSP)
@@ -75,14 +83,14 @@ export function uiRoutes(app: FastifyInstance, o: AgentOptions, served: readonly
   app.get('/ui/api/config', hide, (_req, reply) =>
     secure(reply).send({
       admin: o.adminTokenFile !== null ? { enabled: true, reason: null } : { enabled: false, reason: 'the agent runs without an admin token (start it with --admin-token-file or RESOURCE_AGENT_ADMIN_TOKEN_FILE)' },
-      reports: o.reports,
+      reports: o.reports === null ? null : shownDir(o.reports),
       workloads: o.prometheus !== null ? { enabled: true, reason: null } : { enabled: false, reason: 'the agent runs without --prometheus (RESOURCE_AGENT_PROMETHEUS), so it reads no workloads' },
     }),
   );
 
-  app.get('/ui/api/reports', hide, (_req, reply) => secure(reply).send(listReports(o.reports)));
+  app.get('/ui/api/reports', hide, (_req, reply) => secure(reply).send({ ...listReports(o.reports), dir: o.reports === null ? null : shownDir(o.reports) }));
 
-  app.get('/ui/api/replay', hide, (_req, reply) => secure(reply).send({ replayDir: o.replay, families: replays.list() }));
+  app.get('/ui/api/replay', hide, (_req, reply) => secure(reply).send({ replayDir: o.replay === null ? null : shownDir(o.replay), families: replays.list() }));
 
   app.get<{ Querystring: { family?: string } }>('/ui/api/replay/jobs', hide, (req, reply) => {
     const family = req.query.family ?? '';
