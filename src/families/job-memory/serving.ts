@@ -38,6 +38,45 @@ export function allocate(bytes: number, b: ServingBounds): number {
 interface JobMeta {
   id: string | undefined;
   unseen: string[];
+  /** attributes above the largest value seen in training (answered, with this line) */
+  warnings: string[] | null;
+}
+
+const DECIMAL = /^\s*-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+const kindOf = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : typeof v === 'string' ? `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}` : String(v));
+
+/**
+ * checkRaw checks the types and ranges of a job's raw attributes before they are encoded, so that every
+ * refusal names the attribute in a short message (never the value, which may be nested a thousand levels
+ * deep), and returns the warnings of the answer:
+ *   number    a number or a decimal string ("0x10", "0b1010" and "Infinity" are refused); above the largest
+ *             value in training it is answered with a warning, and above 4 × (that maximum + 1) − 1,
+ *             where the encoding's log scale stops (every larger value is the same input), it is refused;
+ *   category  a string (or a number or boolean, as the data had them);
+ *   list      an array of strings, or one separated string.
+ * Example (build jobs, jobs trained up to 2000): 3000 → warning; 1e300 → "is 1e+300; … above 8003".
+ */
+function checkRaw(spec: JobSpec, raw: Record<string, unknown>): string[] | null {
+  let warnings: string[] | null = null;
+  for (const a of spec.attributes) {
+    const v = raw[a.name];
+    if (v === undefined) continue; // encodeRaw names it
+    const field = `attributes.${a.name}`;
+    if (a.kind === 'number') {
+      if (typeof v !== 'number' && !(typeof v === 'string' && DECIMAL.test(v))) throw new RequestFieldError(field, `is ${kindOf(v)}; give a decimal number ≥ 0`);
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < 0) throw new RequestFieldError(field, `is ${x}; give a number ≥ 0`);
+      const top = 4 * (a.max + 1) - 1;
+      if (x > top) throw new RequestFieldError(field, `is ${x}; the model was trained on 0 … ${a.max} and answers every value above ${top} alike, so it cannot answer for this one (is it in another unit?)`);
+      if (x > a.max) (warnings ??= []).push(`${field}: ${x} is above the largest value in training (${a.max}); the model extrapolates`);
+    } else if (a.kind === 'category') {
+      if (typeof v === 'object') throw new RequestFieldError(field, `is ${kindOf(v)}; give a string`);
+    } else if (Array.isArray(v)) {
+      const bad = v.findIndex((x) => typeof x !== 'string');
+      if (bad >= 0) throw new RequestFieldError(`${field}[${bad}]`, `is ${kindOf(v[bad])}; give a list of strings`);
+    } else if (typeof v !== 'string') throw new RequestFieldError(field, `is ${kindOf(v)}; give a list of strings or one '${a.separator}'-separated string`);
+  }
+  return warnings;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,6 +110,7 @@ export function jobServing(spec: JobSpec, dataset: string, example: Record<strin
           peakEstimateBytes: { type: 'integer', description: "the model's point estimate of the peak" },
           confidence: { type: 'number', description: 'P(peak ≤ the allocation) as the model estimates it' },
           unseen: { type: 'array', items: { type: 'string' }, description: 'attributes whose value was outside the vocabulary (encoded as <other>)' },
+          warnings: { type: 'array', items: { type: 'string' }, description: 'present when a number is above the largest value in training (the model extrapolates), naming the attribute' },
         },
       },
     },
@@ -83,6 +123,7 @@ export function jobServing(spec: JobSpec, dataset: string, example: Record<strin
           for (const k in v) if (k !== 'attributes' && k !== 'id') throw new RequestFieldError(k, 'is not a known field; an item has "attributes" and an optional "id"');
           if (v.id !== undefined && (typeof v.id !== 'string' || v.id.length > MAX_ID_LENGTH)) throw new RequestFieldError('id', `give a string of at most ${MAX_ID_LENGTH} characters`);
           if (!isObject(v.attributes)) throw new RequestFieldError('attributes', `is ${v.attributes === undefined ? 'missing' : 'not an object'}; give the job's attributes by name`);
+          const warnings = checkRaw(spec, v.attributes);
           let unseen: string[];
           try {
             unseen = encodeRaw(spec, v.attributes, real);
@@ -91,7 +132,7 @@ export function jobServing(spec: JobSpec, dataset: string, example: Record<strin
             throw e;
           }
           normalizeRow(c.inputs, real, out, offset);
-          return { id: v.id as string | undefined, unseen };
+          return { id: v.id as string | undefined, unseen, warnings };
         },
         writeItem(w, y, offset, meta) {
           const d = decide(spec, y, offset);
@@ -110,6 +151,14 @@ export function jobServing(spec: JobSpec, dataset: string, example: Record<strin
             w.string(u);
           });
           w.byte(93);
+          if (meta.warnings) {
+            w.ascii(',"warnings":[');
+            meta.warnings.forEach((m, i) => {
+              if (i) w.byte(44);
+              w.string(m);
+            });
+            w.byte(93);
+          }
         },
       };
     },
