@@ -13,7 +13,9 @@
  * into one sample (CPU the mean, memory the maximum)").
  *
  * Physical bounds: timestamps are seconds since the epoch between 2000-01-01 (946,684,800) and 2100-01-01
- * (4,102,444,800). Above 1e11 they are milliseconds (1e11 s is the year 5138), and the message says so.
+ * (4,102,444,800). Above 1e11 they may be milliseconds (1e11 s is the year 5138): when a time divided by
+ * 1e3, 1e6 or 1e9 lands in that range the message says milliseconds, microseconds or nanoseconds and
+ * gives the seconds; any other value gets the range (1e300 is no unit of time).
  */
 import { RequestFieldError } from '../../types.js';
 import type { UsageWindow } from '../features.js';
@@ -38,7 +40,13 @@ const describe = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.str
 export function checkEpochSeconds(v: unknown, field: string): number {
   if (typeof v !== 'number') throw fail(field, `is ${describe(v)}; expected a number (seconds since the epoch)`);
   if (!Number.isFinite(v)) throw fail(field, `is ${v}; expected a finite number of seconds since the epoch`);
-  if (v > LOOKS_LIKE_MS) throw fail(field, `is ${v}; timestamps look like milliseconds; give seconds since the epoch (${Math.floor(v / 1000)})`);
+  if (v > LOOKS_LIKE_MS) {
+    // milliseconds, microseconds or nanoseconds since the epoch: say which only when it lands in range
+    for (const [k, unit] of [[1e3, 'milliseconds'], [1e6, 'microseconds'], [1e9, 'nanoseconds']] as const) {
+      const sec = Math.floor(v / k);
+      if (sec >= EPOCH_MIN_SEC && sec <= EPOCH_MAX_SEC) throw fail(field, `is ${v}; timestamps look like ${unit}; give seconds since the epoch (${sec})`);
+    }
+  }
   if (v < EPOCH_MIN_SEC || v > EPOCH_MAX_SEC) throw fail(field, `is ${v}; give seconds since the epoch (UTC) between ${EPOCH_MIN_SEC} (2000-01-01) and ${EPOCH_MAX_SEC} (2100-01-01)`);
   return v;
 }
