@@ -90,13 +90,13 @@ describe('risk targets in /v1/recommend', () => {
     expect(items[1].risk.memory).toEqual({ requested: 0.99, target: 0.99, factor: 1.98 });
   });
 
-  it('EXPECTED FAILURE - a target the version was not calibrated for, a version without a table, a bad rate', async () => {
+  it('EXPECTED FAILURE - a target above the calibrated ones degrades to the highest, a version without a table to no factor (warnings); a bad rate is 400', async () => {
     const { agent } = await agentWith({ risk_calibration: JSON.stringify(TABLE) });
     const high = await agent.app.inject({ method: 'POST', url: '/v1/recommend/batch', payload: { items: [{ features: FEATURES }, { features: FEATURES, risk: { memoryHold: 0.999 } }] } });
-    // the item fails alone
-    expect([high.statusCode, high.json().errors, high.json().items[0].cpu !== undefined]).toEqual([200, 1, true]);
-    expect(high.json().items[1].error).toMatchObject({ code: 'INVALID_FIELD', field: 'items[1].risk.memoryHold' });
-    expect(high.json().items[1].error.message, high.body).toMatch(/^items\[1\]\.risk\.memoryHold: 0.999 is above what this model version was calibrated for \(0.5, .*, 0.995\); choose one of those or recalibrate$/);
+    // answered for the nearest certified target, 0.995 (the 199th of 199 ratios, 1.99), with a warning
+    expect([high.statusCode, high.json().errors]).toEqual([200, 0]);
+    expect(high.json().items[1].risk.memory).toEqual({ requested: 0.999, target: 0.995, factor: 1.99 });
+    expect(high.json().items[1].warnings).toEqual(['risk.memoryHold: 0.999 is above the highest target model version 1.0.0 was calibrated for (0.995); answered for 0.995']);
     const bad = await agent.app.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES, risk: { memoryHold: 99 } } });
     expect(bad.json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'risk.memoryHold' });
     expect(bad.json().error.message).toMatch(/hold rate between 0 and 1/);
@@ -105,7 +105,11 @@ describe('risk targets in /v1/recommend', () => {
 
     const { agent: plain } = await agentWith({});
     const none = await plain.app.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES, risk: { memoryHold: 0.9 } } });
-    expect(none.statusCode).toBe(400);
-    expect(none.json().error.message).toMatch(/risk.memoryHold: model version 1.0.0 has no risk calibration/);
+    expect(none.statusCode, none.body).toBe(200);
+    expect(none.json().risk).toEqual({ memory: { requested: 0.9, target: null, factor: null }, cpu: null, calibration: null });
+    expect(none.json().memory.limit.bytes).toBe(1001 * MiB); // the model's own limit
+    expect(none.json().warnings[0]).toMatch(/^risk: model version 1.0.0 has no risk calibration; answered with the model's own limits/);
+    const noneBad = await plain.app.inject({ method: 'POST', url: '/v1/recommend', payload: { features: FEATURES, risk: { cpuHold: 1.5 } } });
+    expect(noneBad.json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'risk.cpuHold' });
   });
 });

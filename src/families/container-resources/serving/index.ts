@@ -21,18 +21,40 @@ import { ANSWER, EXAMPLE, ITEM } from './schemas.js';
  * applyRisk multiplies the model's limits (in place, before post-processing; requests capped at the new
  * limits) by the serving version's
  * conformal factors for the requested hold rates; the smallest calibrated target at or above a request
- * is used (src/core/risk.ts factorFor). A version without a table, or a target above its table, is a
- * RequestFieldError naming risk.memoryHold / risk.cpuHold.
+ * is used (src/core/risk.ts factorFor). A hold rate outside (0, 1) is a RequestFieldError naming
+ * risk.memoryHold / risk.cpuHold. What the version cannot certify depends on `degrade`:
+ *   false (the CLI: the operator chose the model and the rate)   a version without a table, or a target
+ *         above its table, is a RequestFieldError;
+ *   true (the agent: the served version may change under the caller, e.g. a rollback to a version
+ *         trained without --calibration-data)   the answer degrades instead, with a warning: to the
+ *         nearest certified target (the highest in the table) for a target above it, and to no factor
+ *         (the model's own limits; target and factor null, calibration null) without a table.
  */
-export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['risk']>, model: ServedModel): AppliedRisk {
+export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['risk']>, model: ServedModel, degrade = false): AppliedRisk {
   const table = model.risk;
+  const warnings: string[] = [];
+  if (!table && degrade) {
+    const none = (h: number | undefined) => (h === undefined ? null : { requested: h, target: null, factor: null });
+    for (const key of ['memoryHold', 'cpuHold'] as const) {
+      const h = want[key];
+      if (h !== undefined && !(h > 0 && h < 1)) throw new RequestFieldError(`risk.${key}`, `${h} must be a hold rate between 0 and 1, e.g. 0.99 for at most 1% of windows over the limit`);
+    }
+    warnings.push(`risk: model version ${model.version} has no risk calibration; answered with the model's own limits, so no hold rate is guaranteed (serve a version trained with --calibration-data for one)`);
+    return { memory: none(want.memoryHold), cpu: none(want.cpuHold), calibration: null, warnings };
+  }
   const pick = (key: 'memoryHold' | 'cpuHold', output: string) => {
     const h = want[key];
     if (h === undefined) return null;
     if (!table) throw new RequestFieldError(`risk.${key}`, `model version ${model.version} has no risk calibration, so it cannot answer for a hold rate; omit "risk" or serve a version trained with --calibration-data`);
+    const rows = table.factors[output] ?? [];
     try {
-      return { requested: h, ...factorFor(table.factors[output] ?? [], h, `risk.${key}`) };
+      return { requested: h, ...factorFor(rows, h, `risk.${key}`) };
     } catch (e) {
+      const top = rows.reduce<[number, number] | null>((a, x) => (a === null || x[0] > a[0] ? x : a), null);
+      if (degrade && top && h > 0 && h < 1) {
+        warnings.push(`risk.${key}: ${h} is above the highest target model version ${model.version} was calibrated for (${top[0]}); answered for ${top[0]}`);
+        return { requested: h, target: top[0], factor: top[1] };
+      }
       throw new RequestFieldError(`risk.${key}`, (e as Error).message.replace(/^risk\.\w+: /, ''));
     }
   };
@@ -49,7 +71,7 @@ export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['ri
     r.cpuLimitCores *= cpu.factor;
     r.cpuRequestCores = Math.min(r.cpuRequestCores, r.cpuLimitCores);
   }
-  return { memory, cpu, calibration: `${table!.calibration.windows} windows of ${table!.calibration.groups} workloads (${table!.calibration.source})` };
+  return { memory, cpu, calibration: `${table!.calibration.windows} windows of ${table!.calibration.groups} workloads (${table!.calibration.source})`, ...(warnings.length ? { warnings } : {}) };
 }
 
 export const containerServing: FamilyServing = {
@@ -65,7 +87,7 @@ export const containerServing: FamilyServing = {
       readItem: (v, out, offset) => readContainerItem(v, out, offset, row),
       writeItem: (w, y, offset, meta, model) => {
         const raw = denormalizeOutputs(y, offset, meta.inputs);
-        const applied = meta.risk ? applyRisk(raw, meta.risk, model) : null;
+        const applied = meta.risk ? applyRisk(raw, meta.risk, model, true) : null;
         writeRecommendation(w, postProcess(raw, policy, steps), meta, applied);
       },
     };

@@ -30,11 +30,16 @@ const COMMA = 44;
  * writeRecommendation writes an answer's fields, without braces: the names the item gave, then CPU and
  * memory request and limit (number and quantity), then confidence to 4 decimals (0.823849 → 0.8238).
  */
-/** AppliedRisk: the hold rates an item asked for, the calibrated targets and factors used, and where they came from. */
+/**
+ * AppliedRisk: the hold rates an item asked for, the calibrated targets and factors used, and where they
+ * came from; target, factor and calibration are null when the serving version has no calibration (the
+ * agent then answers with the model's own limits), and `warnings` says what was degraded.
+ */
 export interface AppliedRisk {
-  memory: { requested: number; target: number; factor: number } | null;
-  cpu: { requested: number; target: number; factor: number } | null;
-  calibration: string;
+  memory: { requested: number; target: number | null; factor: number | null } | null;
+  cpu: { requested: number; target: number | null; factor: number | null } | null;
+  calibration: string | null;
+  warnings?: string[];
 }
 
 export function writeRecommendation(w: JsonSink, r: PodResources, meta: ItemMeta, risk: AppliedRisk | null = null): void {
@@ -69,12 +74,14 @@ export function writeRecommendation(w: JsonSink, r: PodResources, meta: ItemMeta
     const json = JSON.stringify({ memory: risk.memory, cpu: risk.cpu });
     w.bytes(Buffer.from(json.slice(0, -1), 'utf8'));
     w.ascii(',"calibration":');
-    w.string(risk.calibration);
+    if (risk.calibration === null) w.ascii('null');
+    else w.string(risk.calibration);
     w.ascii('}');
   }
-  if (meta.warnings) {
+  const warnings = risk?.warnings ? [...(meta.warnings ?? []), ...risk.warnings] : meta.warnings;
+  if (warnings) {
     w.ascii(',"warnings":[');
-    meta.warnings.forEach((m, i) => {
+    warnings.forEach((m, i) => {
       if (i > 0) w.byte(COMMA);
       w.string(m);
     });

@@ -69,7 +69,7 @@ export const ITEM: ObjectSchema = {
 const riskApplied = {
   type: 'object',
   required: ['requested', 'target', 'factor'],
-  properties: { requested: { type: 'number' }, target: { type: 'number', description: 'the calibrated target used (the smallest ≥ requested)' }, factor: { type: 'number', description: "multiplier applied to the model's limit" } },
+  properties: { requested: { type: 'number' }, target: { type: 'number', nullable: true, description: 'the calibrated target used (the smallest ≥ requested; the highest calibrated one, with a warning, when requested is above them all); null when the serving version has no calibration' }, factor: { type: 'number', nullable: true, description: "multiplier applied to the model's limit (a factor below 1 lowers the limit and caps the request at it); null when none was applied" } },
 };
 
 const cpuAmount = {
@@ -95,9 +95,9 @@ export const ANSWER: ObjectSchema = {
     risk: {
       type: 'object',
       description: 'present when the item asked for hold rates: what was applied and the calibration it came from',
-      properties: { memory: { ...riskApplied, nullable: true }, cpu: { ...riskApplied, nullable: true }, calibration: { type: 'string' } },
+      properties: { memory: { ...riskApplied, nullable: true }, cpu: { ...riskApplied, nullable: true }, calibration: { type: 'string', nullable: true, description: 'null when the serving version has no calibration (e.g. after a rollback to one trained without it): the answer then has the model\'s own limits and a warning' } },
     },
-    warnings: { type: 'array', items: { type: 'string' }, description: 'what was done to accept a window: repeated timestamps merged, samples sorted' },
+    warnings: { type: 'array', items: { type: 'string' }, description: 'what was done to answer: repeated timestamps merged, samples sorted; a hold rate answered for the nearest calibrated target, or without a factor by a version that has no calibration' },
   },
 };
 
