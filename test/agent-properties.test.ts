@@ -18,6 +18,8 @@ import { UserError } from '../src/util/errors.js';
 import { FEATURE_NAMES, normalizeOutputs } from '../src/families/container-resources/features.js';
 import { GiB, MiB } from '../src/core/units.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';
+import { shippedJobStore } from './helpers/shipped-jobs.js';
+import type { JobStore } from './helpers/shipped-jobs.js';
 
 type Json = any;
 const TOKEN = 'property-token-1234';
@@ -26,18 +28,32 @@ const RUNS = 150;
 const T0 = 1_700_000_000;
 
 let agent: Agent;
+let jobs: { agent: Agent; store: JobStore } | undefined;
 const s = makeStore([1, 2]);
 afterAll(async () => {
   await agent?.app.close();
   await agent?.stores.close();
   s.cleanup();
+  await jobs?.agent.app.close();
+  await jobs?.agent.stores.close();
+  jobs?.store.cleanup();
 });
+
+/** the shipped job-memory/build-jobs model, served with ONNX Runtime, with the limits of theAgent() */
+async function jobAgent(): Promise<{ agent: Agent; store: JobStore }> {
+  if (jobs) return jobs;
+  const store = shippedJobStore(join(import.meta.dirname, '..'));
+  const a = await createAgent({ ...AGENT_DEFAULTS, manifest: store.manifestPath, adminTokenFile: null, maxBatchItems: 50, maxBatchSamples: 20_000, bodyLimitBytes: 256 * 1024, batchBodyLimitBytes: 1024 * 1024, maxInflightBodyBytes: 16 * 1024 * 1024 }, { logger: false, defaultMetrics: false });
+  await a.stores.start();
+  jobs = { agent: a, store };
+  return jobs;
+}
 
 async function theAgent(): Promise<Agent> {
   if (agent) return agent;
   const tokenFile = join(s.dir, 'token');
   writeFileSync(tokenFile, TOKEN);
-  agent = await createAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, adminTokenFile: tokenFile, maxBatchItems: 50, maxBatchSamples: 20_000, bodyLimitBytes: 256 * 1024, batchBodyLimitBytes: 1024 * 1024 }, { logger: false, defaultMetrics: false, load: constLoad(normalizeOutputs([0.25, 0.5, 300 * MiB, GiB, 0.9], FEATURE_NAMES.map((n) => FEATURES[n]))) });
+  agent = await createAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, adminTokenFile: tokenFile, maxBatchItems: 50, maxBatchSamples: 20_000, bodyLimitBytes: 256 * 1024, batchBodyLimitBytes: 1024 * 1024, maxInflightBodyBytes: 16 * 1024 * 1024 }, { logger: false, defaultMetrics: false, load: constLoad(normalizeOutputs([0.25, 0.5, 300 * MiB, GiB, 0.9], FEATURE_NAMES.map((n) => FEATURES[n]))) });
   await agent.stores.start();
   return agent;
 }
@@ -170,6 +186,79 @@ describe('the agent answers any input with a documented status', () => {
     );
     // the store is still consistent and serving after all of that
     expect((await a.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+  });
+});
+
+/**
+ * Hostile shapes (issue 21): bodies up to the route limits whose cost is in their SHAPE (tens of thousands
+ * of empty objects, nesting hundreds deep, long or non-Latin-1 strings, huge number literals, NaN tokens,
+ * a cut anywhere, gzip and binary bytes), inside a valid envelope or item or alone, sent to every route
+ * of the HTTP surface: the recommend routes of both families, the admin routes, the dashboard's and the
+ * ops routes. Besides a documented status, every answer leaves the in-flight budget at 0 (a request that
+ * was refused, cut or answered gives back everything it held). Memory under these shapes at full
+ * concurrency is measured by npm run bench:soak, not here.
+ */
+const LIMIT = 256 * 1024;
+const BATCH_LIMIT = 1024 * 1024;
+/** a piece of JSON text whose cost is in its shape */
+const hostilePiece = fc.oneof(
+  fc.tuple(fc.constantFrom('{}', '[]', '""', '0', 'null', '{"a":{}}', '[[]]', '"\u20ac"', '{"k":0}'), fc.integer({ min: 1, max: 60_000 })).map(([p, n]) => `[${Array(n).fill(p).join(',')}]`),
+  fc.integer({ min: 1, max: 400 }).chain((d) => fc.constantFrom('[', '{"x":').map((open) => (open === '[' ? '['.repeat(d) + ']'.repeat(d) : '{"x":'.repeat(d) + '0' + '}'.repeat(d)))),
+  fc.integer({ min: 0, max: 200_000 }).chain((n) => fc.constantFrom('a', '\u00e9', '\u20ac', '\\n', '\\u0000').map((c) => `"${c.repeat(n)}"`)),
+  fc.integer({ min: 1, max: 5_000 }).map((n) => `[${Array.from({ length: n }, (_, i) => `{"k${i}":${i}}`).join(',')}]`),
+  fc.constantFrom('1e999', '-1e999', '1e-400', '-0', '9'.repeat(400), '0.' + '0'.repeat(300) + '1', 'NaN', '-Infinity', '[1,2,Infinity]'),
+  fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+);
+/** where the piece goes: alone, as a feature, an item, a batch of it, a job attribute, a window series */
+const hostileBody = fc.tuple(hostilePiece, fc.constantFrom('alone', 'feature', 'item', 'items', 'attribute', 'series', 'name'), fc.option(fc.nat(), { nil: undefined }), fc.constantFrom('', '\ufeff', '\x1f\x8b\x08\x00')).map(([piece, where, cut, prefix]) => {
+  const body =
+    where === 'alone' ? piece
+    : where === 'feature' ? `{"features":{"cpu_p50":${piece}}}`
+    : where === 'item' ? `{"items":[${JSON.stringify({ features: FEATURES })},${piece}]}`
+    : where === 'items' ? `{"items":${piece}}`
+    : where === 'attribute' ? `{"attributes":{"jobs":${piece}}}`
+    : where === 'series' ? `{"window":{"timestampsSec":${piece},"cpuCores":[1],"memoryBytes":[1]}}`
+    : `{"features":${JSON.stringify(FEATURES)},"container":${piece}}`;
+  const bytes = Buffer.concat([Buffer.from(prefix, 'latin1'), Buffer.from(body, 'utf8')]);
+  return cut === undefined ? bytes : bytes.subarray(0, cut % (bytes.length + 1));
+});
+
+describe('the whole HTTP surface under hostile shapes (issue 21)', () => {
+  it('POST to every route: any body up to the limits gets a documented 2xx/4xx, and the budget is given back', async () => {
+    const a = await theAgent();
+    const j = (await jobAgent()).agent;
+    const route = fc.constantFrom<[string, 'c' | 'j']>(['/v1/recommend', 'c'], ['/v1/recommend/batch', 'c'], ['/v1/models/1.0.0/activate', 'c'], ['/v1/rollback', 'c'], ['/v1/families/container-resources/rollback', 'c'], ['/v1/nope', 'c'], ['/v1/jobs/build-jobs/recommend', 'j'], ['/v1/jobs/build-jobs/recommend/batch', 'j'], ['/v1/families/job-memory/build-jobs/rollback', 'j']);
+    const encoding = fc.constantFrom(undefined, undefined, undefined, 'gzip', 'identity', 'br');
+    const statuses = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(hostileBody, route, encoding, async (body, [url, which], enc) => {
+        const target = which === 'c' ? a : j;
+        const limit = url.endsWith('/batch') ? BATCH_LIMIT : LIMIT;
+        const payload = body.subarray(0, limit); // up to the limit
+        const r = await target.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...(enc ? { 'content-encoding': enc } : {}) }, payload });
+        expectDocumented(r, `${url} ${enc ?? ''} ${JSON.stringify(payload.subarray(0, 120).toString('latin1'))}… (${payload.length} bytes)`);
+        expect(r.body.length, 'a short answer, never the body echoed').toBeLessThan(Math.max(4096, 300 * 50));
+        expect(target.bodies.inFlight, 'the in-flight budget is given back').toBe(0);
+        statuses.add(r.statusCode);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    // the shapes reach the refusals of issue 21: too complex, not JSON, nested too deep or not finite, gzip
+    expect([...statuses].sort()).toEqual(expect.arrayContaining([400, 413, 415]));
+  }, 120_000);
+
+  it('GET any route of the surface with any query: a documented 2xx/4xx', async () => {
+    const a = await theAgent();
+    const path = fc.constantFrom('/healthz', '/readyz', '/metrics', '/v1/families', '/v1/models', '/v1/models/1.0.0', '/v1/workloads', '/v1/workloads/a/Deployment/b', '/ui', '/ui/api/config', '/ui/api/reports', '/ui/api/replay', '/ui/api/replay/jobs', '/ui/assets/app.js', '/openapi.json');
+    const query = fc.oneof(fc.constant(''), fc.webQueryParameters().map((q) => `?${q}`), fc.constantFrom('?family=job-memory/build-jobs', '?samples=2', '?samples=1&samples=0', '?kind=a&kind=b', '?family=%00', '?x=%zz'));
+    await fc.assert(
+      fc.asyncProperty(path, query, async (p, q) => {
+        const r = await a.app.inject({ method: 'GET', url: p + q });
+        expectDocumented(r, p + q);
+        expect(a.bodies.inFlight).toBe(0);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
   });
 });
 

@@ -7,9 +7,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createAgent } from '../resource-agent/app.js';
 import type { Agent, AgentDeps } from '../resource-agent/app.js';
@@ -26,6 +26,7 @@ import { family, modelPath, readManifest } from '../src/store/manifest.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';
 import type { TempStore } from './helpers/model-store.js';
+import { shippedJobStore } from './helpers/shipped-jobs.js';
 import { modelBytes } from './helpers/models.js';
 
 type Json = any;
@@ -111,27 +112,9 @@ function emptyObjects(bytes: number, prefix: string, suffix: string): string {
   return prefix + '{},'.repeat(n) + '{}' + suffix;
 }
 
-/** jobStore: a temporary store holding the shipped job-memory/build-jobs model only (its real ONNX file). */
-function jobStore(): TempStore {
-  const shipped = readManifest(join(REPO, 'manifest.json'));
-  const name = 'job-memory/build-jobs';
-  const fam = family(shipped, name);
-  const dir = mkdtempSync(join(tmpdir(), 'crp-jobs-'));
-  for (const v of fam.versions) {
-    mkdirSync(dirname(join(dir, v.file)), { recursive: true });
-    copyFileSync(modelPath(join(REPO, 'manifest.json'), v), join(dir, v.file));
-  }
-  const manifestPath = join(dir, 'manifest.json');
-  writeFileSync(manifestPath, JSON.stringify({ ...shipped, families: { [name]: fam } }, null, 2));
-  const none = () => {
-    throw new Error('not for a job store');
-  };
-  return { dir, manifestPath, versions: fam.versions.map((v) => v.version), manifest: () => readManifest(manifestPath), entry: none, setActive: none, tamper: none, addVersion: none, addUnloadable: none, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 /** jobAgent: an in-process agent serving the shipped build-jobs model with ONNX Runtime; `attrs` is a valid job. */
 async function jobAgent(): Promise<{ agent: Agent; attrs: Record<string, unknown> }> {
-  const s = jobStore();
+  const s = shippedJobStore(REPO);
   const agent = await createAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, adminTokenFile: null }, { logger: false, defaultMetrics: false });
   await agent.stores.start();
   cleanups.push(async () => {
@@ -139,14 +122,9 @@ async function jobAgent(): Promise<{ agent: Agent; attrs: Record<string, unknown
     await agent.stores.close();
     s.cleanup();
   });
-  // a valid job: the first one the dashboard's Replay would send (all attributes, as the hold-out has them)
-  const entry = family(readManifest(join(REPO, 'manifest.json')), 'job-memory/build-jobs').versions[0]!;
-  const spec = (entry.contract!.features as { jobSpec: { attributes: { name: string; kind: string; vocab?: string[]; values?: number[] }[] } }).jobSpec;
-  const attrs: Record<string, unknown> = {};
-  for (const a of spec.attributes) attrs[a.name] = a.kind === 'number' ? (a.values?.[0] ?? 1) : a.kind === 'list' ? [a.vocab![0]] : a.vocab![0];
-  const ok = await agent.app.inject({ method: 'POST', url: '/v1/jobs/build-jobs/recommend', payload: { attributes: attrs } });
+  const ok = await agent.app.inject({ method: 'POST', url: '/v1/jobs/build-jobs/recommend', payload: { attributes: s.attributes } });
   expect(ok.statusCode, ok.body).toBe(200);
-  return { agent, attrs };
+  return { agent, attrs: s.attributes };
 }
 
 describe('1. parse cost is bounded by the work a body asks for, not its bytes', () => {
@@ -209,9 +187,9 @@ describe('2. idle clients cannot hold the in-flight budget', () => {
     for (const s of idle) s.socket.write(`POST /v1/recommend/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${MiB}\r\n\r\n{`);
     await waitFor('both idle requests seen', () => seen() >= 2);
     const single = await fetch(agent.url + '/v1/recommend', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ features: ARR }) });
-    expect(single.status).toBe(200);
+    expect(single.status, await single.clone().text()).toBe(200);
     const batch = await fetch(agent.url + '/v1/recommend/batch', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ items: [{ features: ARR }] }) });
-    expect(batch.status).toBe(200);
+    expect(batch.status, await batch.clone().text()).toBe(200);
     const rollback = await fetch(agent.url + '/v1/rollback', { method: 'POST', headers: auth });
     expect(rollback.status).toBe(200);
     for (const s of idle) s.socket.destroy();
