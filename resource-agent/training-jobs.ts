@@ -30,7 +30,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname, setPriority } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../src/util/fs-atomic.js';
 
@@ -217,7 +217,10 @@ export class TrainingJobs {
   /** view: a job as the API shows it. */
   view(j: Job): JobView {
     const { schemaVersion: _s, holder, childPid: _c, ...rest } = j;
-    return { ...rest, log: j.log.slice(-20), runner: holder ? `${holder.host} (pid ${holder.pid})` : null };
+    // GET needs no token: trace folders are shown by their last component, as the dashboard's routes do
+    const d = j.request.data;
+    const request = 'traces' in d ? { ...j.request, data: { traces: { ...d.traces, paths: d.traces.paths.map((p) => basename(p) || p) } } } : j.request;
+    return { ...rest, request, log: j.log.slice(-20), runner: holder ? `${holder.host} (pid ${holder.pid})` : null };
   }
 
   list(): JobView[] {
@@ -465,7 +468,9 @@ export class TrainingJobs {
   }
 
   /** onLine: a progress object, a log line in JSON, or plain text (an error line). */
-  private onLine(r: Running, line: string, started: number): void {
+  private onLine(r: Running, raw: string, started: number): void {
+    // GET needs no token: an absolute path in a line is shown by its last component
+    const line = raw.replace(/(?:\/[^\s/:,;()"'`]+)+\/([^\s/:,;()"'`]+)/g, '$1');
     const j = r.job;
     let p: { stage?: string; pct?: number; message?: string; trainingEtaSec?: number | null; log?: string } | null = null;
     try {

@@ -110,7 +110,7 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
       if (j.stage) seen.add(j.stage);
       if (j.state === 'running' && j.etaSec !== null) eta = true;
       return ['succeeded', 'failed', 'cancelled'].includes(j.state);
-    }, 120_000, 50);
+    }, 240_000, 50);
     expect(done.state, done.error).toBe('succeeded');
     expect(done.progress).toBe(100);
     expect(seen.has('training')).toBe(true);
@@ -132,7 +132,7 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
     const again = await post(`/v1/training-jobs/${job.id}/cancel`);
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('JOB_FINISHED');
-  }, 180_000);
+  }, 300_000);
 
   it('cancel: a running job stops (its child is gone, nothing exported) and a queued one never starts', async () => {
     const first = (await post('/v1/training-jobs', slow)).json();
@@ -151,7 +151,7 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
     expect((await get(`/v1/training-jobs/${second.id}`)).startedAt).toBeNull();
     // cancelled in training: no candidate beyond the first test's 2.1.0
     expect(family(readManifest(store.manifest)).versions.map((x) => x.version)).toEqual(['2.0.0', '2.1.0']);
-  }, 180_000);
+  }, 300_000);
 
   it('a read-only (ConfigMap) store answers 409 STORE_READ_ONLY naming the CronJob, and GET says how', async () => {
     const ro = shippedStore();

@@ -8,6 +8,7 @@
  * Names: Prometheus series are "namespace/Kind/workload/container" in workload "namespace/Kind/workload";
  * a trace file (a Bitbrains VM) is its own workload ("vm12").
  */
+import { basename } from 'node:path';
 import { getSource } from '../sources/registry.js';
 import type { ReadOptions, UsageWindow } from '../sources/types.js';
 import { readPrometheus, redactUrl } from '../sources/prometheus.js';
@@ -82,7 +83,9 @@ export function historyFromTraces(sourceName: string, paths: string[], opts: Rea
     start = Math.min(start, ts[0]!);
     end = Math.max(end, ts[ts.length - 1]!);
   }
-  return { source: sourceName, description: `${paths.join(' ')} (${series.length} traces, ${iso(start)} → ${iso(end)})`, startSec: start, endSec: end, series, warnings: [] };
+  // the folders by their last component: the description is shown without a token (GET /v1/models)
+  const shown = paths.map((p) => basename(p.replace(/[\\/]+$/, '')) || p);
+  return { source: sourceName, description: `${shown.join(' ')} (${series.length} traces, ${iso(start)} → ${iso(end)})`, startSec: start, endSec: end, series, warnings: [] };
 }
 
 /** iso(1748822400) === '2025-06-02T00:00:00Z' */

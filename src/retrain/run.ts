@@ -19,7 +19,7 @@
  * cancelled or failed after the export leaves the candidate retained with shadow.state "cancelled" or
  * "failed" and the reason, never active.
  */
-import { join, dirname, resolve } from 'node:path';
+import { basename, join, dirname, resolve } from 'node:path';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { activate, family as familyOf, findVersion, readManifest, verifyVersion, writeManifest } from '../store/manifest.js';
 import type { Manifest, VersionEntry } from '../store/manifest.js';
@@ -206,7 +206,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   if (!verified.ok) throw new UserError(`the active version ${activeEntry.version} does not verify (${verified.reason}); fix the store (npm run rollback) before retraining`);
   const outputDir = resolve(o.outputDir ?? dirname(resolve(dirname(manifestPath), activeEntry.file)));
 
-  report('reading', 0, o.data.kind === 'prometheus' ? `reading ${o.data.request.historySec / DAY} days of history from Prometheus` : `reading ${o.data.paths.join(' ')}`);
+  report('reading', 0, o.data.kind === 'prometheus' ? `reading ${o.data.request.historySec / DAY} days of history from Prometheus` : `reading ${o.data.paths.map((p) => basename(p.replace(/[\\/]+$/, '')) || p).join(' ')}`);
   const history = await readHistory(o.data);
   check();
   for (const w of history.warnings) log(`retrain: warning: ${w}`);
@@ -280,7 +280,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
   };
   const exported = exportModel({ model: modelFile, outputDir, manifestPath, family: containerResources, validation: null, activate: false, shadow: base as unknown as Record<string, unknown> });
   const version = exported.version;
-  report('exporting', 1, `candidate ${version} retained in ${manifestPath}, not active (active: ${activeEntry.version})`);
+  report('exporting', 1, `candidate ${version} retained in the store (${basename(manifestPath)}), not active (active: ${activeEntry.version})`);
 
   const fail = (state: 'cancelled' | 'failed', reason: string) => {
     try {
