@@ -10,12 +10,12 @@
  *   --strategy F    a search's summary (or a strategy file): its kind, settings, task and safety as they
  *                   are; a network strategy trains the network (model/pipeline.ts)
  *   --kind network  the network with the default strategy (training.ts DEFAULT_STRATEGY)
- * Writes to --output (default models/job-memory/<data set>): <stem>.onnx (a tree model: an ai.onnx.ml
+ * Writes to --output (default runs/train/job-memory/<data set>, never the shipped models/): <stem>.onnx (a tree model: an ai.onnx.ml
  * TreeEnsembleRegressor, onnx/trees.ts), holdout.csv and split.json (what validate replays),
  * preprocessing.json, training_report.json (the selection table, sizes, ONNX Runtime vs TypeScript).
  */
 import { join } from 'node:path';
-import { makeCli, formatDuration, progress } from '../../util/cli.js';
+import { makeCli, formatDuration, progress, TRAIN_OUTPUT } from '../../util/cli.js';
 import { UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { runTraining, TRAIN_DEFAULTS } from '../../model/pipeline.js';
@@ -38,7 +38,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
   const a = await makeCli('train', `Train a job-memory model on a job CSV (build-jobs or Galaxy format). Without --strategy the kind, size and safety factor are chosen by cross-validation on the training 80%.\n\nUsage: npm run train -- --family job-memory --data ../shared/data/galaxy/bowtie2.csv\n       npm run train -- --family job-memory --data FILE --strategy strategies/bowtie2.json`)
     .option('family', { type: 'string', describe: 'job-memory (the data set names the family: job-memory/<file stem>), or job-memory/<name>' })
     .option('data', { alias: 'd', type: 'string', array: true, demandOption: true, describe: 'the job CSV (one file)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'output folder (default models/job-memory/<data set>)' })
+    .option('output', { alias: 'o', type: 'string', describe: `output folder (default ${TRAIN_OUTPUT}job-memory/<data set>; npm run export publishes a model)` })
     .option('strategy', { type: 'string', describe: "a search summary (npm run search) or strategy file: its kind, settings, task and safety factor, no selection" })
     .option('kind', { choices: ['auto', 'gbdt', 'forest', 'network'] as const, default: 'auto' as const, describe: 'without --strategy: which tree kinds the selection tries (auto: both), or the network with the default strategy' })
     .option('folds', { type: 'number', default: 5, describe: 'cross-validation folds of the selection (forward chaining for chronological data)' })
@@ -57,7 +57,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
   // the preprocessing does not depend on the task: a provisional strategy fixes the spec's other parts
   const provisional: Strategy = strategy ?? { ...DEFAULT_STRATEGY, hidden: [], model: DEFAULT_CANDIDATES[0]!.model, task: { type: 'regression', objective: 'point', quantile: 0.5, safety: 1 } };
   const probe = prepareJobTraining(familyName, data, provisional, null);
-  const output = a.output ?? join('models/job-memory', probe.table.dataset);
+  const output = a.output ?? join(TRAIN_OUTPUT, 'job-memory', probe.table.dataset);
   const prep = prepareJobTraining(familyName, data, provisional, output);
   const example = { attributes: rawRow(prep.table, prep.split.train[0]!) };
   progress(`train: ${prep.spec.family}: ${prep.split.kind} 80/20 split of ${prep.table.n} jobs: ${prep.split.train.length} train, ${prep.split.holdout.length} held out (${join(output, 'holdout.csv')}); ${contractOf(prep.spec).inputs.length} inputs from ${prep.spec.attributes.length} attributes`, true);
