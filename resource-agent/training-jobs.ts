@@ -218,8 +218,9 @@ export class TrainingJobs {
   view(j: Job): JobView {
     const { schemaVersion: _s, holder, childPid: _c, ...rest } = j;
     // GET needs no token: trace folders are shown by their last component, as the dashboard's routes do
-    const d = j.request.data;
-    const request = 'traces' in d ? { ...j.request, data: { traces: { ...d.traces, paths: d.traces.paths.map((p) => basename(p) || p) } } } : j.request;
+    // (a job file written by hand or by an older agent may carry no data: shown as it is)
+    const d = j.request?.data as JobRequest['data'] | undefined;
+    const request = d && typeof d === 'object' && 'traces' in d ? { ...j.request, data: { traces: { ...d.traces, paths: d.traces.paths.map((p) => basename(p) || p) } } } : j.request;
     return { ...rest, request, log: j.log.slice(-20), runner: holder ? `${holder.host} (pid ${holder.pid})` : null };
   }
 

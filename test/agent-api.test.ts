@@ -17,7 +17,7 @@ import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
 import { ERRORS } from '../resource-agent/errors.js';
 import type { ErrorCode } from '../resource-agent/errors.js';
-import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, normalizeFeatures, normalizeOutputs, toVector } from '../src/families/container-resources/features.js';
+import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures, normalizeOutputs, toVector } from '../src/families/container-resources/features.js';
 import { cpuQuantity, GiB, memoryQuantity, MiB } from '../src/core/units.js';
 import { forwardQuantized, quantizeModel } from '../src/model/quantize.js';
 import { postProcess } from '../src/families/container-resources/postprocess.js';
@@ -113,8 +113,9 @@ describe('POST /v1/recommend', () => {
     const t0 = 1_700_000_000;
     const win = { timestampsSec: [t0, t0 + 300, t0 + 600], cpuCores: [0.1, 0.2, 0.3], memoryBytes: [GiB, GiB, GiB] };
     const w = await h.inject({ method: 'POST', url: '/v1/recommend', payload: { window: win } });
-    expect(w.json()).toEqual({ modelVersion: '1.1.0', ...expectedFor(toVector(computeFeatures(win))) });
-    // its memory request 300.2/320 × 1Gi = 960.6Mi is below its median daily peak (1Gi): raised to it
+    // its memory request 300.2/320 × 1Gi = 960.6Mi is below its median daily peak (1Gi): raised to it, and
+    // the answer says why
+    expect(w.json()).toEqual({ modelVersion: '1.1.0', ...expectedFor(toVector(computeFeatures(win))), warnings: [FLOOR_NOTE] });
     expect(w.json().memory.request).toEqual({ bytes: GiB, quantity: '1Gi' });
   });
 
@@ -420,7 +421,7 @@ describe('ops routes', () => {
     const t = '2025-06-02T00:00:00.000Z';
     mkdirSync(join(h.store.dir, 'training-jobs'));
     writeFileSync(join(h.store.dir, 'training-jobs', `${id}.json`), JSON.stringify({ schemaVersion: 1, id, state: 'succeeded', request: {}, createdAt: t, startedAt: t, finishedAt: t, updatedAt: t, stage: 'deciding', progress: 100, etaSec: 0, trainingEtaSec: null, message: 'rejected', log: [], holder: null, childPid: null, result: null, error: null }));
-    expect((await h.inject({ method: 'GET', url: `/v1/training-jobs/${id}` })).json().state).toBe('succeeded');
+    { const g = await h.inject({ method: 'GET', url: `/v1/training-jobs/${id}` }); expect(g.json().state, g.body).toBe('succeeded'); }
     expect(expectError(await h.inject({ method: 'POST', url: `/v1/training-jobs/${id}/cancel`, headers: auth }), 'JOB_FINISHED').message).toBe(`training job ${id} has already finished; nothing to cancel`);
   });
 

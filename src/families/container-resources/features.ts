@@ -160,6 +160,13 @@ export function memRequestFloored(n: ArrayLike<number>, offset: number, inputs: 
   return denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs) < inputs[3]!;
 }
 
+/**
+ * FLOOR_NOTE: the reason beside a memory request that is the window's median daily peak (mem_p50, the
+ * floor of denormalizeOutputs) because the model's own figure was lower: a request under the usage to come
+ * invites eviction under node pressure. The request shown is that peak, rounded up.
+ */
+export const FLOOR_NOTE = "memory request raised to the median daily peak (the model's was lower)";
+
 /** The window computeFeatures reads is the project's one usage window (src/sources/types.ts). */
 export type { UsageWindow } from '../../sources/types.js';
 import type { UsageWindow } from '../../sources/types.js';

@@ -17,7 +17,7 @@
  * ONNX predictor).
  */
 import type { ContainerUsage, Resources } from '../../sources/kube-workloads.js';
-import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, memRequestFloored, N_FEATURES, N_OUTPUTS, normalizeFeatures } from './features.js';
+import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, FLOOR_NOTE, memRequestFloored, N_FEATURES, N_OUTPUTS, normalizeFeatures } from './features.js';
 import { checkFeatureValues } from './serving/input.js';
 import { applyRisk } from './serving/index.js';
 import type { AppliedRisk } from './serving/render.js';
@@ -79,12 +79,7 @@ export interface RecommendOptions {
   prices?: Prices;
 }
 
-/**
- * FLOOR_NOTE: the reason beside a memory request that is the window's median daily peak (mem_p50, the
- * floor of denormalizeOutputs) because the model's own figure was lower: a request under the usage to come
- * invites eviction under node pressure. The request shown is that peak, rounded up.
- */
-export const FLOOR_NOTE = "memory request raised to the median daily peak (the model's was lower)";
+export { FLOOR_NOTE } from './features.js';
 
 /** days(86400 × 1.5) === '1.5 d' */
 const days = (sec: number) => `${Number((sec / 86400).toFixed(1))} d`;

@@ -5,7 +5,7 @@
  * ../postprocess.ts for the operator's bounds; POST /v1/recommend/batch takes up to 10,000 items.
  */
 import type { FamilyServing, ServingAdapter } from '../../types.js';
-import { denormalizeOutputs, N_FEATURES } from '../features.js';
+import { denormalizeOutputs, FLOOR_NOTE, memRequestFloored, N_FEATURES } from '../features.js';
 import { DEFAULT_POLICY, pipeline, postProcess } from '../postprocess.js';
 import { readContainerItem } from './input.js';
 import type { ItemMeta } from './input.js';
@@ -88,7 +88,9 @@ export const containerServing: FamilyServing = {
       writeItem: (w, y, offset, meta, model) => {
         const raw = denormalizeOutputs(y, offset, meta.inputs);
         const applied = meta.risk ? applyRisk(raw, meta.risk, model, true) : null;
-        writeRecommendation(w, postProcess(raw, policy, steps), meta, applied);
+        // the floor's reason travels with the answer (as in npm run recommend's NOTES)
+        const m = memRequestFloored(y, offset, meta.inputs) ? { ...meta, warnings: [...(meta.warnings ?? []), FLOOR_NOTE] } : meta;
+        writeRecommendation(w, postProcess(raw, policy, steps), m, applied);
       },
     };
   },

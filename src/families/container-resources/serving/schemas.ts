@@ -97,7 +97,7 @@ export const ANSWER: ObjectSchema = {
       description: 'present when the item asked for hold rates: what was applied and the calibration it came from',
       properties: { memory: { ...riskApplied, nullable: true }, cpu: { ...riskApplied, nullable: true }, calibration: { type: 'string', nullable: true, description: 'null when the serving version has no calibration (e.g. after a rollback to one trained without it): the answer then has the model\'s own limits and a warning' } },
     },
-    warnings: { type: 'array', items: { type: 'string' }, description: 'what was done to answer: repeated timestamps merged, samples sorted; a hold rate answered for the nearest calibrated target, or without a factor by a version that has no calibration' },
+    warnings: { type: 'array', items: { type: 'string' }, description: "what was done to answer: repeated timestamps merged, samples sorted; a hold rate answered for the nearest calibrated target, or without a factor by a version that has no calibration; the memory request raised to the window's median daily peak (mem_p50) because the model's own figure was lower" },
   },
 };
 
