@@ -485,15 +485,15 @@ export class ModelStore {
       predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
       return refuse('contract', `file ${entry.file} is a model of contract ${String(embedded)} of family ${this.o.family}, but this agent serves contract ${c.version} (its inputs and outputs mean other numbers); activate a version exported by this release, or run the release that served it`);
     }
-    const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
-    this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
-    return { entry, status: 'verified', failure: null, reason: null, model };
     // A contract learned from data (job-memory's vocabularies) also checks the spec embedded in the file.
     const mismatch = c?.checkModel?.(v.bytes, entry.file) ?? null;
     if (mismatch) {
       predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
       return refuse('contract', mismatch);
     }
+    const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
+    this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
+    return { entry, status: 'verified', failure: null, reason: null, model };
   }
 
   /** readNow reads the manifest as it is on disk now (null when it cannot be read or checked). */
