@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { need } from './helpers/env.js';
+import { need, REPO } from './helpers/env.js';
 import { rustcAvailable } from './helpers/rust.js';
 import { toolCsv } from './helpers/job-tool.js';
 import { binFeatures, growTree } from '../src/families/job-memory/trees/grow.js';
@@ -209,6 +209,27 @@ describe('search: the same folds as train, trials numbered from 1', () => {
     expect(spec.model).toEqual(s.best.strategy.model);
     expect(spec.task).toEqual(s.best.strategy.task);
   }, 120_000);
+});
+
+describe('the CLI papercuts of issue 20', () => {
+  it('validate --family job-memory/<a tool no code names> validates its model and refuses another\'s', async () => {
+    const log = console.log;
+    console.log = () => {};
+    try {
+      await getFamily('job-memory/toolx').evaluation.validate!(['--family', 'job-memory/toolx', '--model', model, '--report', join(dir, 'report')]);
+      expect(JSON.parse(readFileSync(join(dir, 'report/report.json'), 'utf8'))).toMatchObject({ family: 'job-memory/toolx', gate: { passed: true } });
+      await expect(getFamily('job-memory/tooly').evaluation.validate!(['--family', 'job-memory/tooly', '--model', model, '--report', join(dir, 'report')])).rejects.toThrow(/is a model of job-memory\/toolx, not of --family job-memory\/tooly/);
+    } finally {
+      console.log = log;
+    }
+  }, 60_000);
+
+  it('train --family job-memory --help shows job-memory\'s own flags, not the container network\'s', () => {
+    const help = execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'train.ts'), '--family', 'job-memory', '--help'], { cwd: REPO, encoding: 'utf8' });
+    expect(help).toMatch(/--kind/);
+    expect(help).toMatch(/--budget/);
+    expect(help).not.toMatch(/--calibration-data|--quantization/);
+  }, 60_000);
 });
 
 describe('refusals', () => {
