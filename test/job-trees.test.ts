@@ -211,6 +211,16 @@ describe('search: the same folds as train, trials numbered from 1', () => {
   }, 120_000);
 });
 
+describe('the time budget', () => {
+  it('a budget spent after the first candidate: it alone is scored, the other 7 are named as skipped', async () => {
+    await trainTool(['--output', join(dir, 'budget'), '--folds', '2', '--budget', '0.001']);
+    const r = JSON.parse(readFileSync(join(dir, 'budget/training_report.json'), 'utf8'));
+    expect(r.selection.scores.map((x: { model: string }) => x.model)).toEqual(['gbdt (≤ 300 trees, 15 leaves, lr 0.08) q0.9']);
+    expect(r.selection.skipped).toHaveLength(7);
+    expect(r.model).toBe('gbdt (≤ 300 trees, 15 leaves, lr 0.08) q0.9');
+  }, 60_000);
+});
+
 describe('the CLI papercuts of issue 20', () => {
   it('validate --family job-memory/<a tool no code names> validates its model and refuses another\'s', async () => {
     const log = console.log;

@@ -42,7 +42,7 @@ export async function trainCli(argv: string[], familyName: string | null, family
     .option('strategy', { type: 'string', describe: "a search summary (npm run search) or strategy file: its kind, settings, task and safety factor, no selection" })
     .option('kind', { choices: ['auto', 'gbdt', 'forest', 'network'] as const, default: 'auto' as const, describe: 'without --strategy: which tree kinds the selection tries (auto: both), or the network with the default strategy' })
     .option('folds', { type: 'number', default: 5, describe: 'cross-validation folds of the selection (forward chaining for chronological data)' })
-    .option('budget', { type: 'number', default: TRAIN_BUDGET_SECONDS, describe: 'seconds for the selection: candidates after it are skipped (at least one runs)' })
+    .option('budget', { type: 'number', default: TRAIN_BUDGET_SECONDS, describe: 'seconds for the selection: a candidate not done within it is skipped and named (the first always runs)' })
     .option('max-under', { type: 'number', default: 3, describe: 'prefer safety factors and candidates with at most this under-allocation % (out of fold)' })
     .option('seed', { type: 'number', default: 1, describe: "seed of the folds, early-stopping rows, row samples and bootstraps (a tree --strategy brings its own)" })
     .strict()

@@ -9,7 +9,8 @@
  * out-of-fold allocations score best (business; under ≤ maxUnder first), and candidates are ranked by
  * that score. The point heads (squared error on bytes, or the forest's mean) are shared by the candidates
  * of the same kind and settings, fitted once per fold. Candidates run in order until the time budget is
- * spent (at least one always runs), so the defaults (DEFAULT_CANDIDATES) put the likeliest first.
+ * spent: the first always runs to its end, a later one not finished within the budget is dropped and
+ * named (never scored on fewer folds), so the defaults (DEFAULT_CANDIDATES) put the likeliest first.
  */
 import { denormalize } from '../../../core/contract.js';
 import { forwardTrees } from '../../../onnx/trees.js';
@@ -164,9 +165,9 @@ export function crossValidate(o: SelectOptions): Selection {
     pointChoice = { settings: [...tried].sort((a, b) => b.r2 - a.r2)[0]!.settings, tried };
   }
   const pointModel = (c: Candidate) => (c.model.kind === 'forest' ? c.model : { kind: 'gbdt' as const, ...(c.model.point ?? pointChoice!.settings) });
+  const overBudget = () => scores.length > 0 && (performance.now() - t0) / 1000 > o.budget;
   for (const c of o.candidates) {
-    const elapsed = (performance.now() - t0) / 1000;
-    if (scores.length > 0 && elapsed > o.budget) {
+    if (overBudget()) {
       skipped.push(c);
       done += folds.length;
       continue;
@@ -174,7 +175,15 @@ export function crossValidate(o: SelectOptions): Selection {
     const c0 = performance.now();
     const base = new Float64Array(n);
     const point = new Float64Array(n);
-    folds.forEach((fold, k) => {
+    let cut = false;
+    for (let k = 0; k < folds.length; k++) {
+      const fold = folds[k]!;
+      // a candidate whose folds would overrun the budget is dropped (and named), not scored on fewer jobs
+      if (overBudget()) {
+        cut = true;
+        done += folds.length - k;
+        break;
+      }
       const p = pointOf(pointModel(c), k);
       fold.score.forEach((r, i) => (point[r] = p[i]!));
       if (c.objective === 'point' || c.model.kind === 'forest') fold.score.forEach((r, i) => (base[r] = p[i]!));
@@ -188,7 +197,11 @@ export function crossValidate(o: SelectOptions): Selection {
       }
       done++;
       o.progress?.(done, total, `${describe(c)}: fold ${k + 1}/${folds.length}`);
-    });
+    }
+    if (cut) {
+      skipped.push(c);
+      continue;
+    }
     const b = bestFactor(pk, Float64Array.from(scored, (r) => base[r]!), SAFETY_GRID, o.maxUnder);
     const oof = jobMetrics(pk, Float64Array.from(scored, (r) => base[r]! * b.factor), Float64Array.from(scored, (r) => point[r]!));
     const candidate: Candidate = c.model.kind === 'gbdt' ? { ...c, model: { ...c.model, point: c.model.point ?? pointChoice!.settings } } : c;
