@@ -19,7 +19,7 @@ import type { RunningAgent } from '../resource-agent/server.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
 import { parseBatch } from '../resource-agent/input.js';
-import { computeFeatures, FEATURE_NAMES, normalizeFeatures, normalizeOutputs } from '../src/families/container-resources/features.js';
+import { computeFeatures, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures, normalizeOutputs } from '../src/families/container-resources/features.js';
 import { containerServing } from '../src/families/container-resources/serving/index.js';
 import { GiB, MiB } from '../src/core/units.js';
 import { modelPath, readManifest, family } from '../src/store/manifest.js';
@@ -267,7 +267,8 @@ describe('4. real monitoring data is accepted', () => {
     expect((await agent.app.inject({ method: 'POST', url: '/v1/recommend', payload: { window: w } })).json().error.message).toMatch(/send "sort": true/);
     const r = await agent.app.inject({ method: 'POST', url: '/v1/recommend', payload: { window: { ...w, sort: true } } });
     expect(r.statusCode, r.body).toBe(200);
-    expect(r.json().warnings).toEqual(['window.timestampsSec: 1 sample out of order, sorted by time']);
+    // the sort is said first; this window's memory request is also the mem_p50 floor, which says so after it
+    expect(r.json().warnings).toEqual(['window.timestampsSec: 1 sample out of order, sorted by time', FLOOR_NOTE]);
   });
 
   it('EXPECTED FAILURE - one bad item in a batch of 10,000 fails only itself: per-item errors', async () => {
