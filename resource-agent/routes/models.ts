@@ -12,10 +12,10 @@
  * family's routes act on its own store only: a rollback of one never touches another's active version.
  * Admin calls need the bearer token (auth.ts).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { parseSemver } from '../../src/store/manifest.js';
 import { AgentError, fieldError } from '../errors.js';
-import { checkAdmin } from '../auth.js';
+import { adminGuard } from '../auth.js';
 import * as S from '../schemas.js';
 import type { ServedFamily } from '../families.js';
 import type { AgentOptions } from '../options.js';
@@ -38,23 +38,7 @@ export function familiesRoute(app: FastifyInstance, served: readonly ServedFamil
 export function modelRoutes(app: FastifyInstance, o: AgentOptions, f: ServedFamily, prefix: string, metrics: AgentMetrics): void {
   const { store } = f;
   const name = f.family.name;
-  // A refused admin call is logged at warn (never the token) and counted; an unreadable token file is
-  // logged with its path, which the caller is not shown.
-  const admin = (req: FastifyRequest) => {
-    try {
-      checkAdmin(req.headers.authorization, o.adminTokenFile);
-    } catch (e) {
-      if (!(e instanceof AgentError)) throw e;
-      if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') {
-        metrics.adminAuthFailures.inc({ reason: e.code });
-        req.log.warn({ reason: e.code, method: req.method, url: req.url, remote: req.ip }, `admin call refused (${e.code === 'FORBIDDEN' ? 'wrong token' : 'no bearer token'})`);
-      } else if (e.code === 'ADMIN_TOKEN_UNAVAILABLE') {
-        req.log.error({ tokenFile: o.adminTokenFile, reason: e.message }, 'admin token file unavailable');
-        throw new AgentError('ADMIN_TOKEN_UNAVAILABLE', 'the admin token file cannot be read or is empty; the agent log names it');
-      }
-      throw e;
-    }
-  };
+  const admin = adminGuard(o.adminTokenFile, metrics);
 
   app.get(`${prefix}/models`, { schema: { summary: `Retained model versions (${name})`, tags: ['models'], response: { 200: S.ModelsResponse } } }, () => store.status());
 

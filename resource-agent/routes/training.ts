@@ -11,11 +11,11 @@
  * (`data.traces.paths`). On a read-only store (the ConfigMap store) nothing can be written, so POST
  * answers 409 STORE_READ_ONLY with the way to retrain there instead (the CronJob), and GET says so.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AgentError, fieldError } from '../errors.js';
-import { checkAdmin } from '../auth.js';
+import { adminGuard } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { parseDuration } from '../../src/sources/prometheus.js';
 import { SOURCES } from '../../src/sources/registry.js';
@@ -214,21 +214,7 @@ const idParam = { type: 'object', properties: { id: { type: 'string', pattern: J
 
 /** trainingRoutes registers the four routes; `jobs` is null when the container family is not served. */
 export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: TrainingJobs | null, metrics: AgentMetrics): void {
-  const admin = (req: FastifyRequest) => {
-    try {
-      checkAdmin(req.headers.authorization, o.adminTokenFile);
-    } catch (e) {
-      if (!(e instanceof AgentError)) throw e;
-      if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') {
-        metrics.adminAuthFailures.inc({ reason: e.code });
-        req.log.warn({ reason: e.code, method: req.method, url: req.url, remote: req.ip }, `admin call refused (${e.code === 'FORBIDDEN' ? 'wrong token' : 'no bearer token'})`);
-      } else if (e.code === 'ADMIN_TOKEN_UNAVAILABLE') {
-        req.log.error({ tokenFile: o.adminTokenFile, reason: e.message }, 'admin token file unavailable');
-        throw new AgentError('ADMIN_TOKEN_UNAVAILABLE', 'the admin token file cannot be read or is empty; the agent log names it');
-      }
-      throw e;
-    }
-  };
+  const admin = adminGuard(o.adminTokenFile, metrics);
   const need = () => {
     if (!jobs) throw new AgentError('ROUTE_NOT_FOUND', `training jobs retrain the ${CONTAINER_FAMILY} family, which this agent does not serve (--family)`);
     return jobs;

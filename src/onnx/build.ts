@@ -85,7 +85,11 @@ function head(nodes: INode[], inits: ITensor[], last: string, width: number, sig
   nodes.push(node('Concat', parts, [OUTPUT_NAME], 'concat_output', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]));
 }
 
-function model(c: ModelContract, nodes: INode[], inits: ITensor[], doc: string, metadata: Record<string, string>): Uint8Array {
+/**
+ * encodeModel writes a graph with the contract's one input and one output as an ONNX model (the network
+ * here, the tree ensemble in trees.ts): `opsets` beyond the default domain's, and the output's doc string.
+ */
+export function encodeModel(c: ModelContract, nodes: INode[], inits: ITensor[], doc: string, metadata: Record<string, string>, o: { opsets?: onnxProto.onnx.IOperatorSetIdProto[]; outputDoc?: string } = {}): Uint8Array {
   const m = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'container-resource-predictor',
@@ -93,14 +97,14 @@ function model(c: ModelContract, nodes: INode[], inits: ITensor[], doc: string, 
     domain: 'io.github.container-resource-predictor',
     modelVersion: 1,
     docString: doc,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...(o.opsets ?? [])],
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
       name: 'resource_predictor',
       node: nodes,
       initializer: inits,
       input: [valueInfo(INPUT_NAME, c.inputs.length, `normalized features in [0, 1], in this order: ${c.inputs.map((f) => f.name).join(', ')}`)],
-      output: [valueInfo(OUTPUT_NAME, c.outputs.length, outputDoc(c))],
+      output: [valueInfo(OUTPUT_NAME, c.outputs.length, o.outputDoc ?? outputDoc(c))],
     },
   });
   return onnx.ModelProto.encode(m).finish();
@@ -130,7 +134,7 @@ export function buildFloatOnnx(c: ModelContract, w: FloatWeights, metadata: Reco
     }
   });
   head(nodes, inits, cur, c.outputs.length, w.sigmoid);
-  return model(c, nodes, inits, 'container-resource-predictor, float32', { quantization: 'none', ...metadata });
+  return encodeModel(c, nodes, inits, 'container-resource-predictor, float32', { quantization: 'none', ...metadata });
 }
 
 /** buildQuantizedOnnx writes the int8 QDQ graph for a quantized model. */
@@ -164,7 +168,7 @@ export function buildQuantizedOnnx(c: ModelContract, q: QuantizedModel, metadata
     }
   });
   head(nodes, inits, cur, c.outputs.length, q.sigmoid);
-  return model(c, nodes, inits, `container-resource-predictor, int8 (${q.mode === 'static' ? 'static QDQ: int8 per-channel weights, uint8 calibrated activations' : 'weight-only int8 per-channel'})`, {
+  return encodeModel(c, nodes, inits, `container-resource-predictor, int8 (${q.mode === 'static' ? 'static QDQ: int8 per-channel weights, uint8 calibrated activations' : 'weight-only int8 per-channel'})`, {
     quantization: q.mode === 'static' ? 'int8-static-qdq' : 'int8-weight-only',
     ...metadata,
   });

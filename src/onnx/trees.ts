@@ -17,7 +17,7 @@
  */
 import onnxProto from 'onnx-proto';
 import type { ModelContract } from '../core/contract.js';
-import { INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAME } from './build.js';
+import { encodeModel, INPUT_NAME, OUTPUT_NAME } from './build.js';
 import { OnnxInspectError, readQuantizedModel } from './inspect.js';
 import type { QuantizedModel } from '../model/quantize.js';
 
@@ -172,25 +172,10 @@ export function buildTreeOnnx(c: ModelContract, e: TreeEnsemble, metadata: Recor
     return name;
   });
   nodes.push({ opType: 'Concat', input: parts, output: [OUTPUT_NAME], name: 'concat_output', attribute: [{ name: 'axis', type: AT.INT, i: 1 }] });
-  const vi = (name: string, width: number, doc: string): onnxProto.onnx.IValueInfoProto => ({ name, docString: doc, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: width }] } } } });
-  const m = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    producerName: 'container-resource-predictor',
-    producerVersion: '1',
-    domain: 'io.github.container-resource-predictor',
-    modelVersion: 1,
-    docString: `container-resource-predictor, tree ensemble (${e.trees.length} trees, ${nodeCount(e)} nodes)`,
-    opsetImport: [{ domain: '', version: OPSET }, { domain: ML_DOMAIN, version: ML_OPSET }],
-    metadataProps: Object.entries({ quantization: 'none (tree ensemble, float32 thresholds and leaves)', ...metadata }).map(([key, value]) => ({ key, value })),
-    graph: {
-      name: 'resource_predictor',
-      node: nodes,
-      initializer: inits,
-      input: [vi(INPUT_NAME, c.inputs.length, `normalized features in [0, 1], in this order: ${c.inputs.map((f) => f.name).join(', ')}`)],
-      output: [vi(OUTPUT_NAME, c.outputs.length, `normalized ${c.outputs.map((o) => o.name).join(', ')}`)],
-    },
+  return encodeModel(c, nodes, inits, `container-resource-predictor, tree ensemble (${e.trees.length} trees, ${nodeCount(e)} nodes)`, { quantization: 'none (tree ensemble, float32 thresholds and leaves)', ...metadata }, {
+    opsets: [{ domain: ML_DOMAIN, version: ML_OPSET }],
+    outputDoc: `normalized ${c.outputs.map((o) => o.name).join(', ')}`,
   });
-  return onnx.ModelProto.encode(m).finish();
 }
 
 /** isTreeOnnx: whether model bytes hold a TreeEnsembleRegressor (a tree model, not a network). */
