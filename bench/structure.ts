@@ -27,7 +27,8 @@ export const LAYERS: ReadonlyArray<{ layer: number; folders: readonly string[]; 
   { layer: 7, folders: ['src/retrain'], role: 'retraining runs and their promotion gate' },
   { layer: 8, folders: ['resource-agent'], role: 'the in-cluster service: generic, families through the registry' },
   { layer: 9, folders: ['commands'], role: 'the thin top-level scripts (train.ts, export.ts, rollback.ts, …)' },
-  { layer: 10, folders: ['bench', 'test'], role: 'benchmarks and tests' },
+  { layer: 10, folders: ['test'], role: 'tests (test/helpers start real servers, compile Rust, copy stores)' },
+  { layer: 11, folders: ['bench'], role: 'benchmarks (may use the test helpers)' },
 ];
 
 const MAX_FILE_LINES = 450;
