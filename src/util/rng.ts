@@ -35,14 +35,24 @@ export function mix32(...xs: number[]): number {
   return h >>> 0;
 }
 
+/**
+ * BitSource turns a 32-bit seed into a generator's step (the next 32 bits as a signed integer). The default is
+ * Tyche-i; bench/rng.ts passes the old sfc32 to time it with the same methods on top.
+ */
+export type BitSource = (seed: number) => () => number;
+
+/** tycheiBits is Rng's default source: seedrandom's Tyche-i seeded with the integer. */
+export const tycheiBits: BitSource = (seed) => tychei(seed).int32;
+
 /** Rng draws from Tyche-i: new Rng(42) gives the same sequence on every machine. */
 export class Rng {
   /** The generator's step: the next 32 bits as a signed integer. */
   private readonly int32: () => number;
   private spare = NaN;
 
-  constructor(seed: number) {
-    this.int32 = tychei(seed >>> 0).int32;
+  /** new Rng(seed) draws from Tyche-i; new Rng(seed, source) from another source of bits (benchmarks only). */
+  constructor(seed: number, source: BitSource = tycheiBits) {
+    this.int32 = source(seed >>> 0);
   }
 
   /** uint32 returns the next 32-bit unsigned integer. */
