@@ -18,7 +18,7 @@ import { DEFAULT_PRICES, recommendContainers } from './src/families/container-re
 import { FORMATS, render } from './src/families/container-resources/workload-formats.js';
 import type { Format } from './src/families/container-resources/workload-formats.js';
 import { CONTAINER_CONTRACT } from './src/families/container-resources/features.js';
-import { RequestFieldError } from './src/families/types.js';
+import { RequestFieldError } from './src/core/family.js';
 
 runMain(async () => {
   const argv = await makeCli('recommend', 'A recommendation for every workload container, from a cluster\'s Prometheus.\n\nUsage: npm run recommend -- --prometheus URL [--namespace NS] [--selector k=v] [--history 7d] [--format table|json|yaml|csv|patch]')

@@ -9,7 +9,7 @@ import { makeCli, progress, runMain } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
 import { runTraining, TRAIN_DEFAULTS } from './src/model/pipeline.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
-import type { DataSource } from './src/families/types.js';
+import type { DataSource } from './src/core/family.js';
 import { TRAIN_OUTPUT } from './src/util/cli.js';
 
 /** parseDataArg: "file.npz" → weight 1; "file.npz:2.5" → weight 2.5 (the last ':' followed by a number). */

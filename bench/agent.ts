@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { FEATURE_NAMES, N_FEATURES, normalizeFeatures } from '../src/families/container-resources/features.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
-import { forwardQuantized, maxAbsDeviation } from '../src/model/quantize.js';
+import { forwardQuantized, maxAbsDeviation } from '../src/core/quantize.js';
 import { readQuantizedModel } from '../src/onnx/inspect.js';
 import { family, modelPath, readManifest, verifyVersion } from '../src/store/manifest.js';
 import { Rng } from '../src/util/rng.js';

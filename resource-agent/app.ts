@@ -19,7 +19,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Manifest } from '../src/store/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { FAMILIES } from '../src/families/registry.js';
-import type { ModelFamily } from '../src/families/types.js';
+import type { ModelFamily } from '../src/core/family.js';
 import { AgentError, fromFastifyError } from './errors.js';
 import type { ErrorCode } from './errors.js';
 import { bodyBudget } from './limits.js';

@@ -7,7 +7,7 @@
  *
  * Routes throw AgentError; the one error handler in app.ts turns it (and fastify's own errors, mapped by
  * `fromFastifyError`) into that body. A family's serving code, which lives in src/ and cannot import the
- * agent, throws RequestFieldError (src/families/types.ts) instead; input.ts maps it to INVALID_FIELD.
+ * agent, throws RequestFieldError (src/core/family.ts) instead; input.ts maps it to INVALID_FIELD.
  * Anything else is a bug: 500 INTERNAL, logged with its stack.
  */
 

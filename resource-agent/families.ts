@@ -18,7 +18,7 @@
  */
 import { readManifest, compareSemver, modelPath, verifyVersion } from '../src/store/manifest.js';
 import type { Manifest } from '../src/store/manifest.js';
-import type { ModelFamily, ServingAdapter } from '../src/families/types.js';
+import type { ModelFamily, ServingAdapter } from '../src/core/family.js';
 import { parentOf } from '../src/families/registry.js';
 import { UserError } from '../src/util/errors.js';
 import type { ModelStore, ReloadResult, StoreStatus } from './store.js';

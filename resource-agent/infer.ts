@@ -12,7 +12,7 @@ import { AgentError } from './errors.js';
 import { Batcher } from './batcher.js';
 import type { AgentMetrics, InferenceMetrics } from './metrics.js';
 import type { LoadedModel, ModelStore } from './store.js';
-import type { ServedModel } from '../src/families/types.js';
+import type { ServedModel } from '../src/core/family.js';
 
 export type Endpoint = 'single' | 'batch';
 

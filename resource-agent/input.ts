@@ -8,8 +8,8 @@
  * that becomes an AgentError INVALID_FIELD whose field is the JSON path in the body
  * ("items[3].features.cpu_p95", "window.cpuCores[17]").
  */
-import { RequestFieldError } from '../src/families/types.js';
-import type { ServingAdapter } from '../src/families/types.js';
+import { RequestFieldError } from '../src/core/family.js';
+import type { ServingAdapter } from '../src/core/family.js';
 import { AgentError, fieldError } from './errors.js';
 import { JsonScanner, ScanError } from './json-scan.js';
 

@@ -11,7 +11,7 @@ import yargs from 'yargs';
 import { UserError } from '../src/util/errors.js';
 import { MiB } from '../src/core/units.js';
 import { FAMILIES, getFamily, isFamilyName } from '../src/families/registry.js';
-import type { ServingBounds } from '../src/families/types.js';
+import type { ServingBounds } from '../src/core/family.js';
 import { readToken } from './auth.js';
 import { parseDuration } from '../src/sources/prometheus.js';
 import { AgentError } from './errors.js';

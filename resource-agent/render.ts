@@ -10,7 +10,7 @@
  *   batch   {"modelVersion":"1.2.0","count":2,"items":[{<fields 0>},{<fields 1>}],"errors":0}
  *           (a refused item is {"error":{"code","status","message","field"}} in its place)
  */
-import type { JsonSink } from '../src/families/types.js';
+import type { JsonSink } from '../src/core/family.js';
 
 /** JsonWriter appends to a Buffer that grows by doubling. */
 export class JsonWriter implements JsonSink {

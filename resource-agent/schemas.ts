@@ -5,7 +5,7 @@
  * family's recommend schemas (its `serving.schemas`) describe what its code accepts and writes, and
  * `recommendSchemas` wraps them in the agent's envelope.
  */
-import type { FamilyServing } from '../src/families/types.js';
+import type { FamilyServing } from '../src/core/family.js';
 import { ERRORS } from './errors.js';
 
 /** recommendSchemas: the four bodies of a family's recommend routes, for a batch limit of `maxItems`. */

@@ -19,7 +19,7 @@ import { ERRORS } from '../resource-agent/errors.js';
 import type { ErrorCode } from '../resource-agent/errors.js';
 import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures, normalizeOutputs, toVector } from '../src/families/container-resources/features.js';
 import { cpuQuantity, GiB, memoryQuantity, MiB } from '../src/core/units.js';
-import { forwardQuantized, quantizeModel } from '../src/model/quantize.js';
+import { forwardQuantized, quantizeModel } from '../src/core/quantize.js';
 import { postProcess } from '../src/families/container-resources/postprocess.js';
 import { readManifest, family } from '../src/store/manifest.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelContract } from '../src/core/contract.js';
-import type { ModelFamily, TrainingSet } from '../src/families/types.js';
+import type { ModelFamily, TrainingSet } from '../src/core/family.js';
 import { runTraining, TRAIN_DEFAULTS } from '../src/model/pipeline.js';
 import { exportModel } from '../src/export/publish.js';
 import { loadOnnx } from '../src/onnx/runtime.js';

@@ -8,9 +8,9 @@ import { costAwareLoss, containerObjective, V1_REQUEST_QUANTILE } from '../src/f
 import type { ContainerHyper } from '../src/families/container-resources/objective.js';
 import { OUTPUT_RATIO } from '../src/families/container-resources/features.js';
 import { trainDataOf } from '../src/families/container-resources/training.js';
-import { dequantizedWeights, fakeQuant, forwardQuantized, quantizeModel, quantizeWeights, roundHalfEven } from '../src/model/quantize.js';
-import { forwardFloat } from '../src/model/weights.js';
-import type { FloatWeights } from '../src/model/weights.js';
+import { dequantizedWeights, fakeQuant, forwardQuantized, quantizeModel, quantizeWeights, roundHalfEven } from '../src/core/quantize.js';
+import { forwardFloat } from '../src/core/weights.js';
+import type { FloatWeights } from '../src/core/weights.js';
 import { Rng } from '../src/util/rng.js';
 import { generateDataset } from '../src/families/container-resources/data/generate.js';
 import { splitRows, subset } from '../src/model/pipeline.js';

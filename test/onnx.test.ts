@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { REPO, need } from './helpers/env.js';
 import { generateDataset } from '../src/families/container-resources/data/generate.js';
 import { initBackend, loadTfModel, predictTf, toFloatWeights } from '../src/model/tf.js';
-import { forwardQuantized, maxAbsDeviation, quantizeModel } from '../src/model/quantize.js';
+import { forwardQuantized, maxAbsDeviation, quantizeModel } from '../src/core/quantize.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { inspectOnnx } from '../src/onnx/inspect.js';
 import type { Dataset } from '../src/families/container-resources/data/simulate.js';

@@ -28,7 +28,7 @@ import { randomWeights } from './helpers/models.js';
 import { copyStore } from './helpers/store-copy.js';
 import { CONTAINER_CONTRACT, contractDescriptor } from '../src/families/container-resources/features.js';
 import { buildQuantizedOnnx } from '../src/onnx/build.js';
-import { quantizeModel } from '../src/model/quantize.js';
+import { quantizeModel } from '../src/core/quantize.js';
 import { Rng } from '../src/util/rng.js';
 import { exportModel } from '../src/export/publish.js';
 import { containerResources } from '../src/families/container-resources/index.js';

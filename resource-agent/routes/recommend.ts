@@ -13,7 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AgentError } from '../errors.js';
 import { asAgentError, parseBatch, parseSingle } from '../input.js';
-import type { ServedModel } from '../../src/families/types.js';
+import type { ServedModel } from '../../src/core/family.js';
 import { renderBatch, renderSingle, writeItemError } from '../render.js';
 import * as S from '../schemas.js';
 import type { ServedFamily } from '../families.js';

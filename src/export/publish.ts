@@ -30,7 +30,7 @@ import { servedModelOf } from '../onnx/trees.js';
 import { generateRust } from './rust.js';
 import { checkBudget, isConfigMapStore, storeSize, writeKustomization } from '../store/configmap.js';
 import { parseRiskTable } from '../core/risk.js';
-import type { ModelFamily } from '../families/types.js';
+import type { ModelFamily } from '../core/family.js';
 
 export interface ExportOptions {
   model: string;

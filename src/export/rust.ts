@@ -14,7 +14,7 @@
  */
 import { relative, dirname } from 'node:path';
 import type { ModelContract, Normalization } from '../core/contract.js';
-import type { QuantizedModel } from '../model/quantize.js';
+import type { QuantizedModel } from '../core/quantize.js';
 import type { OutputTransform, TreeEnsemble } from '../onnx/trees.js';
 import type { RiskTable } from '../core/risk.js';
 

@@ -2,7 +2,7 @@
  * registry: the one list of model families. Adding a family is one folder under src/families/ and one
  * line in FAMILIES below; every CLI (--family), the store and the agent find it here.
  */
-import type { ModelFamily } from './types.js';
+import type { ModelFamily } from '../core/family.js';
 import { InputError } from '../util/errors.js';
 import { containerResources } from './container-resources/index.js';
 import { jobMemory } from './job-memory/index.js';

@@ -7,12 +7,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { architectureName, layerSizes } from '../core/contract.js';
-import type { ModelFamily, TrainingSet } from '../families/types.js';
+import type { ModelFamily, TrainingSet } from '../core/family.js';
 import { initBackend, predictTf, saveTfModel, train } from './tf.js';
 import type { TrainData } from './tf.js';
-import { forwardFloat } from './weights.js';
-import { forwardQuantized, maxAbsDeviation, quantizeModel } from './quantize.js';
-import type { QuantizedModel } from './quantize.js';
+import { forwardFloat } from '../core/weights.js';
+import { forwardQuantized, maxAbsDeviation, quantizeModel } from '../core/quantize.js';
+import type { QuantizedModel } from '../core/quantize.js';
 import { buildFloatOnnx, buildQuantizedOnnx, IR_VERSION, OPSET } from '../onnx/build.js';
 import { loadOnnx } from '../onnx/runtime.js';
 import { Rng } from '../util/rng.js';
@@ -20,7 +20,7 @@ import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { InputError } from '../util/errors.js';
 import { trainingReportHtml } from '../report/training.js';
-import type { DataSource } from '../families/types.js';
+import type { DataSource } from '../core/family.js';
 
 export interface TrainConfig {
   /** training files with their weights in the mix */

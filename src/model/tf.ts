@@ -8,11 +8,13 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { applySigmoid } from './weights.js';
-import type { FloatWeights } from './weights.js';
+import { applySigmoid } from '../core/weights.js';
+import type { FloatWeights } from '../core/weights.js';
 import { Rng } from '../util/rng.js';
+import type { Objective, TrainData } from '../core/family.js';
 
-export type Tf = typeof tf;
+/** Tf, Objective and TrainData are declared with the family interface (core/family.ts), below this module. */
+export type { Objective, Tf, TrainData } from '../core/family.js';
 
 let resolved: { name: string; failures: string[] } | null = null;
 
@@ -90,24 +92,6 @@ export function setFloatWeights(model: tf.LayersModel, w: FloatWeights): void {
   const ts = w.layers.flatMap((L) => [tf.tensor2d(L.W, [L.inSize, L.outSize]), tf.tensor1d(L.b)]);
   model.setWeights(ts);
   tf.dispose(ts);
-}
-
-/**
- * Objective: a family's training loss as a scalar tensor. `pred` is the network's raw output (n × outputs,
- * sigmoid columns as logits), `label` the family's labels (n × outputs), `aux` its extra per-row targets
- * (n × auxWidth, e.g. the future peak), `weight` the per-row sample weight (n × 1, mean 1 over the data).
- * The family module receives tfjs as `tf` so that this module stays the one that imports it.
- */
-export type Objective = (tf: Tf, pred: tf.Tensor2D, label: tf.Tensor2D, aux: tf.Tensor2D, weight: tf.Tensor2D) => tf.Scalar;
-
-/** TrainData: rows of normalized inputs, labels, auxiliary targets and sample weights. */
-export interface TrainData {
-  X: Float32Array; // n × inputs
-  Y: Float32Array; // n × outputs
-  aux: Float32Array; // n × auxWidth
-  weight: Float32Array; // n
-  n: number;
-  widths: { x: number; y: number; aux: number };
 }
 
 export interface TrainOptions {

@@ -16,8 +16,8 @@
  * integer kernels; the arithmetic is the one `forwardQuantized` reproduces.
  */
 import onnxProto from 'onnx-proto';
-import type { FloatWeights } from '../model/weights.js';
-import type { QuantizedModel } from '../model/quantize.js';
+import type { FloatWeights } from '../core/weights.js';
+import type { QuantizedModel } from '../core/quantize.js';
 import type { ModelContract } from '../core/contract.js';
 
 const { onnx } = onnxProto;

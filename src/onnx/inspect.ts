@@ -5,8 +5,8 @@
  */
 import onnxProto from 'onnx-proto';
 import { createHash } from 'node:crypto';
-import type { TensorSpec } from '../store/manifest.js';
-import type { QuantizedModel } from '../model/quantize.js';
+import type { TensorSpec } from '../core/tensor.js';
+import type { QuantizedModel } from '../core/quantize.js';
 import { InputError } from '../util/errors.js';
 
 const { onnx } = onnxProto;

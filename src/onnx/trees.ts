@@ -19,7 +19,7 @@ import onnxProto from 'onnx-proto';
 import type { ModelContract } from '../core/contract.js';
 import { encodeModel, INPUT_NAME, OUTPUT_NAME } from './build.js';
 import { OnnxInspectError, readQuantizedModel } from './inspect.js';
-import type { QuantizedModel } from '../model/quantize.js';
+import type { QuantizedModel } from '../core/quantize.js';
 
 const { onnx } = onnxProto;
 type INode = onnxProto.onnx.INodeProto;

@@ -23,6 +23,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { RiskTable } from '../core/risk.js';
+import type { TensorSpec } from '../core/tensor.js';
 import { InputError } from '../util/errors.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -34,12 +35,6 @@ export class ManifestError extends InputError {
   constructor(message: string) {
     super(message);
   }
-}
-
-export interface TensorSpec {
-  name: string;
-  elemType: 'float32';
-  shape: (string | number)[];
 }
 
 export interface VersionEntry {

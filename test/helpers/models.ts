@@ -5,8 +5,8 @@
 import { CONTAINER_CONTRACT, contractDescriptor } from '../../src/families/container-resources/features.js';
 import { layerSizes } from '../../src/core/contract.js';
 import { buildQuantizedOnnx } from '../../src/onnx/build.js';
-import { quantizeModel } from '../../src/model/quantize.js';
-import type { FloatWeights } from '../../src/model/weights.js';
+import { quantizeModel } from '../../src/core/quantize.js';
+import type { FloatWeights } from '../../src/core/weights.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** randomWeights returns Glorot-uniform weights for the 12→32→16→5 network. */

@@ -6,7 +6,7 @@
  * and fixed rules (baselines/, eval/), its serving post-processing postprocess.ts and its HTTP shapes
  * for the agent serving/.
  */
-import type { ModelFamily } from '../types.js';
+import type { ModelFamily } from '../../core/family.js';
 import { CONTAINER_CONTRACT } from './features.js';
 import { checkContainerHyper, containerObjective, CONTAINER_HYPER_DEFAULTS, LIMIT_OBJECTIVES } from './objective.js';
 import type { ContainerHyper } from './objective.js';

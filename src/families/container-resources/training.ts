@@ -14,7 +14,7 @@ import { calibrateRisk } from '../../core/risk.js';
 import { AUX_COLUMNS } from './objective.js';
 import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
-import type { DataSource, TrainingSet } from '../types.js';
+import type { DataSource, TrainingSet } from '../../core/family.js';
 import type { TrainData } from '../../model/tf.js';
 import { N_FEATURES, N_OUTPUTS, normalizeFeatures, normalizeOutputs, OUTPUTS } from './features.js';
 import { labelsOf, OUTCOME_NAMES } from './data/simulate.js';

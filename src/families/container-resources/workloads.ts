@@ -23,7 +23,7 @@ import { applyRisk } from './serving/index.js';
 import type { AppliedRisk } from './serving/render.js';
 import { DEFAULT_POLICY, pipeline, postProcess } from './postprocess.js';
 import type { PodResources, Policy } from './postprocess.js';
-import type { ServedModel } from '../types.js';
+import type { ServedModel } from '../../core/family.js';
 import { GiB } from '../../core/units.js';
 
 /** Prices: currency per core-month and per GiB-month. */

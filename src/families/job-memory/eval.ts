@@ -15,7 +15,7 @@ import { GateError, UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { inspectOnnx } from '../../onnx/inspect.js';
 import { loadOnnx } from '../../onnx/runtime.js';
-import type { ExportGate } from '../types.js';
+import type { ExportGate } from '../../core/family.js';
 import { readJobTable } from './data.js';
 import type { JobTable } from './data.js';
 import { contractOf, decide, specFromDescriptor } from './spec.js';

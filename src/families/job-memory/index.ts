@@ -16,7 +16,7 @@
  *     version of that family whose embedded spec differs (contract.checkModel): its attributes would be
  *     encoded otherwise.
  */
-import type { ModelFamily } from '../types.js';
+import type { ModelFamily } from '../../core/family.js';
 import { UserError } from '../../util/errors.js';
 import { canonicalJson } from '../../store/manifest.js';
 import { contractOf, OTHER } from './spec.js';

@@ -27,7 +27,7 @@ import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { mix32, Rng } from '../../util/rng.js';
 import { runTraining, splitRows, TRAIN_DEFAULTS } from '../../model/pipeline.js';
 import { loadOnnx } from '../../onnx/runtime.js';
-import type { ModelFamily } from '../types.js';
+import type { ModelFamily } from '../../core/family.js';
 import { encodeRows, prepareJobTraining, trainingSetOf } from './training.js';
 import { contractOf } from './spec.js';
 import { EARLY_STOP_SHARE } from './trees/folds.js';

@@ -11,8 +11,8 @@
  */
 import { normalizeRow } from '../../core/contract.js';
 import { memoryQuantity } from '../../core/units.js';
-import type { FamilyServing, ObjectSchema, ServingAdapter, ServingBounds } from '../types.js';
-import { RequestFieldError } from '../types.js';
+import type { FamilyServing, ObjectSchema, ServingAdapter, ServingBounds } from '../../core/family.js';
+import { RequestFieldError } from '../../core/family.js';
 import { contractOf, decide, encodeRaw, EncodeProblem } from './spec.js';
 import type { JobSpec } from './spec.js';
 

@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { runTraining, TRAIN_DEFAULTS } from '../../model/pipeline.js';
 import { buildTreeOnnx, forwardTrees, nodeCount } from '../../onnx/trees.js';
 import { loadOnnx } from '../../onnx/runtime.js';
-import type { ModelFamily } from '../types.js';
+import type { ModelFamily } from '../../core/family.js';
 import { rawRow } from './data.js';
 import { contractOf } from './spec.js';
 import type { JobSpec, Strategy } from './spec.js';

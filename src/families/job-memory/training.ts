@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeRow } from '../../core/contract.js';
 import type { ModelContract } from '../../core/contract.js';
-import type { DataSource, TrainingSet } from '../types.js';
+import type { DataSource, TrainingSet } from '../../core/family.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { UserError } from '../../util/errors.js';
 import { holdoutCsv, readJobTable, splitJobs } from './data.js';

@@ -16,7 +16,7 @@ import { riskCurve, scaleLimits } from './risk-eval.js';
 import { factorFor, parseRiskTable } from '../../../core/risk.js';
 import { inspectOnnx } from '../../../onnx/inspect.js';
 import type { Recommendations, WindowOutcomes } from './metrics.js';
-import { maxAbsDeviation } from '../../../model/quantize.js';
+import { maxAbsDeviation } from '../../../core/quantize.js';
 import { writeFileAtomic } from '../../../util/fs-atomic.js';
 import { UserError } from '../../../util/errors.js';
 import { validationReportHtml } from './validate-html.js';
@@ -26,10 +26,10 @@ import { evaluateStress, STRESS_INPUTS } from './stress.js';
 import type { StressReport } from './stress.js';
 import { stressGate } from './stress-targets.js';
 import type { GateFailure } from './stress-targets.js';
-import type { StressGateOptions } from '../../types.js';
+import type { StressGateOptions } from '../../../core/family.js';
 import type { EvalWindow } from './compare.js';
 import type { ValidationReport } from './types.js';
-import type { ExportGate } from '../../types.js';
+import type { ExportGate } from '../../../core/family.js';
 import { GENERATOR_VERSION, simulateOne } from '../data/simulate.js';
 
 /** VALIDATION_SEED: the default held-out seed; training uses 42. */

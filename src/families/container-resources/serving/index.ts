@@ -4,7 +4,7 @@
  * request and limit with a confidence (render.ts), after the post-processing pipeline of
  * ../postprocess.ts for the operator's bounds; POST /v1/recommend/batch takes up to 10,000 items.
  */
-import type { FamilyServing, ServingAdapter } from '../../types.js';
+import type { FamilyServing, ServingAdapter } from '../../../core/family.js';
 import { denormalizeOutputs, FLOOR_NOTE, memRequestFloored, N_FEATURES } from '../features.js';
 import { DEFAULT_POLICY, pipeline, postProcess } from '../postprocess.js';
 import { readContainerItem } from './input.js';
@@ -12,8 +12,8 @@ import type { ItemMeta } from './input.js';
 import { writeRecommendation } from './render.js';
 import type { AppliedRisk } from './render.js';
 import { factorFor } from '../../../core/risk.js';
-import { RequestFieldError } from '../../types.js';
-import type { ServedModel } from '../../types.js';
+import { RequestFieldError } from '../../../core/family.js';
+import type { ServedModel } from '../../../core/family.js';
 import type { ModelRecommendation } from '../recommendation.js';
 import { ANSWER, EXAMPLE, ITEM } from './schemas.js';
 

@@ -22,7 +22,7 @@
  */
 import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../features.js';
 import { GiB } from '../../../core/units.js';
-import { RequestFieldError } from '../../types.js';
+import { RequestFieldError } from '../../../core/family.js';
 import { checkEpochSeconds, prepareWindow } from './window.js';
 
 /** ItemMeta: the names an item may carry, echoed in its answer. */

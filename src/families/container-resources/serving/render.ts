@@ -11,7 +11,7 @@
  */
 import { cpuQuantity, memoryQuantity } from '../../../core/units.js';
 import type { PodResources } from '../postprocess.js';
-import type { JsonSink } from '../../types.js';
+import type { JsonSink } from '../../../core/family.js';
 import type { ItemMeta } from './input.js';
 
 // Constant fragments, pre-encoded: Buffer#copy of 30 bytes is ~3× faster than writing them char by char.

@@ -4,7 +4,7 @@
  * error names its field the same way; the schemas describe what input.ts accepts and render.ts writes.
  */
 import { FEATURE_NAMES, INPUTS, N_FEATURES } from '../features.js';
-import type { ObjectSchema } from '../../types.js';
+import type { ObjectSchema } from '../../../core/family.js';
 import { MAX_NAME_LENGTH } from './input.js';
 
 const names = {

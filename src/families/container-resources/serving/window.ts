@@ -17,7 +17,7 @@
  * 1e3, 1e6 or 1e9 lands in that range the message says milliseconds, microseconds or nanoseconds and
  * gives the seconds; any other value gets the range (1e300 is no unit of time).
  */
-import { RequestFieldError } from '../../types.js';
+import { RequestFieldError } from '../../../core/family.js';
 import type { UsageWindow } from '../features.js';
 
 /** EPOCH_MIN_SEC, EPOCH_MAX_SEC: the timestamps accepted (2000-01-01 .. 2100-01-01 UTC, in seconds). */

@@ -1,8 +1,8 @@
 /**
- * types: what a model family is. A family is one folder under src/families/ that implements ModelFamily
+ * family: what a model family is. A family is one folder under src/families/ that implements ModelFamily
  * and is registered in src/families/registry.ts (one line); nothing else in the project knows its widths,
  * names or units. The trainer (model/pipeline.ts), the ONNX writer and runtime (onnx/), the int8 quantizer
- * (model/quantize.ts), the store and exporters (store/, export/) and the agent (resource-agent/) take a
+ * (core/quantize.ts), the store and exporters (store/, export/) and the agent (resource-agent/) take a
  * family, or its contract, as a parameter.
  *
  *   contract    inputs and outputs: names, units, normalization, network widths (core/contract.ts)
@@ -11,10 +11,31 @@
  *   evaluation  the family's baselines and its validation (what `npm run validate` runs for it)
  *   rust        extra Rust source appended to the edge module (e.g. post-processing)
  */
-import type { ModelContract } from '../core/contract.js';
-import type { RiskTable } from '../core/risk.js';
-import type { Objective, TrainData } from '../model/tf.js';
+import type { ModelContract } from './contract.js';
+import type { RiskTable } from './risk.js';
+import type * as tf from '@tensorflow/tfjs';
 import { InputError } from '../util/errors.js';
+
+/** Tf: the TensorFlow.js namespace as model/tf.ts (the one module that imports it at run time) passes it to an objective. */
+export type Tf = typeof tf;
+
+/**
+ * Objective: a family's training loss as a scalar tensor. `pred` is the network's raw output (n × outputs,
+ * sigmoid columns as logits), `label` the family's labels (n × outputs), `aux` its extra per-row targets
+ * (n × auxWidth, e.g. the future peak), `weight` the per-row sample weight (n × 1, mean 1 over the data).
+ * The family module receives tfjs as `tf` so that model/tf.ts stays the one module that imports it at run time.
+ */
+export type Objective = (tf: Tf, pred: tf.Tensor2D, label: tf.Tensor2D, aux: tf.Tensor2D, weight: tf.Tensor2D) => tf.Scalar;
+
+/** TrainData: rows of normalized inputs, labels, auxiliary targets and sample weights. */
+export interface TrainData {
+  X: Float32Array; // n × inputs
+  Y: Float32Array; // n × outputs
+  aux: Float32Array; // n × auxWidth
+  weight: Float32Array; // n
+  n: number;
+  widths: { x: number; y: number; aux: number };
+}
 
 /** One training file and its weight in the mix (weights are relative: 2 counts a row twice as much). */
 export interface DataSource {
