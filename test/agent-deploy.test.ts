@@ -182,9 +182,12 @@ describe('the image is set in one place', () => {
   it('a new name and tag in deploy/image/kustomization.yaml reach every container of both overlays', (ctx) => {
     const reason = kubectl();
     if (reason) ctx.skip(reason);
-    const tmp = mkdtempSync(join(tmpdir(), 'deploy-image-'));
+    const root = mkdtempSync(join(tmpdir(), 'deploy-image-'));
+    const tmp = join(root, 'resource-agent', 'deploy');
     try {
+      // the default overlay takes the store's ConfigMap from models/ (the view beside the model files)
       cpSync(DEPLOY, tmp, { recursive: true });
+      cpSync(join(DEPLOY, '..', '..', 'models'), join(root, 'models'), { recursive: true });
       const file = join(tmp, 'image', 'kustomization.yaml');
       const text = readFileSync(file, 'utf8');
       expect(text).toMatch(/newName: resource-agent\n\s+newTag: "0\.1\.0"/);
@@ -196,7 +199,7 @@ describe('the image is set in one place', () => {
         expect(images, dir || 'deploy').toEqual(dir === 'overlays/pvc-store' ? ['seed-store=registry.example.com/team/resource-agent:9.9.9', 'agent=registry.example.com/team/resource-agent:9.9.9'] : ['agent=registry.example.com/team/resource-agent:9.9.9']);
       }
     } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -1,13 +1,17 @@
 /**
- * configmap: a model store folder that kustomize turns into a ConfigMap (the default Kubernetes store:
- * resource-agent/deploy/store). The folder is flat, as a ConfigMap volume is: manifest.json and every
+ * configmap: a model store folder that kustomize turns into a ConfigMap (the default Kubernetes store).
+ * A self-contained ConfigMap store folder is flat, as a ConfigMap volume is: manifest.json and every
  * retained model file side by side, and a `kustomization.yaml` listing them, which `npm run export`
  * rewrites whenever it writes into such a folder (it recognises the folder by that file's first line).
  * kustomize puts manifest.json under `data` and the models (not UTF-8) under `binaryData`.
  *
- * The repository's ConfigMap store (resource-agent/deploy/store) is GENERATED from the store `npm start`
- * serves (./manifest.json + models/): `npm run store:configmap` (configMapStoreOf, writeConfigMapStore;
- * `--check` and test/store-configmap.test.ts tell when it is out of date). It is never kept by hand.
+ * The repository's ConfigMap store is a VIEW of the store `npm start` serves (./manifest.json + models/),
+ * so every model file is held once: models/kustomization.yaml lists the model files beside it and
+ * `manifest.json=configmap-manifest.json` (the manifest with flat names and the families a ConfigMap can
+ * carry). kustomize reads files only in or below a kustomization's folder, which is why the view sits in
+ * models/ and deploy/overlays/configmap-store takes it as a resource. `npm run store:configmap` writes
+ * those two files (configMapViewOf, writeConfigMapView; `--check` and test/store-configmap.test.ts tell
+ * when they are out of date). They are never kept by hand.
  *
  * Size: Kubernetes refuses a ConfigMap over 1 MiB (of data + binaryData). Export refuses a store over
  * CONFIGMAP_BUDGET_BYTES (900 KiB, room for the object's metadata), naming the largest files and how
@@ -106,8 +110,12 @@ export function writeKustomization(manifestPath: string, m: Manifest): void {
   writeFileAtomic(join(dirname(manifestPath), 'kustomization.yaml'), kustomizationFor(storeFiles(manifestPath, m)));
 }
 
-/** DEFAULT_CONFIGMAP_STORE: the repository's ConfigMap store, generated from ./manifest.json. */
-export const DEFAULT_CONFIGMAP_STORE = 'resource-agent/deploy/store';
+/** DEFAULT_CONFIGMAP_STORE: the folder of the repository's ConfigMap store, a view of ./manifest.json's models/. */
+export const DEFAULT_CONFIGMAP_STORE = 'models';
+/** VIEW_MANIFEST: the ConfigMap view's manifest file (its key in the ConfigMap is manifest.json). */
+export const VIEW_MANIFEST = 'configmap-manifest.json';
+/** DEPLOY_DIR: what `kubectl apply -k` takes to deploy the agent with the repository's ConfigMap store. */
+export const DEPLOY_DIR = 'resource-agent/deploy';
 
 /**
  * configMapStoreOf returns the files of the ConfigMap store of the store at `manifestPath`: the families
@@ -158,9 +166,48 @@ export function configMapStoreOf(manifestPath: string, families: readonly string
   ]);
 }
 
+/**
+ * configMapViewOf returns the two files that make `dir` (the folder holding the source store's model files,
+ * models/ for ./manifest.json) a ConfigMap store without a second copy of any model: VIEW_MANIFEST (what
+ * configMapStoreOf would write as manifest.json) and kustomization.yaml (`manifest.json=VIEW_MANIFEST`, then
+ * the model files by their names in `dir`). Refuses what configMapStoreOf refuses, and a carried model file
+ * that is not in `dir` with the same bytes.
+ */
+export function configMapViewOf(manifestPath: string, dir: string, families: readonly string[] | null = null, budget = CONFIGMAP_BUDGET_BYTES): Map<string, Buffer> {
+  const store = configMapStoreOf(manifestPath, families, budget);
+  const models = [...store.keys()].filter((k) => k !== 'manifest.json' && k !== 'kustomization.yaml');
+  for (const k of models) {
+    const p = join(dir, k);
+    if (!existsSync(p) || !readFileSync(p).equals(store.get(k)!)) {
+      throw new UserError(`the ConfigMap store in ${dir} would list ${k}, but ${p} ${existsSync(p) ? 'holds other bytes than the verified model' : 'does not exist'}: kustomize reads files only beside its kustomization.yaml, so keep the carried models in ${dir} (export writes them there), or give --output a new folder for a self-contained copy`);
+    }
+  }
+  return new Map<string, Buffer>([
+    [VIEW_MANIFEST, store.get('manifest.json')!],
+    ['kustomization.yaml', Buffer.from(kustomizationFor([`manifest.json=${VIEW_MANIFEST}`, ...models]))],
+  ]);
+}
+
+/** diffConfigMapView compares the view files in `dir` with `files` (other files in the folder are the store's own). */
+export function diffConfigMapView(dir: string, files: ReadonlyMap<string, Buffer>): StoreDiff {
+  const has = (f: string) => existsSync(join(dir, f));
+  return {
+    missing: [...files.keys()].filter((f) => !has(f)),
+    differing: [...files.entries()].filter(([f, b]) => has(f) && !readFileSync(join(dir, f)).equals(b)).map(([f]) => f),
+    extra: [],
+  };
+}
+
+/** writeConfigMapView writes the view files into `dir` (each atomically, the manifest before the kustomization). */
+export function writeConfigMapView(dir: string, files: ReadonlyMap<string, Buffer>): StoreDiff {
+  const diff = diffConfigMapView(dir, files);
+  for (const f of [VIEW_MANIFEST, 'kustomization.yaml']) if (diff.missing.includes(f) || diff.differing.includes(f)) writeFileAtomic(join(dir, f), files.get(f)!);
+  return diff;
+}
+
 /** storeFamilies: the families the ConfigMap store in `dir` carries now (null when it has no manifest). */
 export function storeFamilies(dir: string): string[] | null {
-  const p = join(dir, 'manifest.json');
+  const p = existsSync(join(dir, VIEW_MANIFEST)) ? join(dir, VIEW_MANIFEST) : join(dir, 'manifest.json');
   if (!existsSync(p)) return null;
   try {
     return Object.keys((JSON.parse(readFileSync(p, 'utf8')) as Manifest).families);
