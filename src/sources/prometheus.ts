@@ -1,8 +1,8 @@
 /**
  * prometheus: the usage source that reads a cluster's own metrics through Prometheus' standard HTTP API
  * (POST /api/v1/query, /api/v1/query_range, GET /api/v1/label/<name>/values), so Thanos and Mimir work
- * too. This is the only file that speaks PromQL or HTTP to Prometheus; the grouping of pods into workloads
- * and windows is pure (kube-workloads.ts).
+ * too. This file assembles the read; only prometheus-client.ts speaks HTTP and only promql.ts writes PromQL;
+ * the grouping of pods into workloads and windows is pure (kube-workloads.ts).
  *
  * What it reads, for the window (end − history, end] at `step`:
  *   cAdvisor (the kubelet):  container_cpu_usage_seconds_total, container_memory_working_set_bytes,
@@ -21,233 +21,28 @@
  * exporter. The others are optional: their absence is a warning naming them (no CFS counters → throttle
  * ratio 0; no requests → "current" unknown).
  *
- * Requests: range queries are split so no series exceeds `maxPointsPerQuery` points (Prometheus refuses
- * more than 11,000), run per namespace with at most `concurrency` in flight, each with a timeout and
- * retried (network errors, 429 and 5xx) with exponential back-off. Authentication: extra headers (a
- * tenant header such as X-Scope-OrgID), a bearer token file or a basic-auth file ("user:password"), and a
+ * Requests (prometheus-client.ts): range queries are split so no series exceeds `maxPointsPerQuery` points
+ * (Prometheus refuses more than 11,000), run per namespace with at most `concurrency` in flight, each with a
+ * timeout and retried (network errors, 429 and 5xx) with exponential back-off. Authentication: extra headers
+ * (a tenant header such as X-Scope-OrgID), a bearer token file or a basic-auth file ("user:password"), and a
  * CA file for TLS.
  *
  * Containers whose data covers less than the history are flagged `short`, never dropped; one with fewer
  * than 2 samples has no window and says so.
  */
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { InputError } from '../util/errors.js';
 import type { ReadOptions, UsageSource, UsageTrace } from './types.js';
-import { ksmLabelName, mergePods, parseLabelSelector, resolveWorkload, workloadKey } from './kube-workloads.js';
+import { mergePods, parseLabelSelector, resolveWorkload, workloadKey } from './kube-workloads.js';
 import type { ContainerUsage, Grid, Owners, PodContainerSeries, Resources, WorkloadRef } from './kube-workloads.js';
+import { PrometheusClient, PrometheusError, splitRange } from './prometheus-client.js';
+import type { Connection, Sample, Series } from './prometheus-client.js';
+import { METRICS, containerSeries, createdQuery, missingMetric, ownerQuery, podLabelsCountQuery, podLabelsQuery, readScope, resourceQuery, usageQueries, windowGrid } from './promql.js';
+import type { Scope, UsageQuery } from './promql.js';
 export type { ContainerUsage, Resources, WorkloadRef } from './kube-workloads.js';
-
-/** PrometheusError: Prometheus could not be reached or refused a query; one line naming the URL. */
-export class PrometheusError extends InputError {
-  constructor(message: string, exitCode = 1) {
-    super(message, exitCode);
-  }
-}
-
-/** Connection: where Prometheus is and how to talk to it. */
-export interface Connection {
-  /** base URL: http://localhost:9090, https://thanos.example/ or http://mimir/prometheus */
-  url: string;
-  /** extra request headers, e.g. { 'X-Scope-OrgID': 'team-a' } */
-  headers?: Record<string, string>;
-  bearerTokenFile?: string | null;
-  /** a file holding "user:password" */
-  basicAuthFile?: string | null;
-  /** PEM file of the CA that signed Prometheus' certificate */
-  caFile?: string | null;
-  /** per request, default 60 s */
-  timeoutMs?: number;
-  /** retries after the first try, default 3 */
-  retries?: number;
-  /** requests in flight at once, default 4 */
-  concurrency?: number;
-  /** most points per series in one range query, default 10,000 */
-  maxPointsPerQuery?: number;
-}
-
-/** METRICS: every metric read, with the exporter that provides it (named in errors and warnings). */
-export const METRICS = {
-  cpu: { name: 'container_cpu_usage_seconds_total', exporter: "cAdvisor (the kubelet's /metrics/cadvisor)" },
-  memory: { name: 'container_memory_working_set_bytes', exporter: "cAdvisor (the kubelet's /metrics/cadvisor)" },
-  throttled: { name: 'container_cpu_cfs_throttled_periods_total', exporter: "cAdvisor (the kubelet's /metrics/cadvisor)" },
-  periods: { name: 'container_cpu_cfs_periods_total', exporter: "cAdvisor (the kubelet's /metrics/cadvisor)" },
-  podOwner: { name: 'kube_pod_owner', exporter: 'kube-state-metrics' },
-  replicaSetOwner: { name: 'kube_replicaset_owner', exporter: 'kube-state-metrics' },
-  jobOwner: { name: 'kube_job_owner', exporter: 'kube-state-metrics' },
-  requests: { name: 'kube_pod_container_resource_requests', exporter: 'kube-state-metrics' },
-  limits: { name: 'kube_pod_container_resource_limits', exporter: 'kube-state-metrics' },
-  created: { name: 'kube_pod_created', exporter: 'kube-state-metrics' },
-  labels: { name: 'kube_pod_labels', exporter: 'kube-state-metrics (with --metric-labels-allowlist=pods=[...] for the selector\'s labels)' },
-} as const;
-
-/** the cAdvisor series of real containers: not the pod's cgroup (container="") nor the pause container */
-const CONTAINER_ONLY = 'container!="",container!="POD"';
-
-type Sample = { metric: Record<string, string>; value: [number, string] };
-type Series = { metric: Record<string, string>; values: [number, string][] };
-
-/** PrometheusClient: the HTTP half. query/queryRange/labelValues return Prometheus' data, parsed. */
-export class PrometheusClient {
-  readonly base: URL;
-  private readonly agent: http.Agent;
-  private readonly headers: Record<string, string>;
-  private readonly timeoutMs: number;
-  private readonly retries: number;
-  readonly maxPoints: number;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  private readonly concurrency: number;
-  /** requests made (for reports and the bench) */
-  requests = 0;
-  bytes = 0;
-
-  constructor(c: Connection) {
-    let u: URL;
-    try {
-      u = new URL(c.url.endsWith('/') ? c.url : `${c.url}/`);
-    } catch {
-      throw new InputError(`--prometheus ${c.url} is not a URL; give e.g. http://localhost:9090`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InputError(`--prometheus ${c.url}: use an http:// or https:// URL`);
-    this.base = u;
-    this.concurrency = c.concurrency ?? 4;
-    this.timeoutMs = c.timeoutMs ?? 60_000;
-    this.retries = c.retries ?? 3;
-    this.maxPoints = c.maxPointsPerQuery ?? 10_000;
-    const ca = c.caFile ? readOrFail(c.caFile, '--ca-file') : undefined;
-    this.agent = u.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: this.concurrency, ca }) : new http.Agent({ keepAlive: true, maxSockets: this.concurrency });
-    this.headers = { accept: 'application/json', ...(c.headers ?? {}) };
-    if (c.bearerTokenFile) this.headers.authorization = `Bearer ${readOrFail(c.bearerTokenFile, '--bearer-token-file').trim()}`;
-    if (c.basicAuthFile) this.headers.authorization = `Basic ${Buffer.from(readOrFail(c.basicAuthFile, '--basic-auth-file').trim()).toString('base64')}`;
-    // Credentials in the URL (http://user:pass@host) become a Basic header and leave the URL, which is
-    // shown in messages, /readyz and /v1/workloads.
-    if (u.username || u.password) {
-      this.headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-      u.username = '';
-      u.password = '';
-    }
-  }
-
-  /** close releases the keep-alive sockets. */
-  close(): void {
-    this.agent.destroy();
-  }
-
-  /** query runs an instant query at `timeSec`. */
-  async query(promql: string, timeSec: number): Promise<Sample[]> {
-    return (await this.api('api/v1/query', { query: promql, time: String(timeSec) })) as Sample[];
-  }
-
-  /**
-   * queryRange runs a range query, split into pieces of at most maxPoints points per series, and joins
-   * each series' points back in time order. Example: 30 days at 60 s = 43,201 points → 5 queries.
-   */
-  async queryRange(promql: string, startSec: number, endSec: number, stepSec: number): Promise<Series[]> {
-    const parts = await Promise.all(splitRange(startSec, endSec, stepSec, this.maxPoints).map(([s, e]) => this.api('api/v1/query_range', { query: promql, start: String(s), end: String(e), step: String(stepSec) }) as Promise<Series[]>));
-    if (parts.length === 1) return parts[0]!;
-    const byKey = new Map<string, Series>();
-    for (const part of parts) {
-      for (const s of part) {
-        const key = JSON.stringify(Object.entries(s.metric).sort());
-        const have = byKey.get(key);
-        if (have) have.values.push(...s.values);
-        else byKey.set(key, { metric: s.metric, values: [...s.values] });
-      }
-    }
-    return [...byKey.values()];
-  }
-
-  /** labelValues lists a label's values on series matching `match` in [start, end] (the index only: cheap). */
-  async labelValues(label: string, match: string, startSec: number, endSec: number): Promise<string[]> {
-    return (await this.api(`api/v1/label/${encodeURIComponent(label)}/values`, { 'match[]': match, start: String(startSec), end: String(endSec) }, 'GET')) as string[];
-  }
-
-  /** raw POSTs (or GETs) form parameters to an API path and returns the body, after retries. */
-  async raw(path: string, params: Record<string, string>, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; body: Buffer }> {
-    await this.slot();
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const r = await this.once(path, params, method);
-          if ((r.status === 429 || r.status >= 500) && attempt < this.retries) {
-            await sleep(250 * 2 ** attempt);
-            continue;
-          }
-          return r;
-        } catch (e) {
-          if (attempt >= this.retries) throw new PrometheusError(`cannot reach Prometheus at ${this.base.href}: ${errorText(e)}`);
-          await sleep(250 * 2 ** attempt);
-        }
-      }
-    } finally {
-      this.release();
-    }
-  }
-
-  private async api(path: string, params: Record<string, string>, method: 'GET' | 'POST' = 'POST'): Promise<unknown> {
-    const { status, body } = await this.raw(path, params, method);
-    let parsed: { status?: string; data?: unknown; error?: string; errorType?: string; resultType?: string };
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new PrometheusError(`Prometheus at ${this.base.href} answered ${path} with HTTP ${status} and no JSON (${body.toString('utf8', 0, 120).replace(/\s+/g, ' ')}); is this the Prometheus API URL?`);
-    }
-    if (parsed.status !== 'success') throw new PrometheusError(`Prometheus at ${this.base.href} refused ${path} (HTTP ${status}, ${parsed.errorType ?? 'error'}): ${parsed.error ?? 'no message'}`);
-    const data = parsed.data as { result?: unknown } | unknown[];
-    return Array.isArray(data) ? data : data?.result;
-  }
-
-  private once(path: string, params: Record<string, string>, method: 'GET' | 'POST'): Promise<{ status: number; body: Buffer }> {
-    const form = new URLSearchParams(params).toString();
-    const url = new URL(path, this.base);
-    if (method === 'GET') url.search = form;
-    const mod = url.protocol === 'https:' ? https : http;
-    this.requests++;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method, agent: this.agent, headers: method === 'POST' ? { ...this.headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) } : this.headers, timeout: this.timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          this.bytes += body.length;
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000} s`)));
-      req.on('error', reject);
-      if (method === 'POST') req.end(form);
-      else req.end();
-    });
-  }
-
-  private slot(): Promise<void> {
-    if (this.active < this.concurrency) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((r) => this.waiting.push(r));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
-  }
-}
-
-/**
- * splitRange cuts [start, end] at `step` into pieces of at most `maxPoints` points that never repeat a
- * point. splitRange(0, 900, 300, 2) → [[0, 300], [600, 900]].
- */
-export function splitRange(startSec: number, endSec: number, stepSec: number, maxPoints: number): [number, number][] {
-  const out: [number, number][] = [];
-  const per = Math.max(1, Math.floor(maxPoints));
-  for (let s = startSec; s <= endSec; s += per * stepSec) out.push([s, Math.min(s + (per - 1) * stepSec, endSec)]);
-  return out;
-}
+export { PrometheusClient, PrometheusError, redactUrl, splitRange } from './prometheus-client.js';
+export type { Connection } from './prometheus-client.js';
+export { METRICS, usageQueries, windowGrid } from './promql.js';
+export type { UsageQuery } from './promql.js';
 
 /** Selection: which containers to read. */
 export interface Selection {
@@ -280,41 +75,6 @@ export interface PrometheusRead {
   bytes: number;
 }
 
-/** escapeRegex quotes a value for a PromQL =~ matcher (RE2): 'a.b' → 'a\\.b'. */
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** q quotes a PromQL string literal. */
-const q = (s: string) => JSON.stringify(s);
-const dur = (sec: number) => `${Math.round(sec)}s`;
-
-/** UsagePlan: the range queries of a read, one per namespace, usage metric and time piece. */
-export interface UsageQuery {
-  namespace: string;
-  metric: keyof typeof METRICS;
-  promql: string;
-}
-
-/**
- * usageQueries lists the per-namespace usage range queries (also what the bench times with plain HTTP).
- * Counters are read as they are at each step (their differences are the rates over the steps); memory as
- * the highest sample in the step ending at each point: max_over_time over step − 1 ms, so the range
- * (t − step, t] is the same on Prometheus 2 (ranges closed at both ends) and 3 (open at the start), and a
- * sample is never counted in two steps. Example, step 300 s: max_over_time(container_memory_working_set_bytes{…}[299999ms]).
- */
-export function usageQueries(namespace: string, pods: readonly string[] | null, stepSec: number): UsageQuery[] {
-  const podMatch = pods ? `,pod=~${q(pods.map(escapeRegex).join('|'))}` : '';
-  const sel = `{namespace=${q(namespace)},${CONTAINER_ONLY}${podMatch}}`;
-  const range = `[${Math.round(stepSec * 1000) - 1}ms]`;
-  return (['cpu', 'memory', 'throttled', 'periods'] as const).map((metric) => ({ namespace, metric, promql: `max by (namespace, pod, container) (${metric === 'memory' ? `max_over_time(${METRICS[metric].name}${sel}${range})` : `${METRICS[metric].name}${sel}`})` }));
-}
-
-/** windowGrid: the window (end − history, end] at step, aligned down, with one point before it. */
-export function windowGrid(r: { historySec: number; stepSec: number; endSec: number }): Grid {
-  if (!(r.stepSec > 0) || !(r.historySec >= 2 * r.stepSec)) throw new InputError(`--history must span at least 2 steps of ${r.stepSec} s`);
-  const end = Math.floor(r.endSec / r.stepSec) * r.stepSec;
-  const n = Math.floor(r.historySec / r.stepSec);
-  return { t0: end - n * r.stepSec, stepSec: r.stepSec, points: n + 1 };
-}
-
 /** readPrometheus reads every selected container's window, workload, requests and limits. */
 export async function readPrometheus(r: ReadRequest): Promise<PrometheusRead> {
   const client = new PrometheusClient(r);
@@ -325,98 +85,137 @@ export async function readPrometheus(r: ReadRequest): Promise<PrometheusRead> {
   }
 }
 
+/** KubeState: what kube-state-metrics says of the pods: their owners, requests, limits and creation times. */
+interface KubeState {
+  owners: Owners;
+  requests: Map<string, Resources>;
+  limits: Map<string, Resources>;
+  createdAt: Map<string, number>;
+}
+
+/** PodSeries: one pod's container, its usage placed on the grid. */
+type PodSeries = PodContainerSeries & { namespace: string; container: string };
+
+/**
+ * readWith: the read, step by step: the namespaces with container data, the pods a label selector keeps,
+ * the kube-state-metrics facts, the usage range queries, their series placed on the grid per pod, and the
+ * pods merged into one window per workload container. Optional metrics that are absent add warnings.
+ */
 async function readWith(client: PrometheusClient, r: ReadRequest): Promise<PrometheusRead> {
   const g = windowGrid(r);
   const end = g.t0 + (g.points - 1) * g.stepSec;
   const start = g.t0;
-  const H = dur(end - start + g.stepSec);
   const warnings: string[] = [];
-  const missing = (m: (typeof METRICS)[keyof typeof METRICS], what: string) => `${m.name} has no series${what} (exported by ${m.exporter}; is it installed and scraped?)`;
+  const namespaces = await namespacesWithData(client, r.namespaces, start, end);
+  const scope = readScope(namespaces, end - start + g.stepSec);
+  const keep = r.selector ? await podsMatching(client, r.selector, namespaces, scope, end) : null;
+  const kube = await readKubeState(client, namespaces, scope, end, warnings);
+  const usage = await readUsage(client, r, namespaces, keep, g);
+  const pods = podsOnGrid(usage, g);
+  requireUsage(pods, namespaces, start, end, warnings);
+  const containers = workloadContainers(pods.perPod, kube, g, end - start);
+  return { url: client.base.href, startSec: start + g.stepSec, endSec: end, stepSec: g.stepSec, containers, warnings, requests: client.requests, bytes: client.bytes };
+}
 
-  // Namespaces with container data (the series index only), intersected with the selection.
-  const have = await client.labelValues('namespace', `${METRICS.memory.name}{${CONTAINER_ONLY}}`, start, end);
-  if (have.length === 0) throw new PrometheusError(missing(METRICS.memory, ` between ${iso(start)} and ${iso(end)}`), 2);
-  const wanted = r.namespaces?.length ? r.namespaces : have;
+/** namespacesWithData: the namespaces with container data (the series index only), intersected with the selection. */
+async function namespacesWithData(client: PrometheusClient, selected: readonly string[] | undefined, start: number, end: number): Promise<string[]> {
+  const have = await client.labelValues('namespace', containerSeries, start, end);
+  if (have.length === 0) throw new PrometheusError(missingMetric(METRICS.memory, ` between ${iso(start)} and ${iso(end)}`), 2);
+  const wanted = selected?.length ? selected : have;
   const namespaces = wanted.filter((n) => have.includes(n));
   if (namespaces.length === 0) throw new PrometheusError(`no container metrics in namespace ${wanted.join(', ')} between ${iso(start)} and ${iso(end)} (namespaces with data: ${have.slice(0, 10).join(', ')}${have.length > 10 ? ', …' : ''})`, 2);
-  const nsSel = `namespace=~${q(namespaces.map(escapeRegex).join('|'))}`;
+  return namespaces;
+}
 
-  // Pods kept by a label selector, through kube_pod_labels.
-  let keep: Map<string, string[]> | null = null;
-  if (r.selector) {
-    let terms;
-    try {
-      terms = parseLabelSelector(r.selector);
-    } catch (e) {
-      throw new InputError(`--selector: ${(e as Error).message}`);
-    }
-    const m = terms.map((t) => `${ksmLabelName(t.key)}${t.op}${q(t.value)}`).join(',');
-    const rows = await client.query(`max by (namespace, pod) (last_over_time(${METRICS.labels.name}{${nsSel}${m ? `,${m}` : ''}}[${H}]))`, end);
-    if (rows.length === 0) {
-      const any = await client.query(`count(last_over_time(${METRICS.labels.name}{${nsSel}}[${H}]))`, end);
-      if (any.length === 0) throw new PrometheusError(missing(METRICS.labels, ''), 2);
-      throw new PrometheusError(`no pod in ${namespaces.join(', ')} matches --selector ${r.selector} (kube_pod_labels only has the labels kube-state-metrics is allowed to export)`, 2);
-    }
-    keep = new Map();
-    for (const s of rows) {
-      const list = keep.get(s.metric.namespace!) ?? [];
-      list.push(s.metric.pod!);
-      keep.set(s.metric.namespace!, list);
-    }
+/** podsMatching: the pods a label selector keeps, by namespace, through kube_pod_labels. */
+async function podsMatching(client: PrometheusClient, selector: string, namespaces: readonly string[], scope: Scope, end: number): Promise<Map<string, string[]>> {
+  let terms;
+  try {
+    terms = parseLabelSelector(selector);
+  } catch (e) {
+    throw new InputError(`--selector: ${(e as Error).message}`);
   }
+  const rows = await client.query(podLabelsQuery(scope, terms), end);
+  if (rows.length === 0) {
+    const any = await client.query(podLabelsCountQuery(scope), end);
+    if (any.length === 0) throw new PrometheusError(missingMetric(METRICS.labels, ''), 2);
+    throw new PrometheusError(`no pod in ${namespaces.join(', ')} matches --selector ${selector} (kube_pod_labels only has the labels kube-state-metrics is allowed to export)`, 2);
+  }
+  const keep = new Map<string, string[]>();
+  for (const s of rows) {
+    const list = keep.get(s.metric.namespace!) ?? [];
+    list.push(s.metric.pod!);
+    keep.set(s.metric.namespace!, list);
+  }
+  return keep;
+}
 
-  const owners: Owners = { pod: new Map(), replicaSet: new Map(), job: new Map() };
-  const ownerQuery = (m: string, by: string) => client.query(`max by (namespace, ${by}, owner_kind, owner_name) (last_over_time(${m}{${nsSel}}[${H}]))`, end);
-  const resQuery = (m: string) => client.query(`max by (namespace, pod, container, resource) (last_over_time(${m}{${nsSel},resource=~"cpu|memory"}[${H}]))`, end);
+/**
+ * readKubeState reads the owners (pod, ReplicaSet, Job), requests, limits and creation times in parallel.
+ * Without kube_pod_owner the read fails; each other absent metric adds a warning saying what it costs.
+ */
+async function readKubeState(client: PrometheusClient, namespaces: readonly string[], scope: Scope, end: number, warnings: string[]): Promise<KubeState> {
   const [podOwners, rsOwners, jobOwners, requests, limits, created] = await Promise.all([
-    ownerQuery(METRICS.podOwner.name, 'pod'),
-    ownerQuery(METRICS.replicaSetOwner.name, 'replicaset'),
-    ownerQuery(METRICS.jobOwner.name, 'job_name'),
-    resQuery(METRICS.requests.name),
-    resQuery(METRICS.limits.name),
-    client.query(`min by (namespace, pod) (last_over_time(${METRICS.created.name}{${nsSel}}[${H}]))`, end),
+    client.query(ownerQuery(scope, METRICS.podOwner.name, 'pod'), end),
+    client.query(ownerQuery(scope, METRICS.replicaSetOwner.name, 'replicaset'), end),
+    client.query(ownerQuery(scope, METRICS.jobOwner.name, 'job_name'), end),
+    client.query(resourceQuery(scope, METRICS.requests.name), end),
+    client.query(resourceQuery(scope, METRICS.limits.name), end),
+    client.query(createdQuery(scope), end),
   ]);
-  if (podOwners.length === 0) throw new PrometheusError(missing(METRICS.podOwner, ` in ${namespaces.join(', ')} over the window; pods cannot be grouped into workloads`), 2);
-  for (const s of podOwners) owners.pod.set(`${s.metric.namespace}/${s.metric.pod}`, { kind: s.metric.owner_kind ?? '', name: s.metric.owner_name ?? '' });
-  for (const s of rsOwners) owners.replicaSet.set(`${s.metric.namespace}/${s.metric.replicaset}`, { kind: s.metric.owner_kind ?? '', name: s.metric.owner_name ?? '' });
-  for (const s of jobOwners) owners.job.set(`${s.metric.namespace}/${s.metric.job_name}`, { kind: s.metric.owner_kind ?? '', name: s.metric.owner_name ?? '' });
+  if (podOwners.length === 0) throw new PrometheusError(missingMetric(METRICS.podOwner, ` in ${namespaces.join(', ')} over the window; pods cannot be grouped into workloads`), 2);
+  const owners: Owners = { pod: ownerMap(podOwners, 'pod'), replicaSet: ownerMap(rsOwners, 'replicaset'), job: ownerMap(jobOwners, 'job_name') };
   const ownedBy = (kind: string) => [...owners.pod.values()].some((o) => o.kind === kind);
-  if (rsOwners.length === 0 && ownedBy('ReplicaSet')) warnings.push(`${missing(METRICS.replicaSetOwner, '')}: pods stay grouped by ReplicaSet, not Deployment`);
-  if (jobOwners.length === 0 && ownedBy('Job')) warnings.push(`${missing(METRICS.jobOwner, '')}: Jobs of a CronJob are not grouped into it`);
-  if (requests.length === 0) warnings.push(`${missing(METRICS.requests, '')}: current requests unknown`);
-  if (limits.length === 0) warnings.push(`${missing(METRICS.limits, '')}: current limits unknown`);
-  if (created.length === 0) warnings.push(`${missing(METRICS.created, '')}: workload age taken from the first sample`);
-  const resources = (rows: Sample[]) => {
-    const m = new Map<string, Resources>();
-    for (const s of rows) {
-      const key = `${s.metric.namespace}/${s.metric.pod}/${s.metric.container}`;
-      const e = m.get(key) ?? { cpuCores: null, memoryBytes: null };
-      if (s.metric.resource === 'cpu') e.cpuCores = Number(s.value[1]);
-      else e.memoryBytes = Number(s.value[1]);
-      m.set(key, e);
-    }
-    return m;
-  };
-  const req = resources(requests);
-  const lim = resources(limits);
+  if (rsOwners.length === 0 && ownedBy('ReplicaSet')) warnings.push(`${missingMetric(METRICS.replicaSetOwner, '')}: pods stay grouped by ReplicaSet, not Deployment`);
+  if (jobOwners.length === 0 && ownedBy('Job')) warnings.push(`${missingMetric(METRICS.jobOwner, '')}: Jobs of a CronJob are not grouped into it`);
+  if (requests.length === 0) warnings.push(`${missingMetric(METRICS.requests, '')}: current requests unknown`);
+  if (limits.length === 0) warnings.push(`${missingMetric(METRICS.limits, '')}: current limits unknown`);
+  if (created.length === 0) warnings.push(`${missingMetric(METRICS.created, '')}: workload age taken from the first sample`);
   const createdAt = new Map(created.map((s) => [`${s.metric.namespace}/${s.metric.pod}`, Number(s.value[1])]));
+  return { owners, requests: resourceMap(requests), limits: resourceMap(limits), createdAt };
+}
 
-  // The usage range queries: per namespace, 4 metrics, split in time; bounded by the client's concurrency.
+/** ownerMap: "namespace/<by label>" → its owner's kind and name. */
+function ownerMap(rows: readonly Sample[], by: string): Map<string, { kind: string; name: string }> {
+  const m = new Map<string, { kind: string; name: string }>();
+  for (const s of rows) m.set(`${s.metric.namespace}/${s.metric[by]}`, { kind: s.metric.owner_kind ?? '', name: s.metric.owner_name ?? '' });
+  return m;
+}
+
+/** resourceMap: "namespace/pod/container" → its cpu (cores) and memory (bytes), null when absent. */
+function resourceMap(rows: readonly Sample[]): Map<string, Resources> {
+  const m = new Map<string, Resources>();
+  for (const s of rows) {
+    const key = `${s.metric.namespace}/${s.metric.pod}/${s.metric.container}`;
+    const e = m.get(key) ?? { cpuCores: null, memoryBytes: null };
+    if (s.metric.resource === 'cpu') e.cpuCores = Number(s.value[1]);
+    else e.memoryBytes = Number(s.value[1]);
+    m.set(key, e);
+  }
+  return m;
+}
+
+/** readUsage runs the usage range queries: per namespace, 4 metrics, split in time; bounded by the client's concurrency. */
+async function readUsage(client: PrometheusClient, r: ReadRequest, namespaces: readonly string[], keep: Map<string, string[]> | null, g: Grid): Promise<{ uq: UsageQuery; series: Series[] }[]> {
+  const start = g.t0;
+  const end = g.t0 + (g.points - 1) * g.stepSec;
   const queries = namespaces.filter((ns) => !keep || keep.has(ns)).flatMap((ns) => usageQueries(ns, keep?.get(ns) ?? null, g.stepSec));
   const pieces = splitRange(start, end, g.stepSec, client.maxPoints).length;
   let done = 0;
   r.progress?.(0, queries.length * pieces);
-  const results = await Promise.all(queries.map(async (uq) => {
+  return Promise.all(queries.map(async (uq) => {
     const series = await client.queryRange(uq.promql, start, end, g.stepSec);
     done += pieces;
     r.progress?.(done, queries.length * pieces);
     return { uq, series };
   }));
+}
 
-  // Pod series on the grid, grouped by workload container.
-  const perPod = new Map<string, PodContainerSeries & { namespace: string; container: string }>();
+/** podsOnGrid places each series' points on the grid, per pod container; `seen` says which CFS counters came. */
+function podsOnGrid(usage: readonly { uq: UsageQuery; series: Series[] }[], g: Grid): { perPod: Map<string, PodSeries>; seen: Record<'throttled' | 'periods', boolean> } {
+  const perPod = new Map<string, PodSeries>();
   const seen: Record<'throttled' | 'periods', boolean> = { throttled: false, periods: false };
-  for (const { uq, series } of results) {
+  for (const { uq, series } of usage) {
     for (const s of series) {
       const { namespace, pod, container } = s.metric as Record<string, string>;
       const key = `${namespace}/${pod}/${container}`;
@@ -438,21 +237,31 @@ async function readWith(client: PrometheusClient, r: ReadRequest): Promise<Prome
       }
     }
   }
-  if (![...perPod.values()].some((p) => p.cpuCounter.some((v) => !Number.isNaN(v)))) throw new PrometheusError(missing(METRICS.cpu, ` in ${namespaces.join(', ')} between ${iso(start)} and ${iso(end)}`), 2);
-  if (!seen.throttled || !seen.periods) warnings.push(`${missing(seen.throttled ? METRICS.periods : METRICS.throttled, '')}: throttle ratio taken as 0`);
+  return { perPod, seen };
+}
 
+/** requireUsage fails when no pod has a CPU sample, and warns when a CFS counter is absent (throttle ratio 0). */
+function requireUsage(pods: ReturnType<typeof podsOnGrid>, namespaces: readonly string[], start: number, end: number, warnings: string[]): void {
+  if (![...pods.perPod.values()].some((p) => p.cpuCounter.some((v) => !Number.isNaN(v)))) throw new PrometheusError(missingMetric(METRICS.cpu, ` in ${namespaces.join(', ')} between ${iso(start)} and ${iso(end)}`), 2);
+  if (!pods.seen.throttled || !pods.seen.periods) warnings.push(`${missingMetric(pods.seen.throttled ? METRICS.periods : METRICS.throttled, '')}: throttle ratio taken as 0`);
+}
+
+/**
+ * workloadContainers groups the pods by workload container, merges each group's pods into one window and
+ * attaches the current requests and limits (those of the latest pod), sorted by namespace, kind, workload, container.
+ */
+function workloadContainers(perPod: Map<string, PodSeries>, kube: KubeState, g: Grid, historySec: number): ContainerUsage[] {
   const groups = new Map<string, { workload: WorkloadRef; container: string; pods: (PodContainerSeries & { namespace: string })[] }>();
   for (const p of perPod.values()) {
-    const workload = resolveWorkload(p.namespace, p.pod, owners);
+    const workload = resolveWorkload(p.namespace, p.pod, kube.owners);
     const key = `${workloadKey(workload)}/${p.container}`;
     const gr = groups.get(key) ?? { workload, container: p.container, pods: [] };
     gr.pods.push(p);
     groups.set(key, gr);
   }
-  const historySec = end - start;
   const containers: ContainerUsage[] = [];
   for (const gr of groups.values()) {
-    const starts = gr.pods.map((p) => createdAt.get(`${p.namespace}/${p.pod}`)).filter((x): x is number => x !== undefined && Number.isFinite(x));
+    const starts = gr.pods.map((p) => kube.createdAt.get(`${p.namespace}/${p.pod}`)).filter((x): x is number => x !== undefined && Number.isFinite(x));
     const merged = mergePods(g, gr.pods, starts.length ? Math.min(...starts) : null);
     const current = (m: Map<string, Resources>) => (merged.latestPod ? m.get(`${gr.workload.namespace}/${merged.latestPod}/${gr.container}`) : undefined) ?? { cpuCores: null, memoryBytes: null };
     containers.push({
@@ -465,47 +274,17 @@ async function readWith(client: PrometheusClient, r: ReadRequest): Promise<Prome
       coveredSec: merged.coveredSec,
       historySec,
       short: merged.coveredSec < 0.95 * historySec,
-      requests: current(req),
-      limits: current(lim),
+      requests: current(kube.requests),
+      limits: current(kube.limits),
     });
   }
   containers.sort((a, b) => cmp(a.workload.namespace, b.workload.namespace) || cmp(a.workload.kind, b.workload.kind) || cmp(a.workload.name, b.workload.name) || cmp(a.container, b.container));
-  return { url: client.base.href, startSec: start + g.stepSec, endSec: end, stepSec: g.stepSec, containers, warnings, requests: client.requests, bytes: client.bytes };
-}
-
-/** redactUrl: a URL as it may be shown: without user and password. redactUrl('http://a:b@h:9090/') === 'http://h:9090/'. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '';
-    u.password = '';
-    return u.href;
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//');
-  }
-}
-
-/** errorText: a network error in one line (Node's AggregateError for ::1 and 127.0.0.1 has no message of its own). */
-function errorText(e: unknown): string {
-  const x = e as Error & { code?: string; errors?: Error[] };
-  if (x.message) return x.message;
-  if (x.errors?.length) return x.errors.map((y) => y.message).join('; ');
-  return x.code ?? String(e);
+  return containers;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const nanArray = (n: number) => new Float64Array(n).fill(NaN);
 const iso = (sec: number) => new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function readOrFail(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${flag} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-}
 
 /** parseDuration reads Prometheus-style durations: '7d' → 604800, '90m' → 5400, '1h30m' → 5400, '300' → 300 s. */
 export function parseDuration(s: string, flag: string): number {
