@@ -1,5 +1,5 @@
 /**
- * rollback: change a model store's active version, with the checks the agent makes (src/store/rollback.ts).
+ * rollback: change a model store's active version, with the checks the agent makes (src/commands/rollback.ts).
  * By default the store npm start serves (./manifest.json):
  *   npm run rollback                      back to previousActive
  *   npm run rollback -- --to 1.1.0        any retained, verified version
@@ -8,7 +8,7 @@
  * kubectl apply -k resource-agent/deploy (the ConfigMap store rolls the pods).
  */
 import { makeCli, progress, runMain, SERVED_STORE } from './src/util/cli.js';
-import { rollbackStore } from './src/store/rollback.js';
+import { rollbackStore } from './src/commands/rollback.js';
 import { isConfigMapStore } from './src/store/configmap.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES } from './src/families/registry.js';
 import { join, resolve } from 'node:path';

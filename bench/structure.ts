@@ -26,7 +26,7 @@ export const LAYERS: ReadonlyArray<{ layer: number; folders: readonly string[]; 
   { layer: 6, folders: ['src/families'], role: 'the registry: the one place that names every family' },
   { layer: 7, folders: ['src/retrain'], role: 'retraining runs and their promotion gate' },
   { layer: 8, folders: ['resource-agent'], role: 'the in-cluster service: generic, families through the registry' },
-  { layer: 9, folders: ['commands'], role: 'the thin top-level scripts (train.ts, export.ts, rollback.ts, …)' },
+  { layer: 9, folders: ['commands'], role: 'the thin top-level scripts (train.ts, export.ts, rollback.ts, …) and the modules they own in src/commands/' },
   { layer: 10, folders: ['test'], role: 'tests (test/helpers start real servers, compile Rust, copy stores)' },
   { layer: 11, folders: ['bench'], role: 'benchmarks (may use the test helpers)' },
 ];
@@ -47,10 +47,12 @@ export interface Structure {
   largestFunctions: Array<{ file: string; name: string; line: number; lines: number }>;
 }
 
-/** folderOf — the folder a file belongs to for the layer rules ('commands' for the top-level scripts). */
+/** folderOf — the folder a file belongs to for the layer rules ('commands' for the top-level scripts and src/commands/). */
 export function folderOf(file: string): string {
   const parts = file.split('/');
   if (parts.length === 1) return 'commands';
+  // src/commands/ holds the command layer's importable modules (a script runs on import): one folder with the scripts
+  if (parts[0] === 'src' && parts[1] === 'commands') return 'commands';
   if (parts[0] === 'src' && parts[1] === 'families') return parts.length > 3 ? `src/families/${parts[2]}` : 'src/families';
   if (parts[0] === 'src') return `src/${parts[1]}`;
   return parts[0]!;

@@ -5,11 +5,14 @@
  * an ONNX model whose input and output widths are its family's contract. Without --to it goes to
  * `previousActive`. Then `kubectl apply -k resource-agent/deploy` publishes it (a ConfigMap store), or
  * the agents watching the store follow it (a writable store).
+ *
+ * It sits on the command layer (rollback.ts is its thin script) because it puts the store, the ONNX reader
+ * and the family registry together, which sit below it.
  */
 import { join } from 'node:path';
-import { activate, family as familyOf, findVersion, ManifestError, modelPath, readManifest, verifyVersion, writeManifest } from './manifest.js';
-import type { Manifest } from './manifest.js';
-import { isConfigMapStore, writeKustomization } from './configmap.js';
+import { activate, family as familyOf, findVersion, ManifestError, modelPath, readManifest, verifyVersion, writeManifest } from '../store/manifest.js';
+import type { Manifest } from '../store/manifest.js';
+import { isConfigMapStore, writeKustomization } from '../store/configmap.js';
 import { inspectOnnx } from '../onnx/inspect.js';
 import { getFamily } from '../families/registry.js';
 
