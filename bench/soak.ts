@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { activate, family, readManifest, writeManifest } from '../src/store/manifest.js';
+import { MiB } from '../src/core/units.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const arg = (name: string, dflt: number) => {
@@ -48,7 +49,6 @@ const HOSTILE = arg('hostile', 1) !== 0;
 /** the V8 heap limit the Deployment sets (NODE_OPTIONS=--max-old-space-size=384) */
 const HEAP_MIB = arg('heap-mib', 384);
 const TOKEN = 'soak-token';
-const MiB = 1024 * 1024;
 
 const dir = mkdtempSync(join(tmpdir(), 'crp-soak-'));
 cpSync(join(REPO, 'manifest.json'), join(dir, 'manifest.json'));

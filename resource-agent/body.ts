@@ -38,6 +38,7 @@ import { AgentError } from './errors.js';
 import { JsonScanner, ScanError } from './json-scan.js';
 import type { BodyBudget } from './limits.js';
 import { FailedItem } from './input.js';
+import { MiB } from '../src/core/units.js';
 
 /** BodyRouteConfig: a route's `config`: which body it reads (none when unset). */
 export interface BodyRouteConfig {
@@ -67,7 +68,6 @@ export const COST_FACTOR = 4;
 const SLICE_BYTES = 256 * 1024;
 /** a body is scanned a piece of at most this many bytes per slicer job (~1 ms) */
 const SCAN_PIECE = 64 * 1024;
-const MiB = 1024 * 1024;
 const mib = (n: number) => (n / MiB).toFixed(1);
 
 /**

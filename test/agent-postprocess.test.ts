@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GiB, MiB } from '../src/core/units.js';
-import { ceilTo, DEFAULT_POLICY, fromModel, limitAtLeastRequest, pipeline, postProcess, roundCpuMillicores, roundMemoryBytes, roundUpToSteps, withCaps, withMinimums } from '../src/families/container-resources/postprocess.js';
+import { DEFAULT_POLICY, fromModel, limitAtLeastRequest, pipeline, postProcess, roundUpToSteps, withCaps, withMinimums } from '../src/families/container-resources/postprocess.js';
+import { ceilTo, roundCpuMillicores, roundMemoryBytes } from '../src/core/rounding.js';
 import type { PodResources } from '../src/families/container-resources/postprocess.js';
 import { Rng } from '../src/util/rng.js';
 

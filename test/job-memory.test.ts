@@ -20,7 +20,8 @@ import { strategyOf } from '../src/families/job-memory/search.js';
 import { readJobTable, splitJobs, rawRow } from '../src/families/job-memory/data.js';
 import { jobFamily, jobMemory } from '../src/families/job-memory/index.js';
 import { runJobModel, specOfModel, validateJobModel } from '../src/families/job-memory/eval.js';
-import { allocate, roundMemory } from '../src/families/job-memory/serving.js';
+import { allocate } from '../src/families/job-memory/serving.js';
+import { roundMemoryBytes } from '../src/core/rounding.js';
 import { runTraining, TRAIN_DEFAULTS } from '../src/model/pipeline.js';
 import { exportModel } from '../src/export/publish.js';
 import { readManifest, canonicalJson } from '../src/store/manifest.js';
@@ -83,7 +84,7 @@ describe('job-memory: encoding, decisions and scores (pure)', () => {
     // factors 1, 2 on base [8, 8]: ×1 is short twice (500), ×2 wastes 12/20 = 60 %
     expect(bestFactor([10, 10], [8, 8], [1, 2]).factor).toBe(2);
     expect(allocate(2_886_856_704, { minCpuMillicores: 0, minMemoryBytes: 32 * 2 ** 20, maxCpuMillicores: null, maxMemoryBytes: null })).toBe(2_952_790_016);
-    expect(roundMemory(1000)).toBe(2 ** 20);
+    expect(roundMemoryBytes(1000)).toBe(2 ** 20);
   });
 
   it("search strategies depend only on (seed, trial)", () => {

@@ -20,7 +20,8 @@
  */
 import type { ModelRecommendation } from './recommendation.js';
 import type { Bytes, Millicores } from '../../core/units.js';
-import { GiB, MiB, millicoresFromCores } from '../../core/units.js';
+import { MiB, millicoresFromCores } from '../../core/units.js';
+import { roundCpuMillicores, roundMemoryBytes } from '../../core/rounding.js';
 
 /**
  * PodResources: a recommendation as it goes into a pod spec, after post-processing: CPU in whole
@@ -49,15 +50,6 @@ export const DEFAULT_POLICY: Readonly<Policy> = { minCpuMillicores: 10, minMemor
 
 /** A Step is one pure post-processing stage. */
 export type Step = (r: PodResources) => PodResources;
-
-/** CPU_STEP_SMALL (5m) applies up to CPU_STEP_THRESHOLD (1000m), CPU_STEP_LARGE (100m) above it. */
-export const CPU_STEP_SMALL = 5;
-export const CPU_STEP_LARGE = 100;
-export const CPU_STEP_THRESHOLD = 1000;
-/** MEM_STEP_SMALL (1Mi) applies up to MEM_STEP_THRESHOLD (1Gi), MEM_STEP_LARGE (64Mi) above it. */
-export const MEM_STEP_SMALL = MiB;
-export const MEM_STEP_LARGE = 64 * MiB;
-export const MEM_STEP_THRESHOLD = GiB;
 
 /**
  * fromModel converts the denormalized model outputs (cores, bytes) into API units.
@@ -91,22 +83,7 @@ export const limitAtLeastRequest: Step = (r) => ({
   memLimitBytes: Math.max(r.memLimitBytes, r.memRequestBytes),
 });
 
-/** ceilTo rounds x up to a multiple of step, ignoring float noise of 1e-9 steps: ceilTo(250.0000000001, 5) = 250. */
-export function ceilTo(x: number, step: number): number {
-  return Math.ceil(x / step - 1e-9) * step;
-}
-
-/** roundCpuMillicores: 11 → 15, 248.1 → 250, 1000 → 1000, 1001 → 1100. */
-export function roundCpuMillicores(m: Millicores): Millicores {
-  return m <= CPU_STEP_THRESHOLD ? ceilTo(m, CPU_STEP_SMALL) : ceilTo(m, CPU_STEP_LARGE);
-}
-
-/** roundMemoryBytes: 33.2Mi → 34Mi, 1Gi → 1Gi, 1Gi + 1 byte → 1088Mi (17 × 64Mi). */
-export function roundMemoryBytes(b: Bytes): Bytes {
-  return b <= MEM_STEP_THRESHOLD ? ceilTo(b, MEM_STEP_SMALL) : ceilTo(b, MEM_STEP_LARGE);
-}
-
-/** roundUpToSteps rounds all four resource values up to their steps (see the header). */
+/** roundUpToSteps rounds all four resource values up to their steps (core/rounding.ts, see the header). */
 export const roundUpToSteps: Step = (r) => ({
   ...r,
   cpuRequestMillicores: roundCpuMillicores(r.cpuRequestMillicores),

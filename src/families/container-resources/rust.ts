@@ -6,7 +6,8 @@
  */
 import { rustDenormalize } from '../../export/rust.js';
 import { OUTPUTS } from './features.js';
-import { CPU_STEP_LARGE, CPU_STEP_SMALL, CPU_STEP_THRESHOLD, DEFAULT_POLICY, MEM_STEP_LARGE, MEM_STEP_SMALL, MEM_STEP_THRESHOLD } from './postprocess.js';
+import { DEFAULT_POLICY } from './postprocess.js';
+import { CPU_STEP_LARGE, CPU_STEP_SMALL, CPU_STEP_THRESHOLD, MEM_STEP_LARGE, MEM_STEP_SMALL, MEM_STEP_THRESHOLD } from '../../core/rounding.js';
 
 /** rustRecommend returns the Rust source of Recommendation and recommend(). */
 export function rustRecommend(): string {

@@ -18,6 +18,7 @@ import { basename } from 'node:path';
 import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
+import { MiB } from '../../core/units.js';
 
 /** JobDataError: a job table that cannot be read (names the file, the line and the fix). */
 export class JobDataError extends InputError {}
@@ -45,8 +46,6 @@ export const BUILD_JOB_ATTRIBUTES: readonly AttributeDef[] = [
   { name: 'component', kind: 'category' },
   { name: 'ts_phase', kind: 'category' },
 ];
-
-const MiB = 1024 * 1024;
 
 /** JobTable: the rows of one file; `values[a][i]` is attribute a's raw text in row i. */
 export interface JobTable {

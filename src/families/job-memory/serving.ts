@@ -7,32 +7,25 @@
  * `<other>` (the documented fallback; a missing or unknown attribute is a 400 naming it).
  *
  * Post-processing: the allocation is raised to the operator's minimum, capped at the maximum, and rounded
- * up to 1 MiB (64 MiB above 1 GiB), as for containers.
+ * up to 1 MiB (64 MiB above 1 GiB) by core/rounding.ts, the same function as for containers.
  */
 import { normalizeRow } from '../../core/contract.js';
-import { memoryQuantity } from '../../core/units.js';
+import { MiB, memoryQuantity } from '../../core/units.js';
+import { roundMemoryBytes } from '../../core/rounding.js';
 import type { FamilyServing, ObjectSchema, ServingAdapter, ServingBounds } from '../../core/family.js';
 import { RequestFieldError } from '../../core/family.js';
 import { contractOf, decide, encodeRaw, EncodeProblem } from './spec.js';
 import type { JobSpec } from './spec.js';
 
-const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 export const MAX_ID_LENGTH = 256;
 /** the default minimum allocation (the agent's --min-memory-bytes) */
 export const MIN_MEMORY_BYTES = 32 * MiB;
 
-/** roundMemory: up to 1 MiB steps up to 1 GiB, 64 MiB steps above (2_886_856_704 → 2_952_790_016 = 2816Mi). */
-export function roundMemory(bytes: number): number {
-  const step = bytes <= GiB ? MiB : 64 * MiB;
-  return Math.ceil(bytes / step - 1e-9) * step;
-}
-
-/** allocate applies the operator's bounds and the rounding to an allocation in bytes. */
+/** allocate applies the operator's bounds and the rounding (core/rounding.ts's roundMemoryBytes) to an allocation in bytes. */
 export function allocate(bytes: number, b: ServingBounds): number {
   let x = Math.max(bytes, b.minMemoryBytes);
   if (b.maxMemoryBytes !== null) x = Math.min(x, b.maxMemoryBytes);
-  return roundMemory(x);
+  return roundMemoryBytes(x);
 }
 
 interface JobMeta {

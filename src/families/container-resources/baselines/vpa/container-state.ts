@@ -20,8 +20,8 @@ import { DecayingHistogram } from './decaying-histogram.js';
 import { ExponentialHistogramOptions } from './histogram.js';
 import type { ResourceAmount, ResourceName } from './resource-amount.js';
 import { coresFromCpuAmount, memoryAmountFromBytes, scaleResource } from './resource-amount.js';
+import { MiB } from '../../../../core/units.js';
 
-const MiB = 1024 * 1024;
 const DAY_SEC = 24 * 3600;
 
 // ---------------------------------------------------------------------------------------------------------
