@@ -18,121 +18,22 @@
  * Reload, activate and rollback run one at a time (a Mutex): each reads the manifest from disk, changes
  * it with src/store/manifest.ts, and writes it atomically, so concurrent calls leave a manifest that is
  * one of them applied after the other, never a mix.
+ *
+ * Beside it: store-types.ts (options, status), store-verify.ts (verifying and loading one version),
+ * store-activate.ts (writing an activation to the manifest).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
-import { activate as activateIn, checkManifest, family as familyOf, findVersion, ManifestError, modelPath, verifyVersion, writeManifest } from '../src/store/manifest.js';
-import type { OnnxPredictor } from '../src/onnx/runtime.js';
-import type { ModelContract } from '../src/core/contract.js';
+import { checkManifest, family as familyOf, findVersion, ManifestError, modelPath, verifyVersion } from '../src/store/manifest.js';
 import { sha256Hex } from '../src/util/hash.js';
 import { AgentError } from './errors.js';
 import { Mutex } from './mutex.js';
+import { activated, writeActivated } from './store-activate.js';
+import { message, prepareVersion, versionView } from './store-verify.js';
+import type { ActivationResult, LoadedModel, ReloadResult, StoreLogger, StoreOptions, StoreStatus, SwitchCause, VersionState, VersionView } from './store-types.js';
 
-/** LoadModel creates a predictor from verified model bytes (loadOnnx in production; a fake in tests). */
-export type LoadModel = (bytes: Uint8Array, label: string) => Promise<OnnxPredictor>;
-
-/** StoreLogger: the pino methods the store uses. */
-export interface StoreLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** StoreEvents: what the store reports to metrics. */
-export interface StoreEvents {
-  /**
-   * kind 'manifest': a refused manifest; 'checksum': a refused file; 'load': ONNX Runtime refused it;
-   * 'contract': its input/output widths are not the family contract's
-   */
-  loadFailure(kind: LoadFailureKind, version: string | null): void;
-  switched(from: string | null, to: string, cause: SwitchCause): void;
-  reloaded(result: ReloadResult): void;
-}
-export type LoadFailureKind = 'manifest' | 'checksum' | 'load' | 'contract' | 'reload';
-/** 'verify': a refused active version whose file verified on a re-check (reverify) */
-export type SwitchCause = 'start' | 'reload' | 'activate' | 'rollback' | 'verify';
-export type ReloadResult = 'applied' | 'unchanged' | 'refused';
-
-export interface StoreOptions {
-  manifestPath: string;
-  family: string;
-  /** the family's contract: a model whose graph widths differ from it is refused (unset: not checked) */
-  contract?: ModelContract;
-  load: LoadModel;
-  /** writes the manifest atomically (default: writeManifest; tests replace it to simulate a read-only store) */
-  write?: (path: string, m: Manifest) => void;
-  log?: StoreLogger;
-  events?: Partial<StoreEvents>;
-}
-
-/** LoadedModel: one verified version with its session. `users` counts leases. */
-export interface LoadedModel {
-  readonly version: string;
-  readonly entry: VersionEntry;
-  readonly predictor: OnnxPredictor;
-  readonly loadedAt: string;
-  users: number;
-  retired: boolean;
-  disposed: boolean;
-}
-
-interface VersionState {
-  entry: VersionEntry;
-  status: 'verified' | 'refused';
-  /** why it is refused: its file ('checksum': missing, wrong size or sha256), ONNX Runtime ('load'), its widths ('contract') */
-  failure: 'checksum' | 'load' | 'contract' | null;
-  reason: string | null;
-  model: LoadedModel | null;
-}
-
-/** VersionView: one retained version as GET /v1/models shows it. */
-export interface VersionView {
-  version: string;
-  file: string;
-  sha256: string;
-  bytes: number;
-  createdAt: string;
-  status: 'verified' | 'refused';
-  reason: string | null;
-  active: boolean;
-  previousActive: boolean;
-  serving: boolean;
-  loadedAt: string | null;
-  replaces: string | null;
-  quantization: Record<string, unknown>;
-  validation: Record<string, unknown> | null;
-  /** a retrained candidate's shadow evaluation and promotion decision (src/retrain/), or null */
-  shadow: Record<string, unknown> | null;
-  /** its file changed on disk since it was verified and loaded, or null */
-  drift: string | null;
-}
-
-export interface StoreStatus {
-  ready: boolean;
-  manifestPath: string;
-  family: string;
-  /** the version answering requests (may differ from `active` when the active one is refused) */
-  serving: string | null;
-  active: string | null;
-  previousActive: string | null;
-  manifestUpdatedAt: string | null;
-  lastReloadAt: string | null;
-  /** why the manifest on disk is not the one applied, or null */
-  manifestError: string | null;
-  /** why the manifest's active version is not served, or null */
-  activeError: string | null;
-  /** loaded versions whose files no longer match what was verified at load (still served from memory) */
-  drift: { version: string; reason: string }[];
-  versions: VersionView[];
-}
-
-/** ActivationResult: what activate/rollback did. */
-export interface ActivationResult {
-  changed: boolean;
-  active: string;
-  previousActive: string | null;
-}
+export type { ActivationResult, LoadedModel, LoadFailureKind, LoadModel, ReloadResult, StoreEvents, StoreLogger, StoreOptions, StoreStatus, SwitchCause, VersionView } from './store-types.js';
 
 const noLog: StoreLogger = { info() {}, warn() {}, error() {} };
 
@@ -140,7 +41,6 @@ const noLog: StoreLogger = { info() {}, warn() {}, error() {} };
 function readOnly(cause: 'activate' | 'rollback', version: string, family: string): AgentError {
   return new AgentError('STORE_READ_ONLY', `the model store is read-only (a ConfigMap): ${cause === 'rollback' ? 'roll back' : 'activate'} in git instead: npm run rollback -- --to ${version}${family === 'container-resources' ? '' : ` --family ${family}`}, npm run store:configmap, then kubectl apply -k resource-agent/deploy (or kubectl rollout undo deployment/resource-agent -n resource-agent to go back one publish); nothing changed`);
 }
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** ModelStore: see the module header. Call start() once, then reload() whenever the manifest may have changed. */
 export class ModelStore {
@@ -220,11 +120,11 @@ export class ModelStore {
   /** status describes the store for /v1/models and /readyz. */
   status(): StoreStatus {
     const fam = this.manifest ? this.manifest.families[this.o.family] ?? null : null;
-    const views: VersionView[] = [...this.versions.values()].map((s) => this.view(s, fam));
+    const views: VersionView[] = [...this.versions.values()].map((s) => versionView(s, fam, this.serving, this.drift));
     const serving = this.serving;
     if (serving && !views.some((v) => v.version === serving.version)) {
       // Still serving a version the new manifest dropped, because its active version is refused.
-      views.push(this.view({ entry: serving.entry, status: 'verified', failure: null, reason: 'no longer in the manifest; served until the active version can be', model: serving }, fam));
+      views.push(versionView({ entry: serving.entry, status: 'verified', failure: null, reason: 'no longer in the manifest; served until the active version can be', model: serving }, fam, serving, this.drift));
     }
     return {
       ready: serving !== null,
@@ -250,29 +150,6 @@ export class ModelStore {
       this.serving = null;
       this.versions.clear();
     });
-  }
-
-  private view(s: VersionState, fam: FamilyEntry | null): VersionView {
-    const e = s.entry;
-    return {
-      version: e.version,
-      file: e.file,
-      sha256: e.sha256,
-      bytes: e.bytes,
-      createdAt: e.createdAt,
-      status: s.status,
-      reason: s.reason,
-      active: fam?.active === e.version,
-      previousActive: fam?.previousActive === e.version,
-      // by version: a served session whose file has since failed its checksum is listed as refused, serving
-      serving: this.serving !== null && this.serving.version === e.version,
-      loadedAt: s.model?.loadedAt ?? null,
-      replaces: e.replaces ?? null,
-      quantization: e.quantization ?? {},
-      validation: e.validation ?? null,
-      shadow: e.shadow ?? null,
-      drift: this.drift.get(e.version) ?? null,
-    };
   }
 
   /**
@@ -453,56 +330,9 @@ export class ModelStore {
     }
   }
 
-  /** prepare verifies one entry and loads it, reusing the session of an identical file. */
-  private async prepare(entry: VersionEntry, prev: VersionState | undefined): Promise<VersionState> {
-    const refuse = (kind: 'checksum' | 'load' | 'contract', reason: string): VersionState => {
-      if (prev?.reason !== reason) {
-        this.o.events?.loadFailure?.(kind, entry.version);
-        this.log.error({ version: entry.version, file: entry.file, reason }, `version ${entry.version} refused`);
-      }
-      return { entry, status: 'refused', failure: kind, reason, model: null };
-    };
-    const v = verifyVersion(this.o.manifestPath, entry);
-    if (!v.ok) return refuse('checksum', v.reason);
-    if (prev?.model && prev.entry.sha256 === entry.sha256) return { entry, status: 'verified', failure: null, reason: null, model: prev.model };
-    // The same bytes failed to load before: loading is deterministic, do not retry on every reload.
-    if ((prev?.failure === 'load' || prev?.failure === 'contract') && prev.entry.sha256 === entry.sha256) return { ...prev, entry };
-    let predictor: OnnxPredictor;
-    try {
-      predictor = await this.o.load(v.bytes, entry.file);
-    } catch (e) {
-      return refuse('load', `ONNX Runtime: ${message(e)}`);
-    }
-    const c = this.o.contract;
-    if (c && (predictor.inputWidth !== c.inputs.length || predictor.outputWidth !== c.outputs.length)) {
-      predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
-      return refuse('contract', `file ${entry.file} takes ${predictor.inputWidth} inputs and gives ${predictor.outputWidth} outputs, but the contract of family ${this.o.family} has ${c.inputs.length} and ${c.outputs.length}; is it a model of another family?`);
-    }
-    // The same widths do not make the same contract: contract 2 (absolute log scales) and 3 (multiples of
-    // the window's own scales) both take 12 inputs, and this agent normalizes as its family's contract says.
-    const embedded = (entry.contract?.features as { contractVersion?: unknown } | null | undefined)?.contractVersion;
-    if (c && embedded !== undefined && String(embedded) !== c.version) {
-      predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
-      return refuse('contract', `file ${entry.file} is a model of contract ${String(embedded)} of family ${this.o.family}, but this agent serves contract ${c.version} (its inputs and outputs mean other numbers); activate a version exported by this release, or run the release that served it`);
-    }
-    // A contract learned from data (job-memory's vocabularies) also checks the spec embedded in the file.
-    const mismatch = c?.checkModel?.(v.bytes, entry.file) ?? null;
-    if (mismatch) {
-      predictor.release().catch((e: unknown) => this.log.warn({ version: entry.version, err: message(e) }, 'releasing a model session failed'));
-      return refuse('contract', mismatch);
-    }
-    const model: LoadedModel = { version: entry.version, entry, predictor, loadedAt: new Date().toISOString(), users: 0, retired: false, disposed: false };
-    this.log.info({ version: entry.version, file: entry.file, sha256: entry.sha256 }, `version ${entry.version} verified and loaded`);
-    return { entry, status: 'verified', failure: null, reason: null, model };
-  }
-
-  /** readNow reads the manifest as it is on disk now (null when it cannot be read or checked). */
-  private readNow(): Manifest | null {
-    try {
-      return checkManifest(JSON.parse(readFileSync(this.o.manifestPath, 'utf8')), this.o.manifestPath);
-    } catch {
-      return null;
-    }
+  /** prepare verifies one entry and loads it (store-verify.ts). */
+  private prepare(entry: VersionEntry, prev: VersionState | undefined): Promise<VersionState> {
+    return prepareVersion(this.o, this.log, entry, prev);
   }
 
   /** switchTo persists a manifest whose active version is `target` and serves it. */
@@ -521,25 +351,11 @@ export class ModelStore {
       }
     }
     if (target.status !== 'verified' || !target.model) throw new AgentError('VERSION_NOT_VERIFIED', `version ${version} is refused (${target.reason}); only verified versions can be activated`);
-    // Several families' stores share one manifest file, each with its own lock, and `m` was read before
-    // the awaits of this call: apply the change to the file as it is NOW (read and written in one
-    // synchronous step, so no other store's write can fall in between), or a concurrent activate or
-    // rollback of another family would be silently undone.
-    const current = this.readNow() ?? m;
-    const base = findVersion(familyOf(current, this.o.family), version) ? current : m;
-    const next = activateIn(base, version, this.o.family);
+    const { base, next } = activated(this.o, m, version);
     const fam = familyOf(next, this.o.family);
     if (next === base && this.serving === target.model) return { changed: false, active: fam.active, previousActive: fam.previousActive };
-    // A ConfigMap volume (its `..data` symlink) is read-only, and the manifest is in git anyway.
-    if (existsSync(`${dirname(this.o.manifestPath)}/..data`)) throw readOnly(cause, version, this.o.family);
-    try {
-      (this.o.write ?? writeManifest)(this.o.manifestPath, next);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? ((e as { cause?: NodeJS.ErrnoException }).cause?.code);
-      if (code === 'EROFS' || /\((EROFS|EACCES|EPERM)\)/.test(message(e))) throw readOnly(cause, version, this.o.family);
-      throw new AgentError('MANIFEST_WRITE_FAILED', `${code ? `cannot write ${this.shown} (${code})` : message(e)}; nothing changed. Mount the store read-write, or edit the manifest's "active" instead`);
-    }
-    const written = readFileSync(this.o.manifestPath, 'utf8');
+    const written = writeActivated(this.o, this.shown, next);
+    if (written === 'read-only') throw readOnly(cause, version, this.o.family);
     this.appliedHash = sha256Hex(written);
     this.manifest = checkManifest(JSON.parse(written), this.o.manifestPath);
     this.activeError = null;
