@@ -31,12 +31,13 @@
  * and the fix (what this reader did before it learned to skip); repeated timestamps are merged in both
  * modes. The empty line after the final newline, which every file has, is never counted.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 import type { ReadOptions, ReadReport, UsageSource, UsageTrace } from './types.js';
 import { summarizeReport } from './types.js';
+import { readBytesOrThrow } from '../util/read.js';
 
 /** TraceParseError names the file, the 1-based line and, when one is at fault, the column. */
 export class TraceParseError extends UserError {
@@ -265,12 +266,7 @@ export function listTraceFiles(paths: string[]): string[] {
 
 /** readTraceFile reads one .csv or .csv.gz file (gunzipped in memory) and parses it. */
 export function readTraceFile(path: string, opts: ReadOptions = {}): UsageTrace {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); give readable .csv or .csv.gz files`);
-  }
+  let bytes = readBytesOrThrow(path, { fix: 'give readable .csv or .csv.gz files' });
   if (/\.gz$/i.test(path)) {
     try {
       bytes = gunzipSync(bytes);

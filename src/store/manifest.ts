@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { RiskTable } from '../core/risk.js';
 import type { TensorSpec } from '../core/tensor.js';
 import { InputError } from '../util/errors.js';
+import { readTextOrThrow } from '../util/read.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const DEFAULT_FAMILY = 'container-resources';
@@ -154,12 +155,7 @@ export function checkManifest(m: unknown, where: string): Manifest {
 
 /** readManifest reads and checks a manifest file. */
 export function readManifest(path: string): Manifest {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ManifestError(`cannot read manifest ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  const text = readTextOrThrow(path, { what: 'manifest', error: ManifestError });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -13,12 +13,12 @@
  * Splits (splitJobs): chronological 80/20 when there is a time column (train on the past, hold out the
  * last 20%, as a live simulation would), else a seeded random 80/20 (seed JOB_SPLIT_SEED).
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sha256Hex } from '../../util/hash.js';
 import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { MiB } from '../../core/units.js';
+import { readTextOrThrow } from '../../util/read.js';
 
 /** JobDataError: a job table that cannot be read (names the file, the line and the fix). */
 export class JobDataError extends InputError {}
@@ -79,12 +79,7 @@ const isNumber = (s: string) => s.trim() !== '' && Number.isFinite(Number(s));
 
 /** readJobTable reads a job CSV (either format). Throws JobDataError naming the file and line. */
 export function readJobTable(path: string): JobTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new JobDataError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a job CSV such as ../shared/data/galaxy/bowtie2.csv`);
-  }
+  const text = readTextOrThrow(path, { fix: 'give a job CSV such as ../shared/data/galaxy/bowtie2.csv', error: JobDataError });
   const all = text.split(/\r?\n/);
   const headerLine = all[0] ?? '';
   const format = formatOf(headerLine, path);

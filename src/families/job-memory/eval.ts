@@ -23,16 +23,11 @@ import type { JobSpec } from './spec.js';
 import { encodeRows } from './training.js';
 import { jobMetrics } from './metrics.js';
 import type { JobMetrics } from './metrics.js';
+import { readBytesOrThrow } from '../../util/read.js';
 
 /** specOfModel reads the JobSpec embedded in a model file. */
 export function specOfModel(path: string): JobSpec {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train -- --family job-memory …`);
-  }
-  return specOfBytes(bytes, path);
+  return specOfBytes(readBytesOrThrow(path, { what: 'model', fix: 'train one with npm run train -- --family job-memory …' }), path);
 }
 
 /** specOfBytes reads the JobSpec embedded in a model's bytes (`path` names it in errors). */

@@ -9,7 +9,6 @@
  *                               version, seed, sample counts per kind, label policy
  * and as CSV (one row per sample, real-unit features, labels and outcomes) for people who want to look.
  */
-import { readFileSync } from 'node:fs';
 import { contractDescriptor, FEATURE_NAMES, N_FEATURES, N_OUTPUTS, OUTPUT_NAMES } from '../features.js';
 import { decodeNpz, encodeNpz, NpzError } from '../../../util/npz.js';
 import type { NpyArray } from '../../../util/npz.js';
@@ -18,6 +17,7 @@ import type { Dataset } from './simulate.js';
 import { DATA_KINDS, KINDS } from './workloads.js';
 import { denormalize, OUTPUTS } from '../features.js';
 import { InputError } from '../../../util/errors.js';
+import { readBytesOrThrow } from '../../../util/read.js';
 
 export const DATASET_SCHEMA_VERSION = 1;
 
@@ -83,12 +83,7 @@ export function encodeDataset(ds: Dataset, seed: number, source?: string, calibr
 
 /** loadDataset reads and checks a data file written by encodeDataset (or by numpy with the same arrays). */
 export function loadDataset(path: string): { ds: Dataset; meta: DatasetMetadata; bytes: Buffer } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new DatasetError(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; create it with npm run generate`);
-  }
+  const bytes = readBytesOrThrow(path, { what: 'data file', fix: 'create it with npm run generate', error: DatasetError });
   let arrays: Map<string, NpyArray>;
   try {
     arrays = decodeNpz(bytes);

@@ -20,7 +20,7 @@
  * provisioned; CPU is untouched. A rule that is scale-equivariant (max × 1.3) scores the same business.
  */
 import { basename } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { getSource } from '../../../sources/registry.js';
 import type { UsageTrace } from '../../../sources/types.js';
 import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
@@ -41,6 +41,7 @@ import { bootstrapVersus, sumsOf } from './bootstrap.js';
 import type { BootstrapResult, Sums } from './bootstrap.js';
 import { riskCurve } from './risk-eval.js';
 import type { RiskPoint } from './risk-eval.js';
+import { readBytesOrThrow } from '../../../util/read.js';
 
 /** STRESS_INPUTS: the default months, one folder each (July, August, September 2013). */
 export const STRESS_INPUTS = ['../shared/data/bitbrains-250', '../shared/data/bitbrains-250-2013-8', '../shared/data/bitbrains-250-2013-9'];
@@ -224,12 +225,7 @@ function monthLabel(traces: UsageTrace[], input: string): string {
 
 /** loadModel reads a model file, its session and its risk table. */
 async function loadModel(path: string): Promise<{ session: OnnxPredictor; table: RiskTable | null }> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new OnnxModelError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  const bytes = readBytesOrThrow(path, { what: 'model', error: OnnxModelError });
   return { session: await loadOnnx(bytes, path), table: parseRiskTable(inspectOnnx(bytes, path).metadata.risk_calibration, path) };
 }
 

@@ -9,7 +9,6 @@
  * bytes = KB × 1024 (src/sources/bitbrains.ts). The VM's provisioned cores and memory are its original
  * request and limit (VPA's proportional limits and the "as-provisioned" system use them).
  */
-import { readFileSync } from 'node:fs';
 import { getSource } from '../../../sources/registry.js';
 import type { ReadReport } from '../../../sources/types.js';
 import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
@@ -27,6 +26,7 @@ import { bootstrapVersus, sumsOf } from './bootstrap.js';
 import type { BootstrapResult, Sums } from './bootstrap.js';
 import type { ResourceMetrics, WindowOutcomes } from './metrics.js';
 import { UserError } from '../../../util/errors.js';
+import { readBytesOrThrow } from '../../../util/read.js';
 
 export { PROTOCOL, windowsOf } from '../data/windows.js';
 export type { TraceWindow } from '../data/windows.js';
@@ -82,12 +82,7 @@ export async function evaluateTraces(o: TraceEvalOptions): Promise<TraceReport> 
   const windows = vms.flatMap((vm) => windowsOf(vm));
   if (!windows.length) throw new UserError(`${dir}: no VM has ${PROTOCOL.pastDays + PROTOCOL.futureDays} days of samples for one window`);
   log(`evaluate: ${vms.length} VMs, ${windows.length} windows (past ${PROTOCOL.pastDays} d → next ${PROTOCOL.futureDays} d, stride ${PROTOCOL.strideDays} d)`);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(modelPath);
-  } catch (e) {
-    throw new OnnxModelError(`cannot read model ${modelPath} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  const bytes = readBytesOrThrow(modelPath, { what: 'model', error: OnnxModelError });
   const model = await loadOnnx(bytes, modelPath);
   const recs = await recommendAll(windows, model, (s) => log(`evaluate: ${s}`));
   await model.release();

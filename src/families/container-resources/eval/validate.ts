@@ -31,6 +31,7 @@ import type { EvalWindow } from './compare.js';
 import type { ValidationReport } from './types.js';
 import type { ExportGate } from '../../../core/family.js';
 import { GENERATOR_VERSION, simulateOne } from '../data/simulate.js';
+import { readBytesOrThrow } from '../../../util/read.js';
 
 /** VALIDATION_SEED: the default held-out seed; training uses 42. */
 export const VALIDATION_SEED = 20261123;
@@ -108,12 +109,7 @@ export interface ValidateOptions {
 
 /** runModel runs an ONNX file over a data set. */
 export async function runModelFile(path: string, ds: Dataset): Promise<Float32Array> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new OnnxModelError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train`);
-  }
+  const bytes = readBytesOrThrow(path, { what: 'model', fix: 'train one with npm run train', error: OnnxModelError });
   const p = await loadOnnx(bytes, path);
   try {
     // normalized anew from the real-unit features: a file written under an earlier contract still validates
