@@ -1,41 +1,22 @@
 /**
  * reports: the evaluation reports the dashboard's Evaluation page shows. The agent is started with
  * `--reports DIR` (the folder `evaluate --json` and `validate --report` write to); every `*.json` in it or
- * in a sub-folder (2 levels: reports/validate/report.json) that is an evaluate or a validate report is
+ * in a sub-folder (2 levels: reports/validate/report.json) that a registered family's reports hook
+ * recognizes (core/family.ts FamilyReports; the container family's evaluate and validate reports) is
  * listed, newest first (file modification time). A file that is not JSON, or JSON of another shape, is
  * listed under `skipped` with the reason, never an error: the folder may hold anything.
  *
- *   evaluate report: { trace, windows, overall: { <system>: metrics, … }, riskCurve? }
- *   validate report: { gates, overall: metrics, comparison? | rules?, riskCurve }
- *
- * Each report becomes a ReportView: its systems' metrics (the table) and the trade-off chart's spec, the
- * one the HTML reports draw (tradeoffSpec), so the dashboard and the reports cannot disagree.
+ * Each report becomes the family's ReportView: for the container family its systems' metrics (the table)
+ * and the trade-off chart's spec, the one the HTML reports draw, so the dashboard and the reports cannot
+ * disagree.
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { JsonScanner, ScanError } from './json-scan.js';
-import type { ChartSpec } from '../src/report/charts.js';
-import { tradeoffSpec } from '../src/families/container-resources/eval/validate-html.js';
-import type { ResourceMetrics } from '../src/families/container-resources/eval/metrics.js';
-import type { RiskPoint } from '../src/families/container-resources/eval/risk-eval.js';
+import type { FamilyReports, ReportView } from '../src/core/family.js';
+import { FAMILIES } from '../src/families/registry.js';
 
-/** ReportView: one report as the Evaluation page shows it. */
-export interface ReportView {
-  /** its path under the reports folder, e.g. "validate/report.json" */
-  file: string;
-  kind: 'evaluate' | 'validate';
-  modifiedAt: string;
-  createdAt: string | null;
-  /** what it measured, e.g. "bitbrains: 45 VMs, 900 windows" */
-  title: string;
-  model: string | null;
-  systems: Record<string, SystemRow>;
-  riskCurve: RiskPoint[];
-  chart: ChartSpec;
-}
-
-/** SystemRow: the table's columns for one system. */
-export type SystemRow = Pick<ResourceMetrics, 'windows' | 'memUnderAllocationPct' | 'cpuLimitBreachPct' | 'memOverAllocationPct' | 'cpuRequestSlackPct' | 'memRequestSlackPct' | 'businessScore'>;
+export type { ReportView } from '../src/core/family.js';
 
 export interface ReportList {
   dir: string | null;
@@ -44,47 +25,23 @@ export interface ReportList {
 }
 
 const MAX_BYTES = 32 * 1024 * 1024;
-const COLUMNS = ['windows', 'memUnderAllocationPct', 'cpuLimitBreachPct', 'memOverAllocationPct', 'cpuRequestSlackPct', 'memRequestSlackPct', 'businessScore'] as const;
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isMetrics = (x: unknown): x is ResourceMetrics => isObj(x) && COLUMNS.every((k) => typeof x[k] === 'number' || x[k] === null);
-/** row keeps the table's columns; a figure JSON stored as null (NaN) stays NaN here and null in the answer. */
-const row = (m: ResourceMetrics): SystemRow => Object.fromEntries(COLUMNS.map((k) => [k, m[k] ?? NaN])) as SystemRow;
-const rows = (o: Record<string, unknown>): Record<string, SystemRow> => Object.fromEntries(Object.entries(o).filter(([, m]) => isMetrics(m)).map(([k, m]) => [k, row(m as ResourceMetrics)]));
-
-function riskCurveOf(r: Record<string, unknown>): RiskPoint[] {
-  const c = r.riskCurve;
-  return Array.isArray(c) ? c.filter((p): p is RiskPoint => isObj(p) && typeof p.resource === 'string' && typeof p.target === 'number' && typeof p.overPct === 'number' && typeof p.observedHoldPct === 'number') : [];
-}
+/** the reports hooks of the registered families, in registry order */
+const HOOKS: readonly FamilyReports[] = FAMILIES.flatMap((f) => (f.reports ? [f.reports] : []));
 
 /**
- * viewOf recognizes a parsed report; returns a reason instead when it is neither kind.
+ * viewOf recognizes a parsed report with the first family whose hook takes it; returns the first
+ * family's reason instead when none does.
  * Example: { trace: 'bitbrains', windows: 900, vms: [...45], overall: { model: {...}, vpa: {...} } } → kind 'evaluate'.
  */
-export function viewOf(file: string, modifiedAt: string, r: unknown): ReportView | string {
-  if (!isObj(r) || !isObj(r.overall)) return 'not an evaluate or validate report (no "overall")';
-  const createdAt = typeof r.createdAt === 'string' ? r.createdAt : null;
-  const model = typeof r.model === 'string' ? r.model : null;
-  const riskCurve = riskCurveOf(r);
-  let kind: ReportView['kind'];
-  let systems: Record<string, SystemRow>;
-  let title: string;
-  if (typeof r.trace === 'string' && !isMetrics(r.overall)) {
-    kind = 'evaluate';
-    systems = rows(r.overall);
-    const vms = Array.isArray(r.vms) ? `${r.vms.length} VMs, ` : '';
-    title = `${r.trace}: ${vms}${typeof r.windows === 'number' ? r.windows : '?'} windows`;
-  } else if (Array.isArray(r.gates) && isMetrics(r.overall)) {
-    kind = 'validate';
-    const others = isObj(r.comparison) ? rows(r.comparison) : isObj(r.rules) ? rows(r.rules) : {};
-    systems = { model: row(r.overall), ...others };
-    const data = isObj(r.data) ? r.data : {};
-    title = `validate on ${typeof data.source === 'string' ? data.source : 'unknown data'}: ${typeof data.samples === 'number' ? data.samples : '?'} windows`;
-  } else {
-    return 'not an evaluate or validate report (unknown shape)';
+export function viewOf(file: string, modifiedAt: string, r: unknown, hooks: readonly FamilyReports[] = HOOKS): ReportView | string {
+  let reason: string | null = null;
+  for (const h of hooks) {
+    const v = h.view(file, modifiedAt, r);
+    if (typeof v !== 'string') return v;
+    reason ??= v;
   }
-  if (Object.keys(systems).length === 0) return 'its "overall" holds no system\'s metrics';
-  return { file, kind, modifiedAt, createdAt, title, model, systems, riskCurve, chart: tradeoffSpec(systems as Record<string, ResourceMetrics>, riskCurve) };
+  return reason ?? 'no registered model family reads evaluation reports';
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * workloads: the agent as a recommender for a whole cluster. With --prometheus URL, a WorkloadRefresher
  * reads every selected workload's containers from Prometheus (src/sources/prometheus.ts) every --interval,
- * recommends with the container family's serving model (through its Inference, so a refresh holds a lease
- * like any request and counts in the inference metrics) and keeps the result for GET /v1/workloads
- * (routes/workloads.ts).
+ * recommends through the served family's workloads hook (core/family.ts FamilyWorkloads; the container
+ * family's) with its serving model (through its Inference, so a refresh holds a lease like any request and
+ * counts in the inference metrics) and keeps the result for GET /v1/workloads (routes/workloads.ts).
  *
  * A failed refresh (Prometheus down, a query refused, no model loaded) keeps the LAST GOOD result, which
  * is still served, with `stale: true` and the error; /readyz shows the same status and /metrics the
@@ -11,7 +11,7 @@
  * hour-long gap.
  *
  * Memory: the refresher keeps the last good result WITHOUT its raw windows (they are dropped once the
- * recommendations are made); per container it keeps the window downsampled to at most SAMPLE_POINTS
+ * recommendations are made; the hook's result keeps none either); per container it keeps the window downsampled to at most SAMPLE_POINTS
  * points (window-samples.ts: ~10 KB per container, ~10 MB for 1,000), which GET
  * /v1/workloads/{namespace}/{kind}/{name}?samples=1 serves for the dashboard's chart.
  *
@@ -28,9 +28,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
 import { readPrometheus, redactUrl } from '../src/sources/prometheus.js';
 import type { Connection, PrometheusRead, Selection } from '../src/sources/prometheus.js';
-import { recommendContainers } from '../src/families/container-resources/workloads.js';
-import type { WorkloadResult } from '../src/families/container-resources/workloads.js';
-import type { Policy } from '../src/families/container-resources/postprocess.js';
+import type { FamilyWorkloads, ServingBounds, WorkloadRecommendations } from '../src/core/family.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Inference } from './infer.js';
 import { downsampleWindow } from './window-samples.js';
@@ -63,7 +61,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** WorkloadRefresher: the schedule, the last good result and the gauges. */
 export class WorkloadRefresher {
-  result: WorkloadResult | null = null;
+  result: WorkloadRecommendations | null = null;
   read: PrometheusRead | null = null;
   /** each container's downsampled window from the last good refresh, by `namespace/Kind/name/container` */
   private samples = new Map<string, WindowSamples>();
@@ -79,8 +77,9 @@ export class WorkloadRefresher {
 
   constructor(
     readonly o: RefreshOptions,
+    private readonly hook: FamilyWorkloads,
     private readonly infer: Inference,
-    private readonly policy: Policy,
+    private readonly bounds: ServingBounds,
     metrics: AgentMetrics,
     private readonly log: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
@@ -96,13 +95,9 @@ export class WorkloadRefresher {
         registers: reg,
         collect() {
           this.reset();
-          for (const c of self.result?.containers ?? []) {
-            const w = c.usage.workload;
-            const l = { namespace: w.namespace, kind: w.kind, workload: w.name, container: c.usage.container };
-            const r = c.recommended;
-            const v = pick === 'recommended'
-              ? r && { cpu: [r.cpuRequestMillicores / 1000, r.cpuLimitMillicores / 1000], memory: [r.memRequestBytes, r.memLimitBytes] }
-              : { cpu: [c.usage.requests.cpuCores, c.usage.limits.cpuCores], memory: [c.usage.requests.memoryBytes, c.usage.limits.memoryBytes] };
+          for (const c of self.result?.gauges() ?? []) {
+            const l = { namespace: c.namespace, kind: c.kind, workload: c.workload, container: c.container };
+            const v = c[pick];
             if (!v) continue;
             for (const resource of ['cpu', 'memory'] as const) {
               const [req, lim] = v[resource];
@@ -121,10 +116,9 @@ export class WorkloadRefresher {
       registers: reg,
       collect() {
         this.reset();
-        for (const c of self.result?.containers ?? []) {
-          if (!c.recommended) continue;
-          const w = c.usage.workload;
-          this.set({ namespace: w.namespace, kind: w.kind, workload: w.name, container: c.usage.container }, c.recommended.confidence);
+        for (const c of self.result?.gauges() ?? []) {
+          if (c.confidence === null) continue;
+          this.set({ namespace: c.namespace, kind: c.kind, workload: c.workload, container: c.container }, c.confidence);
         }
       },
     });
@@ -166,13 +160,12 @@ export class WorkloadRefresher {
     this.lastAttemptMs = this.now();
     try {
       const read = await readPrometheus({ ...this.o, endSec: this.lastAttemptMs / 1000 });
-      const result = await recommendContainers(read.containers, (x, n, use) => this.infer.run(x, n, 'batch', use), { policy: this.policy });
+      const result = await this.hook.recommend(read.containers, (x, n, use) => this.infer.run(x, n, 'batch', use), this.bounds);
       // Keep the downsampled windows; drop the raw ones (the memory bound in the header).
       const samples = new Map<string, WindowSamples>();
       for (const c of read.containers) if (c.window) samples.set(sampleKey(c.workload.namespace, c.workload.kind, c.workload.name, c.container), downsampleWindow(c.window));
-      const lean = new Map(read.containers.map((c) => [c, { ...c, window: null }]));
-      this.read = { ...read, containers: read.containers.map((c) => lean.get(c)!) };
-      this.result = { ...result, containers: result.containers.map((c) => ({ ...c, usage: lean.get(c.usage) ?? { ...c.usage, window: null } })) };
+      this.read = { ...read, containers: read.containers.map((c) => ({ ...c, window: null })) };
+      this.result = result;
       this.samples = samples;
       this.refreshedAtMs = this.lastAttemptMs;
       this.failures = 0;

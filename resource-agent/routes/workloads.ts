@@ -7,8 +7,9 @@
  *   GET /v1/workloads/{namespace}/{kind}/{name}?samples=1   the same, each container with "window": its
  *       usage window from the last good refresh, downsampled to at most 300 points (../window-samples.ts)
  *
- * The body is the document `npm run recommend -- --format json` prints (workload-formats.ts
- * workloadsDocument) plus "refresh": when it was computed, and whether the last refresh failed (then the
+ * The served family with a workloads hook (core/family.ts FamilyWorkloads: the container family) makes
+ * the recommendations. The body is its document (the one `npm run recommend -- --format json` prints)
+ * plus "refresh": when it was computed, and whether the last refresh failed (then the
  * last good result is served, "stale": true, with the error). 503 NOT_READY before the first success;
  * 404 ROUTE_NOT_FOUND, naming the workload, for one that is not in the last result.
  */
@@ -20,8 +21,7 @@ import type { AgentOptions } from '../options.js';
 import { policyOf } from '../options.js';
 import { WorkloadRefresher } from '../workloads.js';
 import { SAMPLE_POINTS } from '../window-samples.js';
-import { workloadsDocument } from '../../src/families/container-resources/workload-formats.js';
-import { CONTAINER_CONTRACT } from '../../src/families/container-resources/features.js';
+import { FAMILIES } from '../../src/families/registry.js';
 import { UserError } from '../../src/util/errors.js';
 
 declare module 'fastify' {
@@ -42,11 +42,12 @@ export function workloadRoutes(app: FastifyInstance, o: AgentOptions, served: re
     app.decorate('workloads', null);
     return null;
   }
-  const f = served.find((s) => s.family.name === CONTAINER_CONTRACT.family);
-  if (!f) throw new UserError(`--prometheus needs the ${CONTAINER_CONTRACT.family} model family served (--family)`);
+  const f = served.find((s) => s.family.workloads);
+  if (!f?.family.workloads) throw new UserError(`--prometheus needs the ${FAMILIES.filter((x) => x.workloads).map((x) => x.name).join(' or ')} model family served (--family)`);
   const headers = Object.fromEntries((o.prometheusHeader ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
   const refresher = new WorkloadRefresher(
     { url: o.prometheus, headers, bearerTokenFile: o.prometheusBearerTokenFile, caFile: o.prometheusCaFile, namespaces: o.prometheusNamespace ?? [], selector: o.prometheusSelector ?? undefined, historySec: o.prometheusHistory, stepSec: o.prometheusStep, intervalSec: o.interval },
+    f.family.workloads,
     f.infer,
     policyOf(o),
     metrics,
@@ -63,7 +64,7 @@ export function workloadRoutes(app: FastifyInstance, o: AgentOptions, served: re
       const s = refresher.status();
       throw new AgentError('NOT_READY', `no workload recommendations yet: ${s.lastError ? `the refresh from ${s.prometheus} failed: ${s.lastError}` : `the first refresh from ${s.prometheus} is running`}; see /readyz`);
     }
-    return { refresh: refresher.status(), ...workloadsDocument(result, { prometheus: read.url, startSec: read.startSec, endSec: read.endSec, stepSec: read.stepSec, warnings: read.warnings }) };
+    return { refresh: refresher.status(), ...result.document({ prometheus: read.url, startSec: read.startSec, endSec: read.endSec, stepSec: read.stepSec, warnings: read.warnings }) };
   };
 
   app.get<{ Querystring: { namespace?: string; kind?: string } }>('/v1/workloads', {

@@ -214,6 +214,113 @@ export interface FamilyServing {
   example: Record<string, unknown>;
 }
 
+/**
+ * ModelRun: a served model as the agent's Inference.run gives it to a hook: predicts `n` rows of
+ * normalized inputs `x` (contract order) and hands the normalized outputs and the version that made them
+ * to `use`, whose result it returns.
+ */
+export type ModelRun = <T>(x: Float32Array, n: number, use: (y: Float32Array, model: ServedModel) => T) => Promise<T>;
+
+/** WorkloadAmounts: a request and a limit: cores for CPU, bytes for memory (null: not set, or not known). */
+export interface WorkloadAmounts {
+  cpu: [request: number | null, limit: number | null];
+  memory: [request: number | null, limit: number | null];
+}
+
+/** WorkloadGauge: one workload container as the agent's resource_agent_workload_* gauges show it. */
+export interface WorkloadGauge {
+  namespace: string;
+  kind: string;
+  workload: string;
+  container: string;
+  /** null: no recommendation for it (too little data, outside the model's range) */
+  recommended: WorkloadAmounts | null;
+  current: WorkloadAmounts;
+  /** the recommendation's confidence, null without one */
+  confidence: number | null;
+}
+
+/** WorkloadSourceInfo: where a refresh read its data (the document's "source" and "warnings"). */
+export interface WorkloadSourceInfo {
+  prometheus: string;
+  startSec: number;
+  endSec: number;
+  stepSec: number;
+  warnings: string[];
+}
+
+/** WorkloadsDocument: what GET /v1/workloads serves; the agent filters `workloads` and finds one by namespace, kind and name. */
+export interface WorkloadsDocument {
+  workloads: Array<{ namespace: string; kind: string; name: string; containers: Array<{ name: string }> }>;
+}
+
+/** WorkloadRecommendations: one refresh's answer. It keeps no usage window (the agent holds it until the next refresh). */
+export interface WorkloadRecommendations<D extends WorkloadsDocument = WorkloadsDocument> {
+  totals: { workloads: number; containers: number; recommended: number };
+  /** one row per container, in the document's container order */
+  gauges(): WorkloadGauge[];
+  /** the document GET /v1/workloads serves (as `npm run recommend -- --format json` prints it) */
+  document(source: WorkloadSourceInfo): D;
+}
+
+/**
+ * FamilyWorkloads (agent hook): what the agent's workload refresh (--prometheus, resource-agent/workloads.ts)
+ * does with every container a workload source read, without knowing the family.
+ */
+export interface FamilyWorkloads {
+  /**
+   * recommend: a recommendation for every container (the source's records, src/sources/kube-workloads.ts
+   * ContainerUsage, passed on untouched), in one batch through `run`, within the operator's `bounds`.
+   */
+  recommend(containers: readonly WorkloadContainer[], run: ModelRun, bounds: ServingBounds): Promise<WorkloadRecommendations>;
+}
+
+/** WorkloadContainer: what every workload source's per-container record has (the family reads the rest, e.g. its window). */
+export interface WorkloadContainer {
+  workload: { namespace: string; kind: string; name: string };
+  container: string;
+}
+
+/** ReplayJob: one held-out job as the dashboard's Replay page sends it (attributes) and scores it (peakBytes). */
+export interface ReplayJob {
+  id: string;
+  /** submission time (build jobs), ISO, or null */
+  time: string | null;
+  attributes: Record<string, unknown>;
+  peakBytes: number;
+  /** what the job asked for (build jobs' memreq), bytes, or null */
+  requestedBytes: number | null;
+}
+
+/**
+ * FamilyReplay (agent hook): the hold-out a served family's jobs are replayed from on the dashboard
+ * (resource-agent/replay.ts finds the file: under --replay DIR, or the manifest's validation.data).
+ */
+export interface FamilyReplay {
+  /** folder: the folder under --replay DIR holding `name`'s holdout.csv ('build-jobs' for job-memory/build-jobs); null: `name` has no replay */
+  folder(name: string): string | null;
+  /** read: the held-out jobs of a hold-out file, in file order; throws naming what is wrong with it */
+  read(path: string): ReplayJob[];
+}
+
+/** ReportView: one evaluation report as the dashboard's Evaluation page shows it (a family adds its own fields: table, chart). */
+export interface ReportView {
+  /** its path under the reports folder, e.g. "validate/report.json" */
+  file: string;
+  kind: string;
+  modifiedAt: string;
+  createdAt: string | null;
+  /** what it measured, e.g. "bitbrains: 45 VMs, 900 windows" */
+  title: string;
+  model: string | null;
+}
+
+/** FamilyReports (agent hook): how the agent's --reports folder recognizes this family's evaluation reports. */
+export interface FamilyReports {
+  /** view: a parsed report file as the Evaluation page shows it, or why it is not one of this family's reports */
+  view(file: string, modifiedAt: string, report: unknown): ReportView | string;
+}
+
 /** ModelFamily: one family of models. */
 export interface ModelFamily {
   /** the name in the manifest and on the command line, e.g. "container-resources" */
@@ -246,4 +353,14 @@ export interface ModelFamily {
    * validate and export check that a model or data set belongs to it). Members need no registration.
    */
   member?(name: string): ModelFamily;
+  /**
+   * Agent hooks (optional): what the agent (resource-agent/) calls without knowing the family. A member
+   * (job-memory/bowtie2) has its registered family's hooks.
+   *   workloads  recommendations for every workload container a source read (--prometheus)
+   *   replay     the held-out jobs the dashboard's Replay page sends (--replay, the manifest's validation.data)
+   *   reports    the evaluation reports the dashboard's Evaluation page lists (--reports)
+   */
+  workloads?: FamilyWorkloads;
+  replay?: FamilyReplay;
+  reports?: FamilyReports;
 }

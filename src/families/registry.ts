@@ -1,6 +1,7 @@
 /**
  * registry: the one list of model families. Adding a family is one folder under src/families/ and one
- * line in FAMILIES below; every CLI (--family), the store and the agent find it here.
+ * line in FAMILIES below; every CLI (--family), the store and the agent find it here (the agent also
+ * finds a family's hooks here: registeredOf).
  */
 import type { ModelFamily } from '../core/family.js';
 import { InputError } from '../util/errors.js';
@@ -21,6 +22,15 @@ export const DEFAULT_FAMILY_NAME = FAMILIES[0]!.name;
 /** parentOf: the registered family whose members are named `<its name>/…` that `name` belongs to, if any. */
 export function parentOf(name: string, families: readonly ModelFamily[] = FAMILIES): ModelFamily | undefined {
   return families.find((x) => x.member && name.startsWith(`${x.name}/`) && name.length > x.name.length + 1);
+}
+
+/**
+ * registeredOf: the registered family `name` is, or is a member of (job-memory/bowtie2 → job-memory), or
+ * undefined. The agent reads a family's hooks (workloads, replay, reports) from its served family object,
+ * else from here.
+ */
+export function registeredOf(name: string, families: readonly ModelFamily[] = FAMILIES): ModelFamily | undefined {
+  return families.find((x) => x.name === name) ?? parentOf(name, families);
 }
 
 /** isFamilyName: a registered family, or a member of one (job-memory/<any data set>). */

@@ -4,7 +4,8 @@
  * cpu_limit, mem_request, mem_limit, confidence). Its training data is simulated or real windows
  * (data/, training.ts), its objective the cost-aware pinball loss (objective.ts), its baselines VPA, KRR
  * and fixed rules (baselines/, eval/), its serving post-processing postprocess.ts and its HTTP shapes
- * for the agent serving/.
+ * for the agent serving/, and what the agent asks of it without knowing it (agent-hooks.ts: workload
+ * recommendations, evaluation report views).
  */
 import type { ModelFamily } from '../../core/family.js';
 import { CONTAINER_CONTRACT } from './features.js';
@@ -14,6 +15,7 @@ import { calibrateContainer, loadContainerTraining } from './training.js';
 import { rustRecommend } from './rust.js';
 import { gateForExport } from './eval/validate.js';
 import { containerServing } from './serving/index.js';
+import { containerReports, containerWorkloads } from './agent-hooks.js';
 
 export const containerResources: ModelFamily = {
   name: 'container-resources',
@@ -47,4 +49,6 @@ export const containerResources: ModelFamily = {
   evaluation: { gate: gateForExport },
   rustExtras: rustRecommend,
   serving: containerServing,
+  workloads: containerWorkloads,
+  reports: containerReports,
 };

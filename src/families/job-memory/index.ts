@@ -14,7 +14,8 @@
  *   - the agent serves every job-memory/<data set> entry of its manifest from the spec embedded in the
  *     entry's model file (read after its sha256 is verified; resource-agent/families.ts), and refuses a
  *     version of that family whose embedded spec differs (contract.checkModel): its attributes would be
- *     encoded otherwise.
+ *     encoded otherwise;
+ *   - the dashboard's Replay page sends a data set's held-out jobs (replay.ts reads them for the agent).
  */
 import type { ModelFamily } from '../../core/family.js';
 import { UserError } from '../../util/errors.js';
@@ -29,6 +30,7 @@ import { gateJobModel, specOfBytes, specOfModel, validateCli } from './eval.js';
 import type { searchCli as SearchCli } from './search.js';
 import type { trainCli as TrainCli } from './train-cli.js';
 import { rustJobExtras } from './rust.js';
+import { jobReplay } from './replay.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import { join } from 'node:path';
 
@@ -102,6 +104,7 @@ export function jobFamily(spec: JobSpec, example: Record<string, unknown> = exam
     },
     rustExtras: () => rustJobExtras(spec),
     serving: jobServing(spec, dataset(name), example),
+    replay: jobReplay,
     prepare(o) {
       const strategy = o.strategy ? readStrategy(o.strategy) : DEFAULT_STRATEGY;
       const p = prepareJobTraining(name === 'job-memory' ? null : name, o.data, strategy, o.output);
