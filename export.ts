@@ -8,7 +8,7 @@
  * every slice (months, rescaled, size halves). Keeps the last 5 versions.
  */
 import { join, resolve } from 'node:path';
-import { makeCli, progress, requireModel, runMain, SERVED_STORE, TRAINED_MODEL } from './src/util/cli.js';
+import { familyOption, makeCli, progress, requireModel, runMain, SERVED_STORE, TRAINED_MODEL } from './src/util/cli.js';
 import { GateError, UserError } from './src/util/errors.js';
 import { exportModel } from './src/export/publish.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
@@ -20,7 +20,7 @@ runMain(async () => {
     .option('manifest', { type: 'string', describe: `manifest path (default: <output>/manifest.json, or ${SERVED_STORE.manifest} without --output); model paths in it are relative to its folder` })
     .option('bump', { choices: ['patch', 'minor', 'major'] as const, describe: 'raise the version at least this much (the detected change may raise it more)' })
     .option('set-version', { type: 'string', describe: 'an explicit version, above every retained one' })
-    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
+    .option('family', familyOption(FAMILIES.map((f) => f.name), DEFAULT_FAMILY_NAME))
     .option('rust', { type: 'string', describe: 'where to write the Rust edge module (default: <output>/embedded_model.rs)' })
     .option('force', { type: 'boolean', default: false, describe: 'export even if the model fails validation gates' })
     .option('gates', { type: 'string', default: 'validation-gates.json', describe: 'gates config file' })

@@ -3,13 +3,12 @@
  * it writes a summary file that `npm run train -- --strategy FILE` reads.
  *   npm run search -- --family job-memory --data ../shared/data/galaxy/bowtie2.csv --trials 20
  */
-import { runMain } from './src/util/cli.js';
+import { familyArg, runMain } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
 import { FAMILIES, getFamily } from './src/families/registry.js';
 
 runMain(async () => {
-  const at = process.argv.indexOf('--family');
-  const name = at > 0 ? process.argv[at + 1] : undefined;
+  const name = familyArg();
   const withSearch = FAMILIES.filter((f) => f.training.search).map((f) => f.name);
   if (!name) throw new UserError(`--family is required (families with a search: ${withSearch.join(', ')})`);
   const family = getFamily(name);

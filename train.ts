@@ -5,7 +5,7 @@
  *   npm run train -- --data data/real.npz:2 --data data/synthetic.npz:1 --output runs/mix/
  * Publish a trained model into the store npm start serves with npm run export.
  */
-import { makeCli, progress, runMain } from './src/util/cli.js';
+import { familyArg, familyOption, makeCli, progress, runMain } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
 import { runTraining, TRAIN_DEFAULTS } from './src/model/pipeline.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
@@ -23,14 +23,13 @@ export function parseDataArg(arg: string): DataSource {
 
 runMain(async () => {
   const d = TRAIN_DEFAULTS;
-  const familyName = process.argv.includes('--family') ? process.argv[process.argv.indexOf('--family') + 1] ?? DEFAULT_FAMILY_NAME : DEFAULT_FAMILY_NAME;
-  const family = getFamily(familyName);
+  const family = getFamily(familyArg(DEFAULT_FAMILY_NAME));
   // A family with its own trainer (job-memory: tree selection or its network) parses its own flags.
   if (family.training.cli) return family.training.cli(process.argv.slice(2));
   const hyperFlags = Object.entries(family.training.hyperDefaults).map(([k, v]) => ({ key: k, flag: k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v }));
   const choices = (family.training.hyperChoices ?? {}) as Record<string, readonly string[] | undefined>;
   let cli = makeCli('train', `Train a model family's network.\n\nUsage: npm run train -- --data data/training_data.npz [--output ${TRAIN_OUTPUT}]\n       npm run train -- --data real.npz:2 --data synthetic.npz:1   (files with weights in the mix)`)
-    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
+    .option('family', familyOption(FAMILIES.map((f) => f.name), DEFAULT_FAMILY_NAME))
     .option('data', { alias: 'd', type: 'string', array: true, default: ['data/training_data.npz'], describe: 'training data file(s), each optionally FILE:WEIGHT; a file\'s weight is its share of the total, whatever its row count' })
     .option('output', { alias: 'o', type: 'string', default: TRAIN_OUTPUT, describe: 'output folder (not models/: the shipped model lives there; npm run export publishes a trained one)' })
     .option('epochs', { type: 'number', default: d.epochs, describe: 'maximum epochs (early stopping may end sooner)' })

@@ -4,7 +4,7 @@
  *   npm run validate -- --model models/predictor.onnx      the shipped model
  * Exit codes: 0 all gates pass, 3 a gate failed (named on stderr), 2 bad input.
  */
-import { makeCli, progress, requireModel, runMain, TRAINED_MODEL } from './src/util/cli.js';
+import { familyArg, familyOption, makeCli, progress, requireModel, runMain, TRAINED_MODEL } from './src/util/cli.js';
 import { GateError, UserError } from './src/util/errors.js';
 import { formatTable } from './src/families/container-resources/eval/trace-eval.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES, getFamily } from './src/families/registry.js';
@@ -17,11 +17,10 @@ import { join } from 'node:path';
 
 runMain(async () => {
   // A family with its own validation (job-memory) parses its own flags; the container family's is below.
-  const at = process.argv.indexOf('--family');
-  const family = getFamily(at > 0 ? process.argv[at + 1] : DEFAULT_FAMILY_NAME);
+  const family = getFamily(familyArg(DEFAULT_FAMILY_NAME));
   if (family.evaluation.validate) return family.evaluation.validate(process.argv.slice(2));
   const argv = await makeCli('validate', `Measure a model on held-out data against the gates.\n\nUsage: npm run validate [-- --model ${TRAINED_MODEL}]   (what npm run train wrote; the shipped model: --model models/predictor.onnx)`)
-    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
+    .option('family', familyOption(FAMILIES.map((f) => f.name), DEFAULT_FAMILY_NAME))
     .option('model', { alias: 'm', type: 'string', default: TRAINED_MODEL, describe: 'ONNX model to measure' })
     .option('data', { alias: 'd', type: 'string', describe: 'held-out data (.npz); default: generate --samples fresh windows with --seed' })
     .option('samples', { type: 'number', default: 10000, describe: 'windows to generate when --data is not given' })

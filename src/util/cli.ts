@@ -40,6 +40,25 @@ export function rawArg(name: string, args: readonly string[] = process.argv.slic
   return undefined;
 }
 
+/**
+ * familyArg is the one reader of --family: the name given (`--family job-memory/bowtie2` or
+ * `--family=job-memory/bowtie2`), or `dflt` when the flag is absent or has no value. Scripts read it before
+ * their other flags, because the family decides which flags there are; the registry's getFamily turns the
+ * name into the family, or refuses it naming the registered ones.
+ * Example: familyArg('container-resources', ['--data', 'x.csv', '--family=job-memory']) === 'job-memory'.
+ */
+export function familyArg(dflt: string, args?: readonly string[]): string;
+export function familyArg(dflt?: undefined, args?: readonly string[]): string | undefined;
+export function familyArg(dflt?: string, args: readonly string[] = process.argv.slice(2)): string | undefined {
+  const given = rawArg('family', args);
+  return given === undefined || given === '' ? dflt : given;
+}
+
+/** familyOption is the --family option's yargs entry (so --help lists it and strict mode accepts it). */
+export function familyOption(names: readonly string[], dflt: string) {
+  return { type: 'string', default: dflt, describe: `model family (${names.join(', ')})` } as const;
+}
+
 /** notANumber: the first option whose value yargs could not read as a number, as an error naming what was given. */
 function notANumber(argv: Record<string, unknown>): UserError | null {
   for (const [k, v] of Object.entries(argv)) {
