@@ -118,60 +118,175 @@ export interface GrownTree {
   rows: Uint32Array[];
 }
 
+/** Split: "bin ≤ bin of `feature` goes left", and what it gains. */
+interface Split {
+  gain: number;
+  feature: number;
+  bin: number;
+}
+
+/** Leaf: an open leaf of the growing tree: its node, rows, depth, gradient and hessian sums, best split. */
 interface Leaf {
   node: number;
   rows: Uint32Array;
   depth: number;
   G: number;
   H: number;
-  split: { gain: number; feature: number; bin: number } | null;
+  split: Split | null;
 }
 
 /**
  * growTree grows one tree on `rows` (repeats allowed: a bootstrap sample) from gradients and hessians.
  * Leaf values are left to the caller (Newton step, quantile or cost renewal, the forest's mean).
+ * Leaf-wise: the open leaf whose best split gains most is split next, until maxLeaves or no leaf gains.
  */
 export function growTree(B: Binned, rows: Uint32Array, g: ArrayLike<number>, h: ArrayLike<number>, o: GrowOptions): GrownTree {
   const t: GrownTree = { feature: [], bin: [], threshold: [], left: [], right: [], rows: [] };
-  const hg = new Float64Array(B.totalBins);
-  const hh = new Float64Array(B.totalBins);
-  const hc = new Int32Array(B.totalBins);
-  const nF = B.nFeatures;
-  const feats = Int32Array.from({ length: nF }, (_, i) => i);
-  const nTry = Math.max(1, Math.round(o.featureFraction * nF));
-  const tried = new Uint8Array(nF);
-  const og = new Float64Array(nF);
-  const oh = new Float64Array(nF);
-  const oc = new Int32Array(nF);
-
-  const newNode = (r: Uint32Array) => {
-    t.feature.push(-1);
-    t.bin.push(0);
-    t.threshold.push(0);
-    t.left.push(0);
-    t.right.push(0);
-    t.rows.push(r);
-    return t.feature.length - 1;
+  const search = new SplitSearch(B, g, h, o);
+  const makeLeaf = (r: Uint32Array, depth: number): Leaf => {
+    const [G, H] = sums(r, g, h);
+    const base = { node: addLeafNode(t, r), rows: r, depth, G, H };
+    return { ...base, split: search.best(base) };
   };
-  const bestSplit = (leaf: Omit<Leaf, 'split'>): Leaf['split'] => {
-    if (leaf.rows.length < 2 * o.minLeaf || leaf.depth >= o.maxDepth) return null;
-    if (nTry < nF) {
-      for (let i = 0; i < nTry; i++) {
-        const j = i + o.rng.int(nF - i);
-        const x = feats[i]!;
-        feats[i] = feats[j]!;
-        feats[j] = x;
-      }
+
+  const open: Leaf[] = [makeLeaf(rows, 0)];
+  for (let leaves = 1; leaves < o.maxLeaves; leaves++) {
+    const k = mostGaining(open);
+    if (k < 0) break;
+    const leaf = open[k]!;
+    const s = leaf.split!;
+    const [L, R] = partition(B, leaf.rows, s);
+    setSplit(t, B, leaf.node, s);
+    const l = makeLeaf(L, leaf.depth + 1);
+    const r = makeLeaf(R, leaf.depth + 1);
+    t.left[leaf.node] = l.node;
+    t.right[leaf.node] = r.node;
+    open.splice(k, 1, l, r);
+  }
+  return t;
+}
+
+/** sums: the gradient and hessian sums G and H over rows r. */
+function sums(r: Uint32Array, g: ArrayLike<number>, h: ArrayLike<number>): [number, number] {
+  let G = 0;
+  let H = 0;
+  for (let i = 0; i < r.length; i++) {
+    G += g[r[i]!]!;
+    H += h[r[i]!]!;
+  }
+  return [G, H];
+}
+
+/** addLeafNode appends a leaf node holding rows r and returns its index. */
+function addLeafNode(t: GrownTree, r: Uint32Array): number {
+  t.feature.push(-1);
+  t.bin.push(0);
+  t.threshold.push(0);
+  t.left.push(0);
+  t.right.push(0);
+  t.rows.push(r);
+  return t.feature.length - 1;
+}
+
+/** mostGaining: the index of the open leaf whose split gains most (the first on ties), −1 when none can split. */
+function mostGaining(open: readonly Leaf[]): number {
+  let k = -1;
+  for (let i = 0; i < open.length; i++) if (open[i]!.split && (k < 0 || open[i]!.split!.gain > open[k]!.split!.gain)) k = i;
+  return k;
+}
+
+/** partition splits rows by s, keeping their order: [rows with bin ≤ s.bin, the others]. */
+function partition(B: Binned, rows: Uint32Array, s: Split): [Uint32Array, Uint32Array] {
+  const col = s.feature * B.n;
+  let nL = 0;
+  for (let i = 0; i < rows.length; i++) if (B.codes[col + rows[i]!]! <= s.bin) nL++;
+  const L = new Uint32Array(nL);
+  const R = new Uint32Array(rows.length - nL);
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (B.codes[col + r]! <= s.bin) L[a++] = r;
+    else R[b++] = r;
+  }
+  return [L, R];
+}
+
+/** setSplit turns leaf node `node` into a split node (its children are set by the caller). */
+function setSplit(t: GrownTree, B: Binned, node: number, s: Split): void {
+  t.feature[node] = s.feature;
+  t.bin[node] = s.bin;
+  t.threshold[node] = B.upper[s.feature]![s.bin]!;
+  t.rows[node] = new Uint32Array(0);
+}
+
+/** better: the split (gain, feature, bin) when it gains more than `best` (and more than 1e-12), else `best`. */
+function better(best: Split | null, gain: number, feature: number, bin: number): Split | null {
+  return gain > 1e-12 && (!best || gain > best.gain) ? { gain, feature, bin } : best;
+}
+
+/**
+ * SplitSearch finds a leaf's best split; its histogram buffers are reused for every leaf of one tree.
+ * Per leaf: draw the inputs to try (featureFraction), then score the one-hot indicators from each row's
+ * ones, then every other input's bins from a histogram.
+ */
+class SplitSearch {
+  private readonly nF: number;
+  private readonly nTry: number;
+  private readonly feats: Int32Array;
+  private readonly tried: Uint8Array;
+  private readonly og: Float64Array;
+  private readonly oh: Float64Array;
+  private readonly oc: Int32Array;
+  private readonly hg: Float64Array;
+  private readonly hh: Float64Array;
+  private readonly hc: Int32Array;
+
+  constructor(private readonly B: Binned, private readonly g: ArrayLike<number>, private readonly h: ArrayLike<number>, private readonly o: GrowOptions) {
+    this.nF = B.nFeatures;
+    this.nTry = Math.max(1, Math.round(o.featureFraction * this.nF));
+    this.feats = Int32Array.from({ length: this.nF }, (_, i) => i);
+    this.tried = new Uint8Array(this.nF);
+    this.og = new Float64Array(this.nF);
+    this.oh = new Float64Array(this.nF);
+    this.oc = new Int32Array(this.nF);
+    this.hg = new Float64Array(B.totalBins);
+    this.hh = new Float64Array(B.totalBins);
+    this.hc = new Int32Array(B.totalBins);
+  }
+
+  /** best: the leaf's best split, or null when it is too small or too deep to split, or no split gains. */
+  best(leaf: Omit<Leaf, 'split'>): Split | null {
+    if (leaf.rows.length < 2 * this.o.minLeaf || leaf.depth >= this.o.maxDepth) return null;
+    this.drawInputs();
+    const parent = (leaf.G * leaf.G) / (leaf.H + this.o.lambda);
+    const best = this.bestIndicator(leaf, parent, null);
+    return this.bestBinned(leaf, parent, best);
+  }
+
+  /** drawInputs shuffles the first nTry inputs into feats (a partial Fisher–Yates), when not all are tried. */
+  private drawInputs(): void {
+    const { nF, nTry, feats } = this;
+    if (nTry >= nF) return;
+    for (let i = 0; i < nTry; i++) {
+      const j = i + this.o.rng.int(nF - i);
+      const x = feats[i]!;
+      feats[i] = feats[j]!;
+      feats[j] = x;
     }
+  }
+
+  /** inputTried: the k-th input tried at this leaf. */
+  private inputTried(k: number): number {
+    return this.nTry < this.nF ? this.feats[k]! : k;
+  }
+
+  /** bestIndicator scores the tried one-hot indicators: bin-1 sums from each row's ones; bin 0 is the rest. */
+  private bestIndicator(leaf: Omit<Leaf, 'split'>, parent: number, best: Split | null): Split | null {
+    const { B, g, h, o, nF, nTry, tried, og, oh, oc } = this;
     const rows = leaf.rows;
-    const parent = (leaf.G * leaf.G) / (leaf.H + o.lambda);
-    let best: Leaf['split'] = null;
-    const consider = (gain: number, feature: number, bin: number) => {
-      if (gain > 1e-12 && (!best || gain > best.gain)) best = { gain, feature, bin };
-    };
-    // indicators: bin-1 sums from each row's ones; bin 0 is the rest
     tried.fill(0);
-    for (let k = 0; k < nTry; k++) tried[nTry < nF ? feats[k]! : k] = 1;
+    for (let k = 0; k < nTry; k++) tried[this.inputTried(k)] = 1;
     og.fill(0);
     oh.fill(0);
     oc.fill(0);
@@ -195,10 +310,17 @@ export function growTree(B: Binned, rows: Uint32Array, g: ArrayLike<number>, h: 
       const HR = oh[f]!;
       const GL = leaf.G - GR;
       const HL = leaf.H - HR;
-      consider((GL * GL) / (HL + o.lambda) + (GR * GR) / (HR + o.lambda) - parent, f, 0);
+      best = better(best, (GL * GL) / (HL + o.lambda) + (GR * GR) / (HR + o.lambda) - parent, f, 0);
     }
+    return best;
+  }
+
+  /** bestBinned scores every cut "bin ≤ b" of the tried inputs with more than 2 bins, from their histograms. */
+  private bestBinned(leaf: Omit<Leaf, 'split'>, parent: number, best: Split | null): Split | null {
+    const { B, g, h, o, nTry, hg, hh, hc } = this;
+    const rows = leaf.rows;
     for (let k = 0; k < nTry; k++) {
-      const f = nTry < nF ? feats[k]! : k;
+      const f = this.inputTried(k);
       const nb = B.bins[f]!;
       if (nb <= 2) continue;
       const off = B.offset[f]!;
@@ -224,55 +346,13 @@ export function growTree(B: Binned, rows: Uint32Array, g: ArrayLike<number>, h: 
         if (rows.length - nL < o.minLeaf) break;
         const GR = leaf.G - GL;
         const HR = leaf.H - HL;
-        consider((GL * GL) / (HL + o.lambda) + (GR * GR) / (HR + o.lambda) - parent, f, b);
+        best = better(best, (GL * GL) / (HL + o.lambda) + (GR * GR) / (HR + o.lambda) - parent, f, b);
       }
     }
     return best;
-  };
-  const makeLeaf = (r: Uint32Array, depth: number): Leaf => {
-    let G = 0;
-    let H = 0;
-    for (let i = 0; i < r.length; i++) {
-      G += g[r[i]!]!;
-      H += h[r[i]!]!;
-    }
-    const base = { node: newNode(r), rows: r, depth, G, H };
-    return { ...base, split: bestSplit(base) };
-  };
-
-  const open: Leaf[] = [makeLeaf(rows, 0)];
-  let leaves = 1;
-  while (leaves < o.maxLeaves) {
-    let k = -1;
-    for (let i = 0; i < open.length; i++) if (open[i]!.split && (k < 0 || open[i]!.split!.gain > open[k]!.split!.gain)) k = i;
-    if (k < 0) break;
-    const leaf = open[k]!;
-    const s = leaf.split!;
-    const col = s.feature * B.n;
-    let nL = 0;
-    for (let i = 0; i < leaf.rows.length; i++) if (B.codes[col + leaf.rows[i]!]! <= s.bin) nL++;
-    const L = new Uint32Array(nL);
-    const R = new Uint32Array(leaf.rows.length - nL);
-    let a = 0;
-    let b = 0;
-    for (let i = 0; i < leaf.rows.length; i++) {
-      const r = leaf.rows[i]!;
-      if (B.codes[col + r]! <= s.bin) L[a++] = r;
-      else R[b++] = r;
-    }
-    t.feature[leaf.node] = s.feature;
-    t.bin[leaf.node] = s.bin;
-    t.threshold[leaf.node] = B.upper[s.feature]![s.bin]!;
-    t.rows[leaf.node] = new Uint32Array(0);
-    const l = makeLeaf(L, leaf.depth + 1);
-    const r = makeLeaf(R, leaf.depth + 1);
-    t.left[leaf.node] = l.node;
-    t.right[leaf.node] = r.node;
-    open.splice(k, 1, l, r);
-    leaves++;
   }
-  return t;
 }
+
 
 /** leafOfCodes walks a grown tree for row r of the binned inputs. */
 export function leafOfCodes(t: GrownTree, B: Binned, r: number): number {
