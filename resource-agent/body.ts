@@ -31,14 +31,21 @@
  *
  * On shutdown, bodies still arriving when the listener closes are answered 503 SHUTTING_DOWN at once
  * (shutdown()), rather than kept until the shutdown timeout.
+ *
+ * Beside it: body-reception.ts (one body as it arrives), body-parse.ts (a batch parsed a slice at a time),
+ * body-errors.ts (the refusals), slicer.ts (the queue of body work).
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AgentError } from './errors.js';
-import { JsonScanner, ScanError } from './json-scan.js';
+import { JsonScanner } from './json-scan.js';
 import type { BodyBudget } from './limits.js';
-import { FailedItem } from './input.js';
-import { MiB } from '../src/core/units.js';
+import { Slicer } from './slicer.js';
+import { tooLarge } from './body-errors.js';
+import { Reception } from './body-reception.js';
+import type { Charge } from './body-reception.js';
+
+export { Slicer } from './slicer.js';
 
 /** BodyRouteConfig: a route's `config`: which body it reads (none when unset). */
 export interface BodyRouteConfig {
@@ -55,77 +62,6 @@ export interface BodyOptions {
   maxDepth?: number;
   /** work per event-loop turn while parsing, ms (default 8) */
   sliceMs?: number;
-}
-
-/**
- * a body may build at most this many times its route's byte limit (its bytes, their string and the parsed
- * value), and one item of a batch at most this many times the single route's limit, as a single body may:
- *   single (1 MiB): 4 MiB; its largest valid body, a window of ~35,000 samples, ~2.8 MiB
- *   batch (8 MiB): 32 MiB; its largest valid body, 125 week-long windows, ~21 MiB; an item 4 MiB
- */
-export const COST_FACTOR = 4;
-/** batch items are parsed in slices of at most this many bytes of text */
-const SLICE_BYTES = 256 * 1024;
-/** a body is scanned a piece of at most this many bytes per slicer job (~1 ms) */
-const SCAN_PIECE = 64 * 1024;
-const mib = (n: number) => (n / MiB).toFixed(1);
-
-/**
- * Slicer: runs queued work a slice at a time, at most `ms` per event-loop turn, for every request
- * together. Jobs run oldest request first (`since`, when the request arrived; FIFO among equals): a body
- * that has started arriving is scanned and parsed ahead of bodies that arrived after it, so a large valid
- * batch finishes within --request-timeout-ms however many new bodies keep arriving (under a flood of
- * refused bodies, each refused after a few pieces, it would otherwise get one piece in forty).
- */
-export class Slicer {
-  private readonly queue: { since: number; job: () => void }[] = [];
-  private scheduled = false;
-  constructor(private readonly ms: number) {}
-
-  /** run queues fn for a request that arrived at `since` (performance.now()) and resolves with its result once it has run. */
-  run<T>(fn: () => T, since: number = performance.now()): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const job = () => {
-        try {
-          resolve(fn());
-        } catch (e) {
-          reject(e);
-        }
-      };
-      // insert after every job of an older or equal request (binary search; the queue is short)
-      let lo = 0;
-      let hi = this.queue.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.queue[mid]!.since <= since) lo = mid + 1;
-        else hi = mid;
-      }
-      this.queue.splice(lo, 0, { since, job });
-      this.kick();
-    });
-  }
-
-  private kick(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.turn);
-  }
-
-  private readonly turn = () => {
-    this.scheduled = false;
-    const t0 = performance.now();
-    while (this.queue.length > 0) {
-      this.queue.shift()!.job();
-      if (performance.now() - t0 >= this.ms) break;
-    }
-    if (this.queue.length > 0) this.kick();
-  };
-}
-
-/** Charge: what one request holds of the budget, and when it arrived (its priority on the slicer). */
-interface Charge {
-  bytes: number;
-  since: number;
 }
 
 const CHARGE = Symbol('bodyCharge');
@@ -204,244 +140,24 @@ export class BodyReader {
     const declaredHeader = req.headers['content-length'];
     const declared = declaredHeader === undefined ? null : Number(declaredHeader);
     if (declared !== null && declared > limit) return done(tooLarge(mode, limit));
-    const charge = (req as Charged)[CHARGE] ?? { bytes: 0, since: performance.now() };
-    const since = charge.since;
-    const budget = this.o.budget;
-    const cap = COST_FACTOR * limit;
-    const itemCap = COST_FACTOR * this.o.defaultLimit;
-    const scanner = mode ? new JsonScanner({ maxDepth: this.maxDepth, maxItems: mode === 'batch' ? this.o.maxBatchItems : 0 }) : null;
-    let received = 0;
-    let over = false;
-    let ended = false;
-    // Chunks wait here to be scanned: scanning runs on the slicer, a piece of at most SCAN_PIECE bytes per
-    // job, while the stream is paused, so the bodies of many clients are scanned at most `sliceMs` per
-    // event-loop turn between them, and a probe waits for no more than that.
-    const pending: Buffer[] = [];
-    let scanning = false;
-
-    const cleanup = () => {
-      payload.removeListener('data', onData);
-      payload.removeListener('end', onEnd);
-      payload.removeListener('error', onError);
-      payload.removeListener('close', onClose);
-      this.receiving.delete(fail);
-    };
-    const give = () => {
-      if (charge.bytes > 0) {
-        budget.give(charge.bytes);
-        charge.bytes = 0;
-      }
-    };
-    function fail(e: Error): void {
-      if (over) return;
-      over = true;
-      cleanup();
-      pending.length = 0;
-      give(); // the chunks are dropped with the request
-      payload.pause();
-      done(e);
-    }
-    /** scanPiece scans the next piece of what has arrived and charges its cost; false once the body is refused. */
-    const scanPiece = (): boolean => {
-      if (over || !scanner) return false;
-      let chunk = pending.shift()!;
-      if (chunk.length > SCAN_PIECE) {
-        pending.unshift(chunk.subarray(SCAN_PIECE));
-        chunk = chunk.subarray(0, SCAN_PIECE);
-      }
-      try {
-        scanner.feed(chunk);
-      } catch (e) {
-        fail(fromScan(e));
-        return false;
-      }
-      // What parsing will build: the chunks, the string they are decoded to (two bytes a character once
-      // one is not Latin-1), and the parsed value; over the cap, or an item over the item cap, the body is
-      // refused now, before anything is built.
-      const need = scanner.bytes * (scanner.wide ? 3 : 2) + scanner.cost;
-      if (need > cap) {
-        fail(tooComplex(scanner, scanner.bytes, need, cap));
-        return false;
-      }
-      const item = Math.max(scanner.openItemCost, scanner.largestItem.cost);
-      if (item > itemCap) {
-        const index = scanner.openItemCost > scanner.largestItem.cost ? scanner.itemCount - 1 : scanner.largestItem.index;
-        fail(itemTooComplex(index, item, itemCap));
-        return false;
-      }
-      // While it arrives, a body holds what it has sent (its chunks): a client that stops sending, or
-      // whose body is refused for its shape, holds no more than that.
-      return charged(scanner.bytes);
-    };
-    /** charged raises the request's charge to `need` bytes, or refuses it 429 when the budget cannot take it */
-    const charged = (need: number): boolean => {
-      const more = need - charge.bytes;
-      if (more > 0) {
-        if (!budget.take(more)) {
-          fail(tooBusy(budget, more, need));
-          return false;
-        }
-        charge.bytes = need;
-      }
-      return true;
-    };
-    const pump = () => {
-      scanning = true;
-      payload.pause();
-      void this.slicer.run(scanPiece, since).then((ok) => {
-        if (!ok) return;
-        if (pending.length > 0) return pump();
-        scanning = false;
-        if (ended) finish();
-        else payload.resume();
-      });
-    };
-    const onData = (chunk: Buffer) => {
-      if (over) return;
-      received += chunk.length;
-      if (received > limit) return fail(tooLarge(mode, limit));
-      if (!scanner) return; // a route that takes no body: read and thrown away
-      pending.push(chunk);
-      if (!scanning) pump();
-    };
-    const onEnd = () => {
-      if (over) return;
-      ended = true;
-      if (!scanning) finish();
-    };
-    const finish = () => {
-      if (over) return;
-      over = true;
-      cleanup();
-      if (declared !== null && Number.isFinite(declared) && received !== declared) {
-        give();
-        return done(new AgentError('BAD_JSON', `the body is ${received} bytes, but its Content-Length says ${declared}`));
-      }
-      if (!scanner || received === 0) {
-        give();
-        return done(null, undefined);
-      }
-      try {
-        scanner.end();
-      } catch (e) {
-        give();
-        return done(fromScan(e));
-      }
-      // Before parsing, the body takes what parsing will build (the scan's estimate) from the budget.
-      const total = scanner.bytes * (scanner.wide ? 3 : 2) + scanner.cost;
-      const more = total - charge.bytes;
-      if (more > 0) {
-        if (!budget.take(more)) {
-          give();
-          return done(tooBusy(budget, more, total));
-        }
-        charge.bytes = total;
-      }
-      const buf = scanner.body();
-      const parsed = mode === 'batch' ? this.parseBatchBody(buf, scanner, payload, since) : this.slicer.run(() => JSON.parse(buf.toString('utf8')) as unknown, since);
-      parsed.then(
-        (v) => done(null, v),
-        (e: unknown) => {
-          give();
-          done(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
-    };
-    const onError = (e: Error) => fail(Object.assign(new AgentError('BAD_REQUEST', `the body could not be read (${(e as NodeJS.ErrnoException).code ?? e.message})`), { cause: e }));
-    const onClose = () => {
-      // the client went away before its body ended: nothing to answer, give the charge back
-      if (!over && !ended) fail(new AgentError('BAD_REQUEST', 'the client closed the connection before its body ended'));
-    };
-    this.receiving.add(fail);
-    payload.on('data', onData);
-    payload.on('end', onEnd);
-    payload.on('error', onError);
-    payload.on('close', onClose);
-    payload.resume();
-  }
-
-  /**
-   * parseBatchBody parses a batch route's body. An envelope {"items": [ … ]} is parsed a slice of items
-   * at a time from the spans the scan recorded (an item nested too deep becomes a FailedItem that fails
-   * alone); anything else is given to the route as a skeleton with its large values replaced by an
-   * empty value of the same type, which is all the envelope's error message needs ("body: is an array").
-   */
-  private async parseBatchBody(buf: Buffer, s: JsonScanner, raw: IncomingMessage, since: number): Promise<unknown> {
-    const items = s.members.length > 0 ? s.members[s.members.length - 1]! : null;
-    const envelope = s.top === 0x7b && items !== null && s.members.every((m) => m.key === 'items') && items.first === 0x5b && s.members.length < 16;
-    if (!envelope) return this.skeleton(buf, s, since);
-    const n = s.itemCount;
-    if (n > this.o.maxBatchItems) throw new AgentError('TOO_MANY_ITEMS', `items: has ${n} items; at most ${this.o.maxBatchItems} per call (split the batch)`, 'items');
-    const out = new Array<unknown>(n);
-    let i = 0;
-    while (i < n) {
-      const deep = s.deepItems.get(i);
-      if (deep) {
-        out[i++] = new FailedItem(fromScan(deep) as AgentError);
-        continue;
-      }
-      // items i .. j-1: up to SLICE_BYTES of text, stopping before a deep item
-      let j = i + 1;
-      while (j < n && !s.deepItems.has(j) && s.itemEnds[j]! - s.itemStarts[i]! <= SLICE_BYTES) j++;
-      const from = i;
-      const to = j;
-      const part = await this.slicer.run(() => {
-        if (raw.socket?.destroyed === true) throw new AgentError('BAD_REQUEST', 'the client closed the connection while its body was read');
-        return JSON.parse(`[${buf.toString('utf8', s.itemStarts[from]!, s.itemEnds[to - 1]!)}]`) as unknown[];
-      }, since);
-      for (let k = 0; k < part.length; k++) out[from + k] = part[k];
-      i = j;
-    }
-    return { items: out };
-  }
-
-  private skeleton(buf: Buffer, s: JsonScanner, since: number): Promise<unknown> {
-    const small = 64 * 1024;
-    const value = (start: number, end: number, first: number): unknown => {
-      if (end - start <= small || first === 0x22 || first === 0x2d || (first >= 0x30 && first <= 0x39) || first === 0x74 || first === 0x66 || first === 0x6e) return JSON.parse(buf.toString('utf8', start, end));
-      return first === 0x5b ? [] : {};
-    };
-    return this.slicer.run(() => {
-      if (s.top !== 0x7b) return value(0, buf.length, s.top);
-      const o: Record<string, unknown> = {};
-      for (const m of s.members) if (m.start >= 0 && m.end >= 0) o[m.key] = value(m.start, m.end, m.first);
-      return o;
-    }, since);
+    new Reception({
+      payload,
+      done,
+      mode,
+      limit,
+      declared,
+      charge: (req as Charged)[CHARGE] ?? { bytes: 0, since: performance.now() },
+      scanner: mode ? new JsonScanner({ maxDepth: this.maxDepth, maxItems: mode === 'batch' ? this.o.maxBatchItems : 0 }) : null,
+      budget: this.o.budget,
+      slicer: this.slicer,
+      singleLimit: this.o.defaultLimit,
+      maxBatchItems: this.o.maxBatchItems,
+      receiving: this.receiving,
+    }).start();
   }
 }
 
 /** arrivedAt: when a request arrived (performance.now()), its priority on the slicer; now for one without a body. */
 export function arrivedAt(req: unknown): number {
   return (req as Charged)[CHARGE]?.since ?? performance.now();
-}
-
-/** tooLarge: 413 BODY_TOO_LARGE, with the fix for the route. */
-export function tooLarge(mode: BodyRouteConfig['body'], limit: number): AgentError {
-  const fix =
-    mode === 'batch' ? 'send fewer items per call (--batch-body-limit-bytes)'
-    : mode === 'single' ? 'a valid one is far smaller: downsample its window, or shorten its names (--body-limit-bytes)'
-    : 'this route takes no body';
-  return new AgentError('BODY_TOO_LARGE', `the body is over this route's limit of ${limit} bytes; ${fix}`);
-}
-
-function tooComplex(s: JsonScanner, received: number, need: number, cap: number): AgentError {
-  return new AgentError('BODY_TOO_COMPLEX', `the body's shape would take over ${mib(need)} MiB of memory to parse (${s.objects} objects, ${s.arrays} arrays, ${s.strings} strings and ${s.numbers} numbers in its first ${received} bytes), over the ${mib(cap)} MiB a call to this route may use (${COST_FACTOR} × its body limit); a valid request is mostly numbers, with a few objects per item`);
-}
-
-function itemTooComplex(index: number, cost: number, cap: number): AgentError {
-  const field = `items[${index}]`;
-  return new AgentError('BODY_TOO_COMPLEX', `${field}: its shape would take over ${mib(cost)} MiB of memory to parse, over the ${mib(cap)} MiB one item may use (${COST_FACTOR} × the single route's body limit); a valid item is mostly numbers, with a few objects`, field);
-}
-
-function tooBusy(budget: BodyBudget, more: number, need: number): AgentError {
-  if (need > budget.max) return new AgentError('TOO_BUSY', `this body needs ${mib(need)} MiB of memory (received and parsed), more than the agent's whole budget of ${mib(budget.max)} MiB (--max-inflight-body-bytes); send smaller batches, or raise the budget`);
-  return new AgentError('TOO_BUSY', `the agent holds ${mib(budget.inFlight)} MiB of request bodies (received and parsed), and ${mib(more)} MiB more would take it over its budget of ${mib(budget.max)} MiB (--max-inflight-body-bytes); retry in a second, or send smaller batches`);
-}
-
-/** fromScan turns a scanner's refusal into the agent's error. */
-function fromScan(e: unknown): Error {
-  if (!(e instanceof ScanError)) return e as Error;
-  if (e.kind === 'gzip') return new AgentError('UNSUPPORTED_MEDIA_TYPE', e.message);
-  if (e.kind === 'syntax') return new AgentError('BAD_JSON', e.message);
-  return new AgentError('INVALID_FIELD', e.message, e.field);
 }
