@@ -130,16 +130,47 @@ export function contractOf(bytes: Uint8Array, label: string): VersionEntry['cont
   return { inputs: info.inputs, outputs: info.outputs, features };
 }
 
-/** exportModel adds a model to the store and makes it active (unless `activate: false`). */
+/**
+ * exportModel adds a model to the store and makes it active (unless `activate: false`): read and check the
+ * model against the family, choose its version, make its manifest entry and the retained versions, then
+ * write (versioned file, Rust, latest copy, manifest last, pruning).
+ */
 export function exportModel(o: ExportOptions): ExportResult {
+  const bytes = readModel(o.model);
+  const checked = checkModel(bytes, o);
+  const manifest: Manifest = existsSync(o.manifestPath) ? readManifest(o.manifestPath) : { schemaVersion: 1, updatedAt: '', families: {} };
+  const fam = manifest.families[o.family.name];
+  const { version, detected } = chooseVersion(o, fam, checked.contractSha256, checked.info.weightsSha256);
+  const place = placeFile(o, version);
+  const entry = versionEntry(o, bytes, checked, version, place.fileRel, fam);
+  const { next, kept, dropped, activateNew } = retainVersions(manifest, o.family.name, fam, entry, o.activate);
+  // A ConfigMap store folder (a self-contained one; the repository's is the view in models/) must fit in a ConfigMap: refused before any write.
+  const configMap = isConfigMapStore(o.manifestPath);
+  if (configMap) checkBudget(storeSize(o.manifestPath, next, JSON.stringify(next, null, 2) + '\n'), bytes.length, kept.filter((v) => v.file.startsWith(place.stem)).length, o.configMapBudgetBytes);
+  const written = writeVersion(o, { manifest, next, dropped, entry, bytes, place, version, activateNew, configMap });
+  return { version, detectedBump: detected, file: place.fileRel, sha256: entry.sha256, bytes: entry.bytes, removed: written.removed, cleaned: written.cleaned, manifest: next, rustPath: written.rustPath, activated: activateNew };
+}
+
+/** readModel reads the model file, or names it and how to make one. */
+function readModel(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train`);
+  }
+}
+
+/** Checked: what the model file says of itself: its graph, its contract record and that record's hash. */
+interface Checked {
+  info: ReturnType<typeof inspectOnnx>;
+  contract: VersionEntry['contract'];
+  contractSha256: string;
+}
+
+/** checkModel refuses a model without an embedded contract, or whose widths are not the family's. */
+function checkModel(bytes: Buffer, o: ExportOptions): Checked {
   const familyName = o.family.name;
   const c = o.family.contract;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(o.model);
-  } catch (e) {
-    throw new UserError(`cannot read model ${o.model} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train`);
-  }
   const info = inspectOnnx(bytes, o.model);
   const contract = contractOf(bytes, o.model);
   if (!contract.features) throw new UserError(`${o.model} has no embedded feature contract; export models written by npm run train`);
@@ -147,16 +178,20 @@ export function exportModel(o: ExportOptions): ExportResult {
   if (width(contract.inputs) !== c.inputs.length || width(contract.outputs) !== c.outputs.length) {
     throw new UserError(`${o.model} takes ${width(contract.inputs)} inputs and gives ${width(contract.outputs)} outputs, but family ${familyName} has ${c.inputs.length} and ${c.outputs.length}; is it a model of another family (--family)?`);
   }
-  const contractSha256 = sha256Hex(canonicalJson(contract));
+  return { info, contract, contractSha256: sha256Hex(canonicalJson(contract)) };
+}
 
-  const manifest: Manifest = existsSync(o.manifestPath) ? readManifest(o.manifestPath) : { schemaVersion: 1, updatedAt: '', families: {} };
-  const fam = manifest.families[familyName];
+/**
+ * chooseVersion: 1.0.0 for a family's first version; then the change detected against the newest
+ * retained version (major: contract, minor: weights, patch: neither), raised by --bump; an explicit
+ * --version must be above the newest and at least what the change needs.
+ */
+function chooseVersion(o: ExportOptions, fam: Manifest['families'][string] | undefined, contractSha256: string, weightsSha256: string): { version: string; detected: Bump | 'initial' } {
   const latest = fam ? [...fam.versions].sort((a, b) => compareSemver(a.version, b.version)).at(-1)! : null;
-
   let detected: Bump | 'initial' = 'initial';
   let version = '1.0.0';
   if (latest) {
-    detected = latest.contractSha256 !== contractSha256 ? 'major' : latest.weightsSha256 !== info.weightsSha256 ? 'minor' : 'patch';
+    detected = latest.contractSha256 !== contractSha256 ? 'major' : latest.weightsSha256 !== weightsSha256 ? 'minor' : 'patch';
     version = bumpVersion(latest.version, maxBump(detected, o.bump ?? 'patch'));
   }
   if (o.version) {
@@ -165,7 +200,19 @@ export function exportModel(o: ExportOptions): ExportResult {
     if (latest && compareSemver(o.version, version) < 0) throw new ManifestError(`refusing version ${o.version}: this change needs at least ${version} (${detected} change detected)`);
     version = o.version;
   }
+  return { version, detected };
+}
 
+/** Place: where the version's file goes (absolute, and relative to the manifest's folder) and the family's file stem. */
+interface Place {
+  manifestDir: string;
+  stem: string;
+  fileAbs: string;
+  fileRel: string;
+}
+
+/** placeFile names the versioned file, <stem>_v<version>.onnx in --output, which must be inside the manifest's folder. */
+function placeFile(o: ExportOptions, version: string): Place {
   const manifestDir = dirname(resolve(o.manifestPath));
   // The default family keeps the promised names (predictor_vX.Y.Z.onnx, predictor.onnx); others use their
   // own stem so that versions of two families never share a file.
@@ -173,7 +220,13 @@ export function exportModel(o: ExportOptions): ExportResult {
   const fileAbs = resolve(o.outputDir, `${stem}_v${version}.onnx`);
   const fileRel = relative(manifestDir, fileAbs).split('\\').join('/');
   if (fileRel.startsWith('..')) throw new UserError(`--output ${o.outputDir} must be inside the manifest's folder ${manifestDir}`);
-  const entry: VersionEntry = {
+  return { manifestDir, stem, fileAbs, fileRel };
+}
+
+/** versionEntry: the manifest entry of the new version (hashes, ONNX facts, quantization, risk table, validation). */
+function versionEntry(o: ExportOptions, bytes: Buffer, checked: Checked, version: string, fileRel: string, fam: Manifest['families'][string] | undefined): VersionEntry {
+  const { info, contract, contractSha256 } = checked;
+  return {
     version,
     file: fileRel,
     sha256: sha256Hex(bytes),
@@ -191,10 +244,15 @@ export function exportModel(o: ExportOptions): ExportResult {
     replaces: fam?.active ?? null,
     ...(o.shadow ? { shadow: o.shadow } : {}),
   };
+}
 
-  // Retain the newest RETAINED_VERSIONS (the new one included); a version exported without activating
-  // it never pushes out the active or previous active one.
-  const activateNew = o.activate !== false || !fam;
+/**
+ * retainVersions: the manifest with the new version, keeping the newest RETAINED_VERSIONS (the new one
+ * included); a version exported without activating it never pushes out the active or previous active one.
+ */
+function retainVersions(manifest: Manifest, familyName: string, fam: Manifest['families'][string] | undefined, entry: VersionEntry, activate: boolean | undefined): { next: Manifest; kept: VersionEntry[]; dropped: VersionEntry[]; activateNew: boolean } {
+  const version = entry.version;
+  const activateNew = activate !== false || !fam;
   const all = [...(fam?.versions ?? []), entry].sort((a, b) => compareSemver(a.version, b.version));
   const keep = activateNew ? new Set<string>() : new Set([fam!.active, fam!.previousActive].filter((v): v is string => !!v && all.some((x) => x.version === v)));
   const room = RETAINED_VERSIONS - keep.size;
@@ -205,10 +263,18 @@ export function exportModel(o: ExportOptions): ExportResult {
     ...manifest,
     families: { ...manifest.families, [familyName]: activateNew ? { active: version, previousActive: fam?.active ?? null, versions: kept } : { ...fam!, versions: kept } },
   };
+  return { next, kept, dropped, activateNew };
+}
 
-  // A ConfigMap store (resource-agent/deploy/store) must fit in a ConfigMap: refused before any write.
-  const configMap = isConfigMapStore(o.manifestPath);
-  if (configMap) checkBudget(storeSize(o.manifestPath, next, JSON.stringify(next, null, 2) + '\n'), bytes.length, kept.filter((v) => v.file.startsWith(stem)).length, o.configMapBudgetBytes);
+/**
+ * writeVersion does the writes, in the crash-safe order of the module header, after cleaning a killed
+ * export's debris: the versioned file, the Rust module, the latest copy, (the ConfigMap's file list,) the
+ * manifest, then the dropped versions' files no family still lists.
+ */
+function writeVersion(o: ExportOptions, w: { manifest: Manifest; next: Manifest; dropped: VersionEntry[]; entry: VersionEntry; bytes: Buffer; place: Place; version: string; activateNew: boolean; configMap: boolean }): { rustPath: string | null; cleaned: string[]; removed: string[] } {
+  const { manifest, next, dropped, entry, bytes, version, activateNew, configMap } = w;
+  const { manifestDir, stem, fileAbs } = w.place;
+  const c = o.family.contract;
   const step = (name: ExportStep, path: string | null) => o.onStep?.(name, path);
   // The Rust edge module embeds the new version: embedded_model.rs for the default family, <stem>.rs otherwise.
   // Both follow the active version: a version exported without activating it writes neither.
@@ -240,6 +306,5 @@ export function exportModel(o: ExportOptions): ExportResult {
       rmSync(p, { force: true });
       removed.push(d.file);
     }
-  }
-  return { version, detectedBump: detected, file: fileRel, sha256: entry.sha256, bytes: entry.bytes, removed, cleaned, manifest: next, rustPath, activated: activateNew };
+  }  return { rustPath, cleaned, removed };
 }

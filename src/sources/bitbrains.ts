@@ -89,11 +89,32 @@ interface Row {
 /**
  * parseBitbrains parses one GWA-T-12 CSV. `name` labels the VM; `file` (default: name) is what errors and
  * the report cite. Example: parseBitbrains(readFileSync('vm1.csv', 'utf8'), 'vm1').cpuCores[0] ≈ 0.03.
+ * Steps: find the columns in the header, read the rows (skipping or, with `strict`, refusing bad ones),
+ * put them in time order, merge repeated timestamps into one sample, count the gaps.
  */
 export function parseBitbrains(text: string, name: string, file: string = name, opts: ReadOptions = {}): UsageTrace {
   const strict = !!opts.strict;
   const lines = text.split('\n');
   const header = splitFields((lines[0] ?? '').replace(/\r$/, ''));
+  const index = columnIndex(header, file);
+  const report: ReadReport = { input: file, rows: 0, samples: 0, skipped: {}, merged: 0, reordered: 0, gaps: 0, longestGapSec: 0, examples: [] };
+  const rows = readRows(lines, header.length, index, { file, strict, report });
+  if (report.reordered) rows.sort((x, y) => x.time - y.time || x.line - y.line); // stable: equal times keep file order
+  const s = mergeSamples(rows, report);
+  report.samples = s.t.length;
+  countGaps(s.t, report);
+  return {
+    name,
+    timestampsSec: Float64Array.from(s.t),
+    cpuCores: Float64Array.from(s.cpu),
+    memoryBytes: Float64Array.from(s.mem),
+    provisioned: s.t.length ? { cpuCores: mode(s.coresSeen), memoryBytes: mode(s.memCapSeen) * KIB } : null,
+    report,
+  };
+}
+
+/** columnIndex: where each GWA-T-12 column is in the header (case and spacing folded); a missing one is refused by name. */
+function columnIndex(header: readonly string[], file: string): Record<ColKey, number> {
   const index = {} as Record<ColKey, number>;
   const normalized = header.map(normalizeName);
   for (const key of Object.keys(COL) as ColKey[]) {
@@ -109,14 +130,30 @@ export function parseBitbrains(text: string, name: string, file: string = name, 
     }
     index[key] = i;
   }
+  return index;
+}
 
-  const report: ReadReport = { input: file, rows: 0, samples: 0, skipped: {}, merged: 0, reordered: 0, gaps: 0, longestGapSec: 0, examples: [] };
-  const skip = (line: number, why: string, detail: string, field?: string): void => {
-    if (strict) throw new TraceParseError(file, line, detail, field);
-    report.skipped[why] = (report.skipped[why] ?? 0) + 1;
-    if (report.examples.length < MAX_EXAMPLES) report.examples.push({ line, reason: `${why}: ${detail}` });
-  };
+/** Reading: the file being read, whether a bad row is refused (strict) or skipped, and the report counting them. */
+interface Reading {
+  file: string;
+  strict: boolean;
+  report: ReadReport;
+}
 
+/** skipRow counts a skipped row under `why` and quotes the first MAX_EXAMPLES; in strict mode it throws instead. */
+function skipRow(r: Reading, line: number, why: string, detail: string, field?: string): void {
+  if (r.strict) throw new TraceParseError(r.file, line, detail, field);
+  r.report.skipped[why] = (r.report.skipped[why] ?? 0) + 1;
+  if (r.report.examples.length < MAX_EXAMPLES) r.report.examples.push({ line, reason: `${why}: ${detail}` });
+}
+
+/**
+ * readRows reads the data lines into rows (CPU in cores, memory in bytes), in file order. Blank,
+ * malformed, invalid and switched-off rows are skipped (named in the report); rows out of time order are
+ * counted as reordered (refused when strict).
+ */
+function readRows(lines: readonly string[], width: number, index: Record<ColKey, number>, r: Reading): Row[] {
+  const { file, strict, report } = r;
   const rows: Row[] = [];
   let lastTime = -Infinity;
   let lastTimeLine = 0;
@@ -126,35 +163,12 @@ export function parseBitbrains(text: string, name: string, file: string = name, 
     if (raw.trim() === '') {
       if (li === lines.length - 1) break; // the empty line after the final newline
       report.rows++;
-      skip(lineNo, 'blank', 'empty line inside the data; delete it');
+      skipRow(r, lineNo, 'blank', 'empty line inside the data; delete it');
       continue;
     }
     report.rows++;
-    const fields = splitFields(raw);
-    if (fields.length !== header.length) {
-      skip(lineNo, 'malformed', `expected ${header.length} fields separated by ';' but found ${fields.length}; the row is truncated or has a stray ';' — repair or delete it`);
-      continue;
-    }
-    const values = {} as Record<ColKey, number>;
-    let bad: ColKey | null = null;
-    for (const key of Object.keys(COL) as ColKey[]) {
-      const str = fields[index[key]]!;
-      const v = str === '' ? NaN : Number(str);
-      values[key] = v;
-      if (!Number.isFinite(v) || v < 0) {
-        bad = key;
-        break;
-      }
-    }
-    if (bad) {
-      skip(lineNo, 'invalid value', `column "${COL[bad]}" is "${fields[index[bad]]}", expected a number ≥ 0; correct the value or delete the row`, COL[bad]);
-      continue;
-    }
-    if (values.cores === 0 || values.cpuCapacityMhz === 0) {
-      const col = values.cores === 0 ? 'cores' : 'cpuCapacityMhz';
-      skip(lineNo, 'switched off', `column "${COL[col]}" is "${fields[index[col]]}", expected a number > 0 (the VM is switched off in this row); delete the row`, COL[col]);
-      continue;
-    }
+    const values = rowValues(splitFields(raw), width, index, lineNo, r);
+    if (!values) continue;
     if (values.time < lastTime) {
       if (strict) throw new TraceParseError(file, lineNo, `timestamp ${values.time} is earlier than ${lastTime} on line ${lastTimeLine}; sort the rows by "${COL.time}"`, COL.time);
       report.reordered++;
@@ -164,18 +178,58 @@ export function parseBitbrains(text: string, name: string, file: string = name, 
     }
     rows.push({ line: lineNo, time: values.time, cpu: values.cpuUsageMhz / (values.cpuCapacityMhz / values.cores), mem: values.memUsageKb * KIB, cores: values.cores, memCapKb: values.memCapacityKb });
   }
-  if (report.reordered) rows.sort((x, y) => x.time - y.time || x.line - y.line); // stable: equal times keep file order
+  return rows;
+}
 
-  const t: number[] = [];
-  const cpu: number[] = [];
-  const mem: number[] = [];
-  const coresSeen = new Map<number, { count: number; last: number }>();
-  const memCapSeen = new Map<number, { count: number; last: number }>();
+/**
+ * rowValues reads a row's columns as numbers, or skips the row (null): a wrong field count, a value that
+ * is not a number ≥ 0, or a switched-off VM (0 cores or 0 MHz capacity).
+ */
+function rowValues(fields: readonly string[], width: number, index: Record<ColKey, number>, lineNo: number, r: Reading): Record<ColKey, number> | null {
+  if (fields.length !== width) {
+    skipRow(r, lineNo, 'malformed', `expected ${width} fields separated by ';' but found ${fields.length}; the row is truncated or has a stray ';' — repair or delete it`);
+    return null;
+  }
+  const values = {} as Record<ColKey, number>;
+  let bad: ColKey | null = null;
+  for (const key of Object.keys(COL) as ColKey[]) {
+    const str = fields[index[key]]!;
+    const v = str === '' ? NaN : Number(str);
+    values[key] = v;
+    if (!Number.isFinite(v) || v < 0) {
+      bad = key;
+      break;
+    }
+  }
+  if (bad) {
+    skipRow(r, lineNo, 'invalid value', `column "${COL[bad]}" is "${fields[index[bad]]}", expected a number ≥ 0; correct the value or delete the row`, COL[bad]);
+    return null;
+  }
+  if (values.cores === 0 || values.cpuCapacityMhz === 0) {
+    const col = values.cores === 0 ? 'cores' : 'cpuCapacityMhz';
+    skipRow(r, lineNo, 'switched off', `column "${COL[col]}" is "${fields[index[col]]}", expected a number > 0 (the VM is switched off in this row); delete the row`, COL[col]);
+    return null;
+  }
+  return values;
+}
+
+/** Samples: one per distinct timestamp, with how often each core count and memory capacity was seen. */
+interface Samples {
+  t: number[];
+  cpu: number[];
+  mem: number[];
+  coresSeen: Map<number, { count: number; last: number }>;
+  memCapSeen: Map<number, { count: number; last: number }>;
+}
+
+/** mergeSamples turns time-ordered rows into samples: a repeated timestamp is one sample, CPU the running mean, memory the maximum. */
+function mergeSamples(rows: readonly Row[], report: ReadReport): Samples {
+  const s: Samples = { t: [], cpu: [], mem: [], coresSeen: new Map(), memCapSeen: new Map() };
+  const { t, cpu, mem } = s;
   let dupCount = 1;
   for (const r of rows) {
     const k = t.length - 1;
     if (k >= 0 && r.time === t[k]) {
-      // Repeated timestamp: one sample, CPU the running mean, memory the maximum.
       dupCount++;
       cpu[k] = cpu[k]! + (r.cpu - cpu[k]!) / dupCount;
       if (r.mem > mem[k]!) mem[k] = r.mem;
@@ -186,19 +240,10 @@ export function parseBitbrains(text: string, name: string, file: string = name, 
     t.push(r.time);
     cpu.push(r.cpu);
     mem.push(r.mem);
-    tally(coresSeen, r.cores, t.length);
-    tally(memCapSeen, r.memCapKb, t.length);
+    tally(s.coresSeen, r.cores, t.length);
+    tally(s.memCapSeen, r.memCapKb, t.length);
   }
-  report.samples = t.length;
-  countGaps(t, report);
-  return {
-    name,
-    timestampsSec: Float64Array.from(t),
-    cpuCores: Float64Array.from(cpu),
-    memoryBytes: Float64Array.from(mem),
-    provisioned: t.length ? { cpuCores: mode(coresSeen), memoryBytes: mode(memCapSeen) * KIB } : null,
-    report,
-  };
+  return s;
 }
 
 /** countGaps counts steps longer than 3 × the median step (5 min → gaps over 15 min) and the longest. */
