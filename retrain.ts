@@ -3,7 +3,8 @@
  * version and the rules on held-back workloads and days, and promote it only when it is better
  * (src/retrain/run.ts has the stages; split.ts the split; shadow.ts the decision).
  *   npm run retrain -- --prometheus http://localhost:9090 [--history 28d] [--promote] [--margin 0.02]
- *   npm run retrain -- --input ../shared/data/bitbrains-250 --manifest resource-agent/deploy/store/manifest.json --promote
+ *   npm run retrain -- --input ../shared/data/bitbrains-250 --manifest /store/manifest.json --promote
+ *   npm run retrain -- --prometheus URL --configmap resource-agent-store --promote     (in a pod: the ConfigMap store)
  * Progress on stderr (--progress json: one JSON object a line, for the agent's training jobs); the result as
  * one JSON line on stdout. Exit codes: 0 decided (promoted or not), 2 bad input, 1 Prometheus or training failed.
  */
@@ -16,19 +17,25 @@ import { parseDuration } from './src/sources/prometheus.js';
 import { SOURCES } from './src/sources/registry.js';
 import { parseSelector } from './src/sources/select.js';
 import { RETRAIN_DEFAULTS, retrain } from './src/retrain/run.js';
-import type { HistorySource } from './src/retrain/run.js';
+import type { HistorySource, RetrainOptions, RetrainResult } from './src/retrain/run.js';
 import { formatShadow } from './src/retrain/shadow.js';
 import { CancelledError } from './src/retrain/train-child.js';
+import { kubeAccess, parseConfigMapRef, fetchConfigMapStore, putConfigMapStore } from './src/retrain/kube-configmap.js';
 
 const D = RETRAIN_DEFAULTS;
 
-runMain(async () => {
-  const argv = await makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]')
+/** parseArgs: the command line, checked. */
+async function parseArgs() {
+  return makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]\n       npm run retrain -- --prometheus URL --configmap resource-agent-store --promote   (in a pod, on the ConfigMap store)')
     .option('prometheus', { type: 'string', describe: 'Prometheus (or Thanos / Mimir) base URL to read the history from' })
     .option('input', { alias: 'i', type: 'string', array: true, describe: 'trace files or folders instead of Prometheus (e.g. ../shared/data/bitbrains-250)' })
     .option('trace', { choices: SOURCES.filter((s) => s.name !== 'prometheus').map((s) => s.name), default: 'bitbrains', describe: 'with --input: the usage source (format) of the files' })
     .option('vms', { type: 'string', describe: 'with --input: keep only these traces, e.g. 1-150' })
     .option('manifest', { type: 'string', default: 'manifest.json', describe: 'the model store: its active container version is the one to beat; the candidate is added to it' })
+    .option('configmap', { type: 'string', describe: 'the model store is this ConfigMap, NAME (the pod\'s namespace) or NAMESPACE/NAME: read through the Kubernetes API, retrained on a copy, written back (instead of --manifest; deploy/overlays/configmap-store-retrain)' })
+    .option('kube-api', { type: 'string', describe: 'with --configmap: the Kubernetes API URL (default: in a pod, https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)' })
+    .option('kube-token-file', { type: 'string', describe: 'with --configmap: bearer token file (default: the pod\'s service account token)' })
+    .option('kube-ca-file', { type: 'string', describe: 'with --configmap: CA of the API server (default: the pod\'s service account ca.crt)' })
     .option('output', { type: 'string', describe: "folder of the candidate's versioned file (default: the folder of the active version's file)" })
     .option('history', { type: 'string', default: `${D.historySec / 86400}d`, describe: 'history read from Prometheus (windows are 7 d past → 3 d future; the held-back period comes off the end)' })
     .option('step', { type: 'string', default: '5m', describe: 'sample step of the history (the model was trained on 5m)' })
@@ -44,7 +51,7 @@ runMain(async () => {
     .option('holdout-share', { type: 'number', default: D.split.holdoutShare, describe: 'share of the workloads held out of training for the shadow evaluation (chosen by a hash of their names: stable from run to run)' })
     .option('holdout-seed', { type: 'number', default: D.split.seed, describe: 'seed of that hash' })
     .option('margin', { type: 'number', default: D.margin, describe: 'promote only if business ≤ (1 − margin) × the active version\'s, on every slice, with no more memory under-allocation' })
-    .option('rules-gate', { type: 'boolean', default: false, describe: 'also require business ≤ max × 1.3 and memory under ≤ VPA on every slice (as export --stress does); without it the rules\' figures are recorded, not required' })
+    .option('rules-gate', { type: 'boolean', default: false, describe: 'also require business ≤ max × 1.3 and memory under ≤ VPA on every slice (as export --stress does); without it the rules\' comparisons are recorded in the decision (`rules`), not required' })
     .option('promote', { type: 'boolean', default: false, describe: 'make the candidate active when every check passes (without it the decision is only recorded)' })
     .option('candidate', { type: 'string', describe: 'evaluate this trained ONNX model instead of training one' })
     .option('base-data', { type: 'string', array: true, default: [], describe: 'other training files mixed in, FILE[:WEIGHT] (e.g. data/fleet-train.npz:1)' })
@@ -59,80 +66,117 @@ runMain(async () => {
     .option('progress', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: one {"stage","pct","message"} object a line on stderr (what the agent reads)' })
     .option('stop-with-stdin', { type: 'boolean', default: false, hidden: true, describe: 'cancel when stdin closes (the agent that started this run is gone)' })
     .parse();
+}
+type Args = Awaited<ReturnType<typeof parseArgs>>;
 
-  if ((argv.prometheus === undefined) === (argv.input === undefined)) throw new UserError('give exactly one of --prometheus URL (the cluster) or --input DIR (trace files)');
+/** checkNumbers refuses a training number or margin out of range, naming the flag. */
+function checkNumbers(argv: Args): void {
   for (const [flag, v, int] of [['--epochs', argv.epochs, true], ['--patience', argv.patience, true], ['--batch-size', argv.batchSize, true], ['--learning-rate', argv.learningRate, false], ['--max-old-space-size', argv.maxOldSpaceSize, true]] as const) {
     if (!(Number.isFinite(v) && v > 0) || (int && !Number.isInteger(v))) throw new UserError(`${flag} must be a positive ${int ? 'whole ' : ''}number, got ${v}`);
   }
   if (!(argv.margin >= 0 && argv.margin < 1)) throw new UserError(`--margin must be in [0, 1): the share by which the candidate must beat the active version, got ${argv.margin}`);
+}
+
+/** historySource: where the history comes from (Prometheus with its access options, or trace files). */
+function historySource(argv: Args): HistorySource {
+  if ((argv.prometheus === undefined) === (argv.input === undefined)) throw new UserError('give exactly one of --prometheus URL (the cluster) or --input DIR (trace files)');
   const endSec = argv.end === undefined ? undefined : /^\d+(\.\d+)?$/.test(argv.end) ? Number(argv.end) : Date.parse(argv.end) / 1000;
   if (endSec !== undefined && !Number.isFinite(endSec)) throw new UserError(`--end '${argv.end}' is not a time; use RFC 3339 (2026-01-31T00:00:00Z) or epoch seconds`);
-
-  let data: HistorySource;
-  if (argv.prometheus !== undefined) {
-    const headers: Record<string, string> = {};
-    for (const h of argv.header ?? []) {
-      const i = h.indexOf(':');
-      if (i <= 0) throw new UserError(`--header '${h}' is not 'Name: value'`);
-      headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-    }
-    data = {
-      kind: 'prometheus',
-      request: {
-        url: argv.prometheus,
-        headers,
-        bearerTokenFile: argv.bearerTokenFile,
-        basicAuthFile: argv.basicAuthFile,
-        caFile: argv.caFile,
-        timeoutMs: parseDuration(argv.timeout, '--timeout') * 1000,
-        namespaces: (argv.namespace ?? []).flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean),
-        selector: argv.selector,
-        historySec: parseDuration(argv.history, '--history'),
-        stepSec: parseDuration(argv.step, '--step'),
-        endSec: endSec ?? Date.now() / 1000,
-      },
-    };
-  } else {
+  if (argv.prometheus === undefined) {
     const given = [['--namespace', argv.namespace], ['--selector', argv.selector], ['--header', argv.header], ['--bearer-token-file', argv.bearerTokenFile], ['--basic-auth-file', argv.basicAuthFile], ['--ca-file', argv.caFile], ['--end', argv.end]].find(([, v]) => v !== undefined);
     if (given) throw new UserError(`${given[0]} only applies with --prometheus; drop it`);
-    data = { kind: 'traces', source: argv.trace, paths: argv.input!, read: { select: argv.vms ? parseSelector(argv.vms) : undefined } };
+    return { kind: 'traces', source: argv.trace, paths: argv.input!, read: { select: argv.vms ? parseSelector(argv.vms) : undefined } };
   }
+  const headers: Record<string, string> = {};
+  for (const h of argv.header ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new UserError(`--header '${h}' is not 'Name: value'`);
+    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  return {
+    kind: 'prometheus',
+    request: {
+      url: argv.prometheus,
+      headers,
+      bearerTokenFile: argv.bearerTokenFile,
+      basicAuthFile: argv.basicAuthFile,
+      caFile: argv.caFile,
+      timeoutMs: parseDuration(argv.timeout, '--timeout') * 1000,
+      namespaces: (argv.namespace ?? []).flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean),
+      selector: argv.selector,
+      historySec: parseDuration(argv.history, '--history'),
+      stepSec: parseDuration(argv.step, '--step'),
+      endSec: endSec ?? Date.now() / 1000,
+    },
+  };
+}
 
-  const json = argv.progress === 'json';
-  const workDir = argv.workDir ? resolve(argv.workDir) : mkdtempSync(join(tmpdir(), 'crp-retrain-'));
+/** cancelSignal: aborted on SIGTERM, SIGINT, and (--stop-with-stdin) when the agent that started the run is gone. */
+function cancelSignal(stopWithStdin: boolean): AbortSignal {
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // A training job of the agent holds our stdin open: if the agent dies (kill -9), the pipe closes and
   // the run stops before it could promote anything the restarted agent reports as interrupted.
-  if (argv.stopWithStdin) {
+  if (stopWithStdin) {
     process.stdin.on('end', stop).on('close', stop).on('error', stop);
     process.stdin.resume();
   }
+  return abort.signal;
+}
+
+/**
+ * onConfigMap: with --configmap, the run on a copy of the ConfigMap store in the work folder, and the
+ * decided store written back (kube-configmap.ts); otherwise the run as it is.
+ */
+async function onConfigMap(argv: Args, workDir: string, run: (manifestPath: string) => Promise<RetrainResult>): Promise<RetrainResult & { configMap?: { name: string; resourceVersion: string } }> {
+  if (argv.configmap === undefined) {
+    const given = [['--kube-api', argv.kubeApi], ['--kube-token-file', argv.kubeTokenFile], ['--kube-ca-file', argv.kubeCaFile]].find(([, v]) => v !== undefined);
+    if (given) throw new UserError(`${given[0]} only applies with --configmap; drop it`);
+    return run(argv.manifest);
+  }
+  const ref = parseConfigMapRef(argv.configmap);
+  const kube = kubeAccess({ api: argv.kubeApi, tokenFile: argv.kubeTokenFile, caFile: argv.kubeCaFile });
+  const dir = join(workDir, 'configmap-store');
+  const cm = await fetchConfigMapStore(kube, ref, dir);
+  const r = await run(join(dir, 'manifest.json'));
+  const resourceVersion = await putConfigMapStore(kube, ref, cm, dir);
+  const name = `${ref.namespace}/${ref.name}`;
+  return { ...r, manifestPath: `configmap ${name}`, next: `written to ConfigMap ${name} (resourceVersion ${resourceVersion}); the agents reload it when the kubelet updates their volume (about a minute)`, configMap: { name, resourceVersion } };
+}
+
+runMain(async () => {
+  const argv = await parseArgs();
+  checkNumbers(argv);
+  const data = historySource(argv);
+  const json = argv.progress === 'json';
+  const workDir = argv.workDir ? resolve(argv.workDir) : mkdtempSync(join(tmpdir(), 'crp-retrain-'));
+  const signal = cancelSignal(argv.stopWithStdin);
+  const options = (manifestPath: string): RetrainOptions => ({
+    data,
+    manifestPath,
+    outputDir: argv.output,
+    split: { holdoutPeriodSec: parseDuration(argv.holdoutPeriod, '--holdout-period'), holdoutShare: argv.holdoutShare, seed: argv.holdoutSeed },
+    training: { epochs: argv.epochs, patience: argv.patience, batchSize: argv.batchSize, learningRate: argv.learningRate, valFraction: argv.valFraction, seed: argv.seed, baseData: argv.baseData },
+    candidate: argv.candidate ?? null,
+    margin: argv.margin,
+    rulesGate: argv.rulesGate,
+    promote: argv.promote,
+    workDir: join(workDir, 'run'),
+    maxOldSpaceMb: argv.maxOldSpaceSize,
+    signal,
+    onProgress: (p) => (json ? process.stderr.write(`${JSON.stringify(p)}\n`) : progress(`retrain: [${p.pct.toFixed(0).padStart(3)}%] ${p.stage}: ${p.message}`, true)),
+    onTrainLine: json ? (line) => process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
+    log: json ? (line) => line.includes('warning') && process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
+  });
   try {
-    const r = await retrain({
-      data,
-      manifestPath: argv.manifest,
-      outputDir: argv.output,
-      split: { holdoutPeriodSec: parseDuration(argv.holdoutPeriod, '--holdout-period'), holdoutShare: argv.holdoutShare, seed: argv.holdoutSeed },
-      training: { epochs: argv.epochs, patience: argv.patience, batchSize: argv.batchSize, learningRate: argv.learningRate, valFraction: argv.valFraction, seed: argv.seed, baseData: argv.baseData },
-      candidate: argv.candidate ?? null,
-      margin: argv.margin,
-      rulesGate: argv.rulesGate,
-      promote: argv.promote,
-      workDir,
-      maxOldSpaceMb: argv.maxOldSpaceSize,
-      signal: abort.signal,
-      onProgress: (p) => (json ? process.stderr.write(`${JSON.stringify(p)}\n`) : progress(`retrain: [${p.pct.toFixed(0).padStart(3)}%] ${p.stage}: ${p.message}`, true)),
-      onTrainLine: json ? (line) => process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
-      log: json ? (line) => line.includes('warning') && process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
-    });
+    const r = await onConfigMap(argv, workDir, (manifestPath) => retrain(options(manifestPath)));
     if (!json) {
-      process.stderr.write(`${formatShadow(r.record.slices, { eligible: r.record.reasons.length === 0, checks: r.record.checks, reasons: r.record.reasons })}\n`);
-      progress(`retrain: candidate ${r.version} ${r.decision} against ${r.against}; active ${r.active}; decision and figures recorded in ${r.manifestPath}${r.next ? `; to make it live: ${r.next}` : ''}`, true);
+      process.stderr.write(`${formatShadow(r.record.slices, { eligible: r.record.reasons.length === 0, checks: r.record.checks, reasons: r.record.reasons, rules: r.record.rules ?? [] })}\n`);
+      progress(`retrain: candidate ${r.version} ${r.decision} against ${r.against}; active ${r.active}; decision and figures recorded in ${r.manifestPath}${r.next ? `; ${r.configMap ? '' : 'to make it live: '}${r.next}` : ''}`, true);
     }
-    console.log(JSON.stringify({ version: r.version, against: r.against, decision: r.decision, active: r.active, reason: r.record.reason, manifest: r.manifestPath, next: r.next, heldBack: r.record.slices[0]?.systems, data: r.record.data }));
+    console.log(JSON.stringify({ version: r.version, against: r.against, decision: r.decision, active: r.active, reason: r.record.reason, manifest: r.manifestPath, next: r.next, configMap: r.configMap, heldBack: r.record.slices[0]?.systems, data: r.record.data }));
   } catch (e) {
     if (e instanceof CancelledError) throw new UserError('cancelled (SIGTERM, SIGINT, or the agent that started this run is gone); the candidate, if exported, is retained and not active', 130);
     throw e;

@@ -7,7 +7,11 @@
  * it mounts the agent's claim as /store and runs retrain with --promote against /store/manifest.json and
  * the agent's Prometheus (the generated config map, by its hashed name); its heap cap is below its memory
  * limit; deploy/image names its image. The trainer Dockerfile copies only what its allow-list lets in.
- * Without kubectl the rendering test skips with the reason (CI fails instead).
+ * On the ConfigMap store (overlays/configmap-store-retrain) the same CronJob writes the store's ConfigMap
+ * through the Kubernetes API: its own ServiceAccount (the agents' has no Role), a Role that allows get and
+ * update of exactly that ConfigMap (resourceNames, no other verb or resource), the store's ConfigMap with
+ * one fixed name the Role, the agents' volume and the CronJob's --configmap all use, no store volume in the
+ * CronJob. Without kubectl the rendering tests skip with the reason (CI fails instead).
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -23,17 +27,22 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { REPO } from './helpers/env.js';
 
 const DEPLOY = join(REPO, 'resource-agent', 'deploy');
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
-const MODELS: Record<string, new (o: never) => { validate(): void }> = { CronJob, Deployment, Namespace, Service, ServiceAccount, ConfigMap, PersistentVolumeClaim, PodDisruptionBudget, NetworkPolicy };
+const MODELS: Record<string, new (o: never) => { validate(): void }> = { CronJob, Deployment, Namespace, Service, ServiceAccount, ConfigMap, PersistentVolumeClaim, PodDisruptionBudget, NetworkPolicy, Role, RoleBinding };
 
 const parse = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((o) => o !== null);
 function validateAll(objs: Obj[]): void {
   for (const o of objs) {
     expect(MODELS[o.kind], `no validator for kind ${o.kind}`).toBeDefined();
-    expect(() => new MODELS[o.kind]!(o as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    // kustomize folds binaryData's base64 into lines, which the API server (Go's base64) ignores
+    const bin = (o as { binaryData?: Record<string, string> }).binaryData;
+    const checked = bin ? { ...o, binaryData: Object.fromEntries(Object.entries(bin).map(([k, v]) => [k, v.replace(/\s+/g, '')])) } : o;
+    expect(() => new MODELS[o.kind]!(checked as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
   }
 }
 
@@ -96,6 +105,47 @@ describe('the retraining CronJob', () => {
     const dep = objs.find((o) => o.kind === 'Deployment') as unknown as InstanceType<typeof Deployment>;
     expect(dep.spec!.template.spec!.volumes!.find((v) => v.name === 'store')!.persistentVolumeClaim!.claimName).toBe('resource-agent-store');
     expect(objs.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name)).toEqual(['resource-agent-store']);
+  });
+});
+
+describe('the retraining CronJob on the ConfigMap store (overlays/configmap-store-retrain)', () => {
+  it('kubectl kustomize renders every object valid; the CronJob may get and update the store\'s ConfigMap and nothing else', (ctx) => {
+    const reason = kubectl();
+    if (reason) ctx.skip(reason);
+    const objs = parse(execFileSync('kubectl', ['kustomize', join(DEPLOY, 'overlays/configmap-store-retrain')], { encoding: 'utf8' }));
+    validateAll(objs);
+    const of = (kind: string) => objs.filter((o) => o.kind === kind);
+    // the store's ConfigMap keeps its plain name (no content hash) so that the Role can name it
+    const store = of('ConfigMap').find((o) => o.metadata.name.startsWith('resource-agent-store'))!;
+    expect(store.metadata.name).toBe('resource-agent-store');
+    expect(Object.keys((store as unknown as { data: Record<string, string> }).data)).toContain('manifest.json');
+    const dep = of('Deployment')[0] as unknown as InstanceType<typeof Deployment>;
+    expect(dep.spec!.template.spec!.volumes!.find((v) => v.name === 'store')!.configMap!.name).toBe('resource-agent-store');
+    // the agents: their own ServiceAccount, no token; the CronJob: its own, with a token
+    expect(dep.spec!.template.spec!.serviceAccountName).toBe('resource-agent');
+    expect(dep.spec!.template.spec!.automountServiceAccountToken).toBe(false);
+    const role = of('Role') as unknown as InstanceType<typeof Role>[];
+    expect(role).toHaveLength(1);
+    expect(role[0]!.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['resource-agent-store'], verbs: ['get', 'update'] }]);
+    const binding = of('RoleBinding') as unknown as InstanceType<typeof RoleBinding>[];
+    expect(binding).toHaveLength(1);
+    expect(binding[0]!.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role[0]!.metadata!.name });
+    expect(binding[0]!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'resource-agent-retrain', namespace: 'resource-agent' }]);
+    expect(of('ServiceAccount').map((o) => o.metadata.name).sort()).toEqual(['resource-agent', 'resource-agent-retrain']);
+    const cj = of('CronJob')[0] as unknown as InstanceType<typeof CronJob>;
+    const pod = cj.spec!.jobTemplate.spec!.template.spec!;
+    expect(pod.serviceAccountName).toBe('resource-agent-retrain');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    const c = pod.containers[0]!;
+    expect(c.image).toBe('resource-agent-trainer:0.1.0');
+    expect(c.args).toEqual(expect.arrayContaining(['--prometheus=$(RESOURCE_AGENT_PROMETHEUS)', '--configmap=resource-agent-store', '--promote', '--work-dir=/work']));
+    expect(c.args!.some((a) => a.startsWith('--manifest'))).toBe(false);
+    // no store volume: the store comes from the API, into the work folder
+    expect(pod.volumes!.map((v) => v.name).sort()).toEqual(['tmp', 'work']);
+    expect(c.volumeMounts!.map((m) => m.mountPath).sort()).toEqual(['/tmp', '/work']);
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(cj.spec!.schedule).toBe('30 2 * * *');
+    expect(cj.spec!.concurrencyPolicy).toBe('Forbid');
   });
 });
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { cutWindows, DAY, heldOut, splitHistory } from '../src/retrain/split.js';
 import type { History, SeriesHistory } from '../src/retrain/history.js';
-import { decide } from '../src/retrain/shadow.js';
+import { decide, formatShadow } from '../src/retrain/shadow.js';
 import type { ShadowSlice } from '../src/retrain/shadow.js';
 import { parseEpochLine } from '../src/retrain/train-child.js';
 import type { ResourceMetrics } from '../src/families/container-resources/eval/metrics.js';
@@ -114,6 +114,18 @@ describe('decide', () => {
   it('a lower business bought with more under-allocation is not eligible', () => {
     const d = decide([slice([80, 9], [100, 8])], { margin: 0.02, rulesGate: false });
     expect(d.reasons).toEqual(['held back: memory under % ≤ active (9 > 8)']);
+  });
+
+  it('without the gate the rules are compared and recorded (rules), not required', () => {
+    // candidate 125 / 5 %: beats active 130 × 0.98 = 127.4 and 8 %, loses to max × 1.3 (120), not to VPA (20 %)
+    const d = decide([slice([125, 5], [130, 8])], { margin: 0.02, rulesGate: false });
+    expect(d.eligible).toBe(true);
+    expect(d.checks.map((c) => c.name)).toEqual(['business ≤ 0.98 × active', 'memory under % ≤ active']);
+    expect(d.rules).toEqual([
+      { slice: 'held back', name: 'business ≤ max × 1.3', value: 125, limit: 120, passed: false },
+      { slice: 'held back', name: 'memory under % ≤ VPA', value: 5, limit: 20, passed: true },
+    ]);
+    expect(formatShadow([slice([125, 5], [130, 8])], d)).toMatch(/not required \(no --rules-gate\): held back: business ≤ max × 1\.3 \(125 > 120\)$/);
   });
 
   it('the rules gate adds max × 1.3 and VPA', () => {

@@ -17,11 +17,11 @@
  * Without Debian's prometheus the file skips with one line; in CI that is a failure (need()).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { need, REPO, SHARED_DATA } from './helpers/env.js';
+import { need, SHARED_DATA } from './helpers/env.js';
+import { retrainCli } from './helpers/retrain-cli.js';
 import { END_SEC, startPrometheus, STEP_SEC } from './helpers/prometheus.js';
 import type { Cluster, ContainerSpec, RunningPrometheus } from './helpers/prometheus.js';
 import { randomWeights } from './helpers/models.js';
@@ -32,7 +32,7 @@ import { quantizeModel } from '../src/core/quantize.js';
 import { Rng } from '../src/util/rng.js';
 import { exportModel } from '../src/export/publish.js';
 import { containerResources } from '../src/families/container-resources/index.js';
-import { family, readManifest } from '../src/store/manifest.js';
+import { family, readManifest } from './helpers/manifest.js';
 import { historyFromPrometheus } from '../src/retrain/history.js';
 import { DAY, splitHistory } from '../src/retrain/split.js';
 import { createAgent } from '../resource-agent/app.js';
@@ -40,7 +40,6 @@ import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 
 const skip = need('prometheus') || need('shared-data');
 const DATA = join(SHARED_DATA, 'bitbrains-250');
-const TSX = join(REPO, 'node_modules/.bin/tsx');
 const DAYS = 21;
 const GiB = 2 ** 30;
 
@@ -70,14 +69,7 @@ function starvedModel(): Uint8Array {
   return buildQuantizedOnnx(CONTAINER_CONTRACT, quantizeModel(w, calib, 200, 'weights'), { contract: JSON.stringify(contractDescriptor()), training_data_sha256: 'e'.repeat(64) });
 }
 
-/** cli runs `npm run retrain` (tsx retrain.ts) and resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(TSX, [join(REPO, 'retrain.ts'), ...args], { cwd: REPO, maxBuffer: 1 << 26, timeout: 300_000, env: { ...process.env, FORCE_COLOR: '0' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = retrainCli;
 
 describe.skipIf(skip)('npm run retrain against a real Prometheus', () => {
   let prom: RunningPrometheus;

@@ -23,7 +23,7 @@ import { basename, join, dirname, resolve } from 'node:path';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { activate, family as familyOf, findVersion, readManifest, verifyVersion, writeManifest } from '../store/manifest.js';
 import type { Manifest, VersionEntry } from '../store/manifest.js';
-import { DEFAULT_CONFIGMAP_STORE, isConfigMapStore } from '../store/configmap.js';
+import { DEFAULT_CONFIGMAP_STORE, DEPLOY_DIR, isConfigMapStore } from '../store/configmap.js';
 import { exportModel } from '../export/publish.js';
 import { containerResources } from '../families/container-resources/index.js';
 import { CONTAINER_CONTRACT } from '../families/container-resources/features.js';
@@ -39,8 +39,8 @@ import type { RetrainSplit, SplitOptions } from './split.js';
 import { windowsToNpz } from './dataset.js';
 import { CancelledError, runTrainChild } from './train-child.js';
 import type { TrainSummary } from './train-child.js';
-import { decide, shadowEvaluate } from './shadow.js';
-import type { Check, ShadowSlice } from './shadow.js';
+import { decide, failed, shadowEvaluate } from './shadow.js';
+import type { Check, Decision, ShadowSlice } from './shadow.js';
 
 /** STAGES: each stage's share of the progress, in order. */
 export const STAGES = [
@@ -146,6 +146,8 @@ export interface ShadowRecord {
   checks: Check[];
   /** the failed checks, one line each */
   reasons: string[];
+  /** the candidate against max × 1.3 and VPA on every slice, required or not (shadow.ts Decision.rules; absent in records of earlier runs) */
+  rules?: Check[];
 }
 
 export interface RetrainResult {
@@ -183,77 +185,88 @@ export function readHistory(d: HistorySource): Promise<History> {
   return d.kind === 'prometheus' ? historyFromPrometheus(d.request) : Promise.resolve(historyFromTraces(d.source, d.paths, d.read));
 }
 
-/** retrain runs the stages of the module header. */
-export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
-  const log = o.log ?? (() => {});
-  const report = (stage: Stage, within: number, message: string, trainingEtaSec?: number | null) => {
-    const s = STAGES.find((x) => x.stage === stage)!;
-    o.onProgress?.({ stage, pct: +(s.from + (s.to - s.from) * Math.min(Math.max(within, 0), 1)).toFixed(1), message, trainingEtaSec });
-    log(`retrain: ${stage}: ${message}`);
-  };
-  const check = () => {
-    if (o.signal?.aborted) throw new CancelledError();
-  };
-  const manifestPath = resolve(o.manifestPath);
+/** Reporter: a stage's progress (`within` 0–1 of the stage) as an event and a log line. */
+type Reporter = (stage: Stage, within: number, message: string, trainingEtaSec?: number | null) => void;
 
-  // The version to beat: the active one, verified as the agent verifies it.
-  const m0 = readManifest(manifestPath);
-  const fam0 = familyOf(m0, CONTAINER_CONTRACT.family);
-  const activeEntry = findVersion(fam0, fam0.active)!;
+/** Beat: the version to beat, verified as the agent verifies it, and where the candidate's file goes. */
+interface Beat {
+  entry: VersionEntry;
+  bytes: Uint8Array;
+  outputDir: string;
+}
+
+/** activeToBeat reads and verifies the store's active container version. */
+function activeToBeat(manifestPath: string, outputDir: string | undefined): Beat {
+  const fam = familyOf(readManifest(manifestPath), CONTAINER_CONTRACT.family);
+  const entry = findVersion(fam, fam.active)!;
   const contractOf = (e: VersionEntry) => String((e.contract.features as { contractVersion?: unknown } | null)?.contractVersion ?? '?');
-  if (contractOf(activeEntry) !== CONTAINER_CONTRACT.version) throw new UserError(`the active version ${activeEntry.version} is of contract ${contractOf(activeEntry)}, this release trains and judges contract ${CONTAINER_CONTRACT.version}; export a contract-${CONTAINER_CONTRACT.version} version first`);
-  const verified = verifyVersion(manifestPath, activeEntry);
-  if (!verified.ok) throw new UserError(`the active version ${activeEntry.version} does not verify (${verified.reason}); fix the store (npm run rollback) before retraining`);
-  const outputDir = resolve(o.outputDir ?? dirname(resolve(dirname(manifestPath), activeEntry.file)));
+  if (contractOf(entry) !== CONTAINER_CONTRACT.version) throw new UserError(`the active version ${entry.version} is of contract ${contractOf(entry)}, this release trains and judges contract ${CONTAINER_CONTRACT.version}; export a contract-${CONTAINER_CONTRACT.version} version first`);
+  const verified = verifyVersion(manifestPath, entry);
+  if (!verified.ok) throw new UserError(`the active version ${entry.version} does not verify (${verified.reason}); fix the store (npm run rollback) before retraining`);
+  return { entry, bytes: verified.bytes, outputDir: resolve(outputDir ?? dirname(resolve(dirname(manifestPath), entry.file))) };
+}
 
+/** Prepared: the history, its split, the set sizes and the training files written for train.ts. */
+interface Prepared {
+  history: History;
+  split: RetrainSplit;
+  counts: Record<'train' | 'calibration' | 'shadow', { workloads: number; windows: number }>;
+  trainFile: string;
+  calFile: string | null;
+}
+
+/** readAndSplit: the reading and splitting stages. */
+async function readAndSplit(o: RetrainOptions, report: Reporter, log: (line: string) => void): Promise<Prepared> {
   report('reading', 0, o.data.kind === 'prometheus' ? `reading ${o.data.request.historySec / DAY} days of history from Prometheus` : `reading ${o.data.paths.map((p) => basename(p.replace(/[\\/]+$/, '')) || p).join(' ')}`);
   const history = await readHistory(o.data);
-  check();
+  if (o.signal?.aborted) throw new CancelledError();
   for (const w of history.warnings) log(`retrain: warning: ${w}`);
   report('reading', 1, `${history.series.length} containers, ${iso(history.startSec)} → ${iso(history.endSec)}`);
 
-  const split: RetrainSplit = splitHistory(history, o.split);
+  const split = splitHistory(history, o.split);
   const count = (ws: { vm: string }[]) => ({ workloads: new Set(ws.map((w) => split.workloadOf.get(w.vm))).size, windows: ws.length });
   const counts = { train: count(split.train), calibration: count(split.calibration), shadow: count(split.shadow) };
   mkdirSync(o.workDir, { recursive: true });
   const trainFile = join(o.workDir, 'train.npz');
-  const calFile = join(o.workDir, 'calibration.npz');
+  const calFile = split.calibration.length ? join(o.workDir, 'calibration.npz') : null;
   writeFileSync(trainFile, windowsToNpz(split.train, split.workloadOf, history.source));
-  if (split.calibration.length) writeFileSync(calFile, windowsToNpz(split.calibration, split.workloadOf, history.source));
+  if (calFile) writeFileSync(calFile, windowsToNpz(split.calibration, split.workloadOf, history.source));
   report('splitting', 1, `cutoff ${iso(split.cutoffSec)}: train ${counts.train.windows} windows of ${counts.train.workloads} workloads; calibration ${counts.calibration.windows} of ${counts.calibration.workloads}; shadow ${counts.shadow.windows} of ${counts.shadow.workloads} held-out workloads`);
-  check();
+  return { history, split, counts, trainFile, calFile };
+}
 
-  let modelFile: string;
-  let summary: TrainSummary | null = null;
+/** trainCandidate: the training stage (train.ts in a child), or the given --candidate. */
+async function trainCandidate(o: RetrainOptions, p: Prepared, report: Reporter): Promise<{ modelFile: string; summary: TrainSummary | null }> {
   if (o.candidate) {
-    modelFile = resolve(o.candidate);
     report('training', 1, `no training: evaluating ${o.candidate}`);
-  } else {
-    const t = o.training;
-    const out = join(o.workDir, 'model');
-    const args = ['--data', trainFile, ...t.baseData.flatMap((d) => ['--data', d]), ...(split.calibration.length ? ['--calibration-data', calFile] : []), '--output', out,
-      '--epochs', String(t.epochs), '--patience', String(t.patience), '--batch-size', String(t.batchSize), '--learning-rate', String(t.learningRate), '--val-fraction', String(t.valFraction), '--seed', String(t.seed)];
-    report('training', 0, `train.ts in a child process (heap ≤ ${o.maxOldSpaceMb} MiB), up to ${t.epochs} epochs`);
-    summary = await runTrainChild({
-      args,
-      maxOldSpaceMb: o.maxOldSpaceMb,
-      signal: o.signal,
-      onLine: o.onTrainLine,
-      // early stopping may end sooner than the epochs asked for: the bar then jumps to the end of the stage
-      onEpoch: (e) => report('training', e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs}`, e.etaSec),
-    });
-    modelFile = join(out, 'predictor.onnx');
-    report('training', 1, `best epoch ${summary.bestEpoch} after ${Number(summary.seconds).toFixed(0)} s`);
+    return { modelFile: resolve(o.candidate), summary: null };
   }
-  check();
+  const t = o.training;
+  const out = join(o.workDir, 'model');
+  const args = ['--data', p.trainFile, ...t.baseData.flatMap((d) => ['--data', d]), ...(p.calFile ? ['--calibration-data', p.calFile] : []), '--output', out,
+    '--epochs', String(t.epochs), '--patience', String(t.patience), '--batch-size', String(t.batchSize), '--learning-rate', String(t.learningRate), '--val-fraction', String(t.valFraction), '--seed', String(t.seed)];
+  report('training', 0, `train.ts in a child process (heap ≤ ${o.maxOldSpaceMb} MiB), up to ${t.epochs} epochs`);
+  const summary = await runTrainChild({
+    args,
+    maxOldSpaceMb: o.maxOldSpaceMb,
+    signal: o.signal,
+    onLine: o.onTrainLine,
+    // early stopping may end sooner than the epochs asked for: the bar then jumps to the end of the stage
+    onEpoch: (e) => report('training', e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs}`, e.etaSec),
+  });
+  report('training', 1, `best epoch ${summary.bestEpoch} after ${Number(summary.seconds).toFixed(0)} s`);
+  return { modelFile: join(out, 'predictor.onnx'), summary };
+}
 
-  const startedAt = new Date().toISOString();
-  const base: ShadowRecord = {
+/** shadowBase: the candidate's record as it is exported (state "evaluating", no figures yet). */
+function shadowBase(o: RetrainOptions, against: string, p: Prepared, summary: TrainSummary | null): ShadowRecord {
+  const { history, split, counts } = p;
+  return {
     schemaVersion: 1,
     state: 'evaluating',
     decision: null,
-    against: activeEntry.version,
-    startedAt,
+    against,
+    startedAt: new Date().toISOString(),
     decidedAt: null,
     reason: null,
     margin: o.margin,
@@ -277,65 +290,95 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
     slices: [],
     checks: [],
     reasons: [],
+    rules: [],
   };
-  const exported = exportModel({ model: modelFile, outputDir, manifestPath, family: containerResources, validation: null, activate: false, shadow: base as unknown as Record<string, unknown> });
-  const version = exported.version;
-  report('exporting', 1, `candidate ${version} retained in the store (${basename(manifestPath)}), not active (active: ${activeEntry.version})`);
+}
 
-  const fail = (state: 'cancelled' | 'failed', reason: string) => {
-    try {
-      updateEntry(manifestPath, version, (e) => ({ ...e, shadow: { ...base, state, reason, decidedAt: new Date().toISOString() } as unknown as Record<string, unknown> }));
-    } catch (e) {
-      log(`retrain: could not record the ${state} state of ${version}: ${(e as Error).message}`);
-    }
-  };
+/** reasonOf: the decision in one line (and the rules the candidate lost to when they were not required). */
+function reasonOf(decision: ShadowRecord['decision'], d: Decision): string {
+  const lost = d.rules.filter((k) => !k.passed && !d.checks.includes(k));
+  const rules = lost.length ? `; not required (no --rules-gate / rulesGate): ${lost.map(failed).join('; ')}` : '';
+  if (decision === 'promoted') return `every check passed (${d.checks.length}); promoted${rules}`;
+  if (decision === 'eligible') return `every check passed (${d.checks.length}); not promoted: promotion was not asked for (--promote / autoPromote)${rules}`;
+  return `failed ${d.reasons.length} of ${d.checks.length} checks: ${d.reasons.join('; ')}`;
+}
+
+/**
+ * judge: the evaluating and deciding stages on the exported candidate: its decision and figures written
+ * into its manifest entry, and, when asked and eligible, the candidate made active in the same write.
+ */
+async function judge(o: RetrainOptions, manifestPath: string, beat: Beat, version: string, exported: Manifest, p: Prepared, base: ShadowRecord, report: Reporter): Promise<RetrainResult> {
   let cand: OnnxPredictor | null = null;
   let act: OnnxPredictor | null = null;
   try {
-    check();
-    const entry = findVersion(familyOf(exported.manifest, CONTAINER_CONTRACT.family), version)!;
+    const entry = findVersion(familyOf(exported, CONTAINER_CONTRACT.family), version)!;
     const cv = verifyVersion(manifestPath, entry);
     if (!cv.ok) throw new UserError(`the exported candidate ${version} does not verify: ${cv.reason}`);
     cand = await loadOnnx(cv.bytes, `candidate ${version}`);
-    act = await loadOnnx(verified.bytes, `active ${activeEntry.version}`);
-    report('evaluating', 0, `candidate ${version} vs active ${activeEntry.version}, VPA, KRR, max × 1.3 on ${counts.shadow.windows} shadow windows`);
-    const slices = await shadowEvaluate(split.shadow, split.workloadOf, { candidate: cand, active: act }, (done, total, name) => report('evaluating', done / total, `${name} scored`));
-    check();
+    act = await loadOnnx(beat.bytes, `active ${beat.entry.version}`);
+    report('evaluating', 0, `candidate ${version} vs active ${beat.entry.version}, VPA, KRR, max × 1.3 on ${p.counts.shadow.windows} shadow windows`);
+    const slices = await shadowEvaluate(p.split.shadow, p.split.workloadOf, { candidate: cand, active: act }, (done, total, name) => report('evaluating', done / total, `${name} scored`));
+    if (o.signal?.aborted) throw new CancelledError();
     const d = decide(slices, { margin: o.margin, rulesGate: o.rulesGate });
     const held = slices[0]!.systems.candidate;
-    const record: ShadowRecord = round4({ ...base, state: 'decided', slices, checks: d.checks, reasons: d.reasons, decidedAt: new Date().toISOString(), decision: 'rejected' });
+    const record: ShadowRecord = round4({ ...base, state: 'decided', slices, checks: d.checks, reasons: d.reasons, rules: d.rules, decidedAt: new Date().toISOString(), decision: 'rejected' });
     // Promote only against the version it was judged against.
     const now = familyOf(readManifest(manifestPath), CONTAINER_CONTRACT.family).active;
     let promoteNow = o.promote && d.eligible;
-    if (promoteNow && now !== activeEntry.version) {
+    if (promoteNow && now !== beat.entry.version) {
       promoteNow = false;
-      record.reason = `the active version changed from ${activeEntry.version} to ${now} during the evaluation; not promoted (retrain again against ${now})`;
+      record.reason = `the active version changed from ${beat.entry.version} to ${now} during the evaluation; not promoted (retrain again against ${now})`;
     }
     record.decision = promoteNow ? 'promoted' : d.eligible && !record.reason ? 'eligible' : 'rejected';
-    if (!record.reason) record.reason = record.decision === 'promoted' ? `every check passed (${d.checks.length}); promoted` : record.decision === 'eligible' ? `every check passed (${d.checks.length}); not promoted: promotion was not asked for (--promote / autoPromote)` : `failed ${d.reasons.length} of ${d.checks.length} checks: ${d.reasons.join('; ')}`;
-    const validation = round4({ source: `shadow evaluation: ${counts.shadow.windows} windows of ${counts.shadow.workloads} held-out workloads after ${iso(split.cutoffSec)}`, windows: held.windows, businessScore: held.businessScore, memUnderAllocationPct: held.memUnderAllocationPct, memOverAllocationPct: held.memOverAllocationPct, cpuLimitBreachPct: held.cpuLimitBreachPct, cpuRequestSlackPct: held.cpuRequestSlackPct, activeBusinessScore: slices[0]!.systems.active.businessScore });
+    record.reason ??= reasonOf(record.decision, d);
+    const validation = round4({ source: `shadow evaluation: ${p.counts.shadow.windows} windows of ${p.counts.shadow.workloads} held-out workloads after ${iso(p.split.cutoffSec)}`, windows: held.windows, businessScore: held.businessScore, memUnderAllocationPct: held.memUnderAllocationPct, memOverAllocationPct: held.memOverAllocationPct, cpuLimitBreachPct: held.cpuLimitBreachPct, cpuRequestSlackPct: held.cpuRequestSlackPct, activeBusinessScore: slices[0]!.systems.active.businessScore });
     report('deciding', 0.5, record.reason);
     const written = updateEntry(manifestPath, version, (e) => ({ ...e, validation, shadow: record as unknown as Record<string, unknown> }), promoteNow);
     const configMapStore = isConfigMapStore(manifestPath);
     const active = familyOf(written, CONTAINER_CONTRACT.family).active;
-    const result: RetrainResult = {
-      version,
-      against: activeEntry.version,
-      decision: record.decision,
-      active,
-      record,
-      manifestPath,
-      configMapStore,
-      next: nextStep(manifestPath, configMapStore),
-    };
     report('deciding', 1, `${record.decision}: active ${active}`);
-    return result;
-  } catch (e) {
-    fail(e instanceof CancelledError ? 'cancelled' : 'failed', e instanceof CancelledError ? 'cancelled while evaluating' : (e as Error).message);
-    throw e;
+    return { version, against: beat.entry.version, decision: record.decision, active, record, manifestPath, configMapStore, next: nextStep(manifestPath, configMapStore) };
   } finally {
     await cand?.release();
     await act?.release();
+  }
+}
+
+/** retrain runs the stages of the module header. */
+export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
+  const log = o.log ?? (() => {});
+  const report: Reporter = (stage, within, message, trainingEtaSec) => {
+    const s = STAGES.find((x) => x.stage === stage)!;
+    o.onProgress?.({ stage, pct: +(s.from + (s.to - s.from) * Math.min(Math.max(within, 0), 1)).toFixed(1), message, trainingEtaSec });
+    log(`retrain: ${stage}: ${message}`);
+  };
+  const check = () => {
+    if (o.signal?.aborted) throw new CancelledError();
+  };
+  const manifestPath = resolve(o.manifestPath);
+  const beat = activeToBeat(manifestPath, o.outputDir);
+  const prepared = await readAndSplit(o, report, log);
+  check();
+  const { modelFile, summary } = await trainCandidate(o, prepared, report);
+  check();
+
+  const base = shadowBase(o, beat.entry.version, prepared, summary);
+  const exported = exportModel({ model: modelFile, outputDir: beat.outputDir, manifestPath, family: containerResources, validation: null, activate: false, shadow: base as unknown as Record<string, unknown> });
+  const version = exported.version;
+  report('exporting', 1, `candidate ${version} retained in the store (${basename(manifestPath)}), not active (active: ${beat.entry.version})`);
+  try {
+    check();
+    return await judge(o, manifestPath, beat, version, exported.manifest, prepared, base, report);
+  } catch (e) {
+    // a run cancelled or failed after the export leaves its candidate retained, marked, never active
+    const state = e instanceof CancelledError ? 'cancelled' : 'failed';
+    const reason = e instanceof CancelledError ? 'cancelled while evaluating' : (e as Error).message;
+    try {
+      updateEntry(manifestPath, version, (x) => ({ ...x, shadow: { ...base, state, reason, decidedAt: new Date().toISOString() } as unknown as Record<string, unknown> }));
+    } catch (e2) {
+      log(`retrain: could not record the ${state} state of ${version}: ${(e2 as Error).message}`);
+    }
+    throw e;
   }
 }
 
@@ -347,6 +390,6 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
 function nextStep(manifestPath: string, configMapStore: boolean): string | null {
   const shown = (p: string) => (p.startsWith(`${process.cwd()}/`) ? p.slice(process.cwd().length + 1) : p);
   if (configMapStore) return `kubectl apply -k ${shown(dirname(dirname(manifestPath)))}`;
-  if (existsSync(join(dirname(manifestPath), DEFAULT_CONFIGMAP_STORE, 'kustomization.yaml'))) return `npm run store:configmap, then kubectl apply -k ${dirname(DEFAULT_CONFIGMAP_STORE)} (the ConfigMap store is generated from this one)`;
+  if (existsSync(join(dirname(manifestPath), DEFAULT_CONFIGMAP_STORE, 'kustomization.yaml'))) return `npm run store:configmap, then kubectl apply -k ${DEPLOY_DIR} (the ConfigMap store is generated from this one)`;
   return null;
 }

@@ -11,7 +11,8 @@
  * and, with the rules gate (--rules-gate; off by default: a candidate better than the version it would
  * replace is an improvement even where both lose to a rule, and the agent cannot serve the rule),
  *   business ≤ max × 1.3's, memory under-allocation % ≤ VPA's      (never worse than the rule it replaces).
- * The rules' figures are recorded on every slice either way.
+ * The rules' figures are recorded on every slice either way, and their two comparisons are in the decision
+ * as `rules` (required only with the gate: then they are among the `checks` too).
  * Worked example, margin 0.02: active 100.0 business and 8% under, candidate 97.5 and 8% → 97.5 ≤ 98.0 and
  * 8 ≤ 8: eligible; candidate 98.5 → 98.5 > 98.0: not eligible, the record says "business ≤ 0.98 × active
  * (98.5 > 98)". Eligible is promoted only when asked (--promote, autoPromote).
@@ -98,27 +99,35 @@ export interface Decision {
   checks: Check[];
   /** the failed checks, one line each: "held back: business ≤ 0.98 × active (98.5 > 98)" */
   reasons: string[];
+  /** the candidate against max × 1.3 and VPA on every slice, whether or not the gate requires them */
+  rules: Check[];
 }
+
+const n3 = (x: number) => +x.toFixed(3);
+/** failed: a failed check as one line, "held back: business ≤ max × 1.3 (125 > 120)". */
+export const failed = (k: Check) => `${k.slice}: ${k.name} (${n3(k.value)} > ${n3(k.limit)})`;
 
 /** decide applies the module header's rule to the slices. */
 export function decide(slices: readonly ShadowSlice[], o: { margin: number; rulesGate: boolean }): Decision {
   const checks: Check[] = [];
+  const rules: Check[] = [];
   const r6 = (x: number) => +x.toFixed(6);
   for (const s of slices) {
     const c = s.systems.candidate;
     const a = s.systems.active;
     checks.push({ slice: s.name, name: `business ≤ ${r6(1 - o.margin)} × active`, value: c.businessScore, limit: (1 - o.margin) * a.businessScore, passed: c.businessScore <= (1 - o.margin) * a.businessScore });
     checks.push({ slice: s.name, name: 'memory under % ≤ active', value: c.memUnderAllocationPct, limit: a.memUnderAllocationPct, passed: c.memUnderAllocationPct <= a.memUnderAllocationPct });
-    if (o.rulesGate) {
-      const f = s.systems['fixed-max-x1.3'];
-      const v = s.systems.vpa;
-      checks.push({ slice: s.name, name: 'business ≤ max × 1.3', value: c.businessScore, limit: f.businessScore, passed: c.businessScore <= f.businessScore });
-      checks.push({ slice: s.name, name: 'memory under % ≤ VPA', value: c.memUnderAllocationPct, limit: v.memUnderAllocationPct, passed: c.memUnderAllocationPct <= v.memUnderAllocationPct });
-    }
+    const f = s.systems['fixed-max-x1.3'];
+    const v = s.systems.vpa;
+    const ruleChecks = [
+      { slice: s.name, name: 'business ≤ max × 1.3', value: c.businessScore, limit: f.businessScore, passed: c.businessScore <= f.businessScore },
+      { slice: s.name, name: 'memory under % ≤ VPA', value: c.memUnderAllocationPct, limit: v.memUnderAllocationPct, passed: c.memUnderAllocationPct <= v.memUnderAllocationPct },
+    ];
+    rules.push(...ruleChecks);
+    if (o.rulesGate) checks.push(...ruleChecks);
   }
-  const n = (x: number) => +x.toFixed(3);
-  const reasons = checks.filter((k) => !k.passed).map((k) => `${k.slice}: ${k.name} (${n(k.value)} > ${n(k.limit)})`);
-  return { eligible: reasons.length === 0, checks, reasons };
+  const reasons = checks.filter((k) => !k.passed).map(failed);
+  return { eligible: reasons.length === 0, checks, reasons, rules };
 }
 
 /**
@@ -132,5 +141,7 @@ export function formatShadow(slices: readonly ShadowSlice[], d: Decision): strin
   const held = slices.find((s) => s.kind === 'held-back')?.versus?.active?.businessScore;
   if (held) lines.push(`candidate ⁄ active business on the held-back windows: ${held.point.toFixed(3)} (95% over workloads ${held.lo.toFixed(3)} … ${held.hi.toFixed(3)})`);
   lines.push(d.eligible ? `every check passed (${d.checks.length})` : `failed ${d.reasons.length} of ${d.checks.length} checks: ${d.reasons.join('; ')}`);
+  const lost = d.rules.filter((k) => !k.passed && !d.checks.some((c) => c.slice === k.slice && c.name === k.name));
+  if (lost.length) lines.push(`not required (no --rules-gate): ${lost.map(failed).join('; ')}`);
   return lines.join('\n');
 }
