@@ -4,7 +4,7 @@
  * /v1/families/{name}/models, the admin routes) and the two routes below.
  *
  *   GET /ui                     the page (hash routes: #overview, #models, #workloads, #evaluation, #replay, #training)
- *   GET /ui/assets/{name}       app.js, training.js, style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
+ *   GET /ui/assets/{name}       the page's modules (UI_MODULES), style.css (resource-agent/ui/), charts.js and uPlot (src/report/charts.ts)
  *   GET /ui/api/config          whether admin calls and workloads are enabled (and why not), the reports folder's name
  *   GET /ui/api/reports         the evaluate/validate reports of --reports, newest first (reports.ts)
  *   GET /ui/api/replay          the served job families and whether each has a hold-out to replay (replay.ts)
@@ -31,6 +31,8 @@ import { AgentError } from '../errors.js';
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const UI_DIR = join(import.meta.dirname, '../ui');
+/** UI_MODULES: the page's ES modules (resource-agent/ui/): app.js, the router, imports the others. */
+const UI_MODULES = ['app.js', 'dom.js', 'api.js', 'overview.js', 'models.js', 'evaluation.js', 'workloads.js', 'replay.js', 'training.js'];
 
 interface Asset {
   type: string;
@@ -42,8 +44,7 @@ function loadAssets(): Map<string, Asset> {
   const js = 'text/javascript; charset=utf-8';
   const css = 'text/css; charset=utf-8';
   return new Map<string, Asset>([
-    ['app.js', { type: js, body: readFileSync(join(UI_DIR, 'app.js')) }],
-    ['training.js', { type: js, body: readFileSync(join(UI_DIR, 'training.js')) }],
+    ...UI_MODULES.map((name): [string, Asset] => [name, { type: js, body: readFileSync(join(UI_DIR, name)) }]),
     ['style.css', { type: css, body: Buffer.concat([readFileSync(join(UI_DIR, 'style.css')), Buffer.from('\n' + CHART_CSS + '\n')]) }],
     ['charts.js', { type: js, body: readFileSync(CHART_ASSETS['charts.js']) }],
     ['uPlot.iife.min.js', { type: js, body: readFileSync(CHART_ASSETS['uPlot.iife.min.js']) }],
