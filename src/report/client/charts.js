@@ -16,10 +16,14 @@
  * already written so that none overlaps another (u.crpLabels: what was written where, for tests). The
  * legend sits under the plot, never over it. The chart is as wide as spec.width (640 by default) or the
  * screen allows, whichever is less.
+ *
+ * Three parts, each in its own function scope, meet on window.crpCharts: the series (a spec's points made
+ * into uPlot's data: crpCharts.series), the labels (placed beside their points: crpCharts.labels), and the
+ * drawing (uPlot's options, the public draw / update / destroy / drawAll).
  */
-(function () {
+// The series: a spec's points, cleaned, as uPlot's data.
+(function (charts) {
   'use strict';
-  var instances = [];
 
   /** points: the finite [x, y] pairs of a series, in order (a log axis drops values ≤ 0). */
   function clean(points, logX, logY) {
@@ -28,6 +32,7 @@
     });
   }
 
+  /** fmt: an axis value in at most 3 significant digits (exponent form when very large or small). */
   function fmt(v) {
     if (v === null || v === undefined) return '';
     var a = Math.abs(v);
@@ -53,11 +58,20 @@
     return series;
   }
 
+  /** dataOf: uPlot's mode-2 data: a null x, then [xs, ys] per series. */
   function dataOf(series) {
     return [null].concat(series.map(function (s) {
       return [s.points.map(function (p) { return p[0]; }), s.points.map(function (p) { return p[1]; })];
     }));
   }
+
+  charts.format = fmt;
+  charts.series = { prepare: prepare, dataOf: dataOf };
+})(window.crpCharts = { instances: [] });
+
+// The labels: a labelled point's text, beside it, where it covers nothing.
+(function (charts) {
+  'use strict';
 
   /** overlaps: do two label boxes {x, y, w, h} (canvas pixels) intersect? */
   function overlaps(a, b) {
@@ -134,16 +148,25 @@
     u.crpLabelsLeftOut = left;
   }
 
-  function draw(el, spec) {
-    if (typeof uPlot !== 'function') throw new Error('charts.js: uPlot is not loaded');
+  charts.labels = { draw: drawLabels };
+})(window.crpCharts);
+
+// The drawing: uPlot's options and the public API.
+(function (charts) {
+  'use strict';
+  var instances = charts.instances;
+  var prepare = charts.series.prepare;
+  var dataOf = charts.series.dataOf;
+  var fmt = charts.format;
+
+  /** options: uPlot's options for a spec and its prepared series (mode 2: each series has its own x values). */
+  function options(spec, series) {
     var logX = !!spec.logX, logY = !!spec.logY;
-    var series = prepare(spec);
-    var data = dataOf(series);
     // never wider than the screen (less the page's margins), so a narrow screen does not scroll sideways
     var screen = (document.documentElement.clientWidth || 640) - 48;
     var width = Math.max(280, Math.min(spec.width || 640, screen));
     var yRange = spec.yRange;
-    var opts = {
+    return {
       mode: 2,
       title: spec.title,
       width: width,
@@ -158,7 +181,7 @@
         { label: spec.xLabel, values: function (u, ticks) { return ticks.map(fmt); } },
         { label: spec.yLabel, size: 60, values: function (u, ticks) { return ticks.map(fmt); } },
       ],
-      hooks: { draw: [function (u) { drawLabels(u, series); }] },
+      hooks: { draw: [function (u) { charts.labels.draw(u, series); }] },
       series: [{}].concat(series.map(function (s) {
         var ring = s.style === 'ring';
         var dots = s.style === 'dots' || ring;
@@ -177,23 +200,32 @@
         };
       })),
     };
-    var u = new uPlot(opts, data, el);
+  }
+
+  /** draw draws one chart into el and returns its uPlot instance. */
+  function draw(el, spec) {
+    if (typeof uPlot !== 'function') throw new Error('charts.js: uPlot is not loaded');
+    var series = prepare(spec);
+    var u = new uPlot(options(spec, series), dataOf(series), el);
     u.crpSpec = spec;
     instances.push(u);
     return u;
   }
 
+  /** update gives a drawn chart new points (the same series). */
   function update(u, spec) {
     u.setData(dataOf(prepare(spec)));
     u.crpSpec = spec;
   }
 
+  /** destroy removes a chart and forgets it. */
   function destroy(u) {
     var i = instances.indexOf(u);
     if (i >= 0) instances.splice(i, 1);
     u.destroy();
   }
 
+  /** drawAll draws every chart-spec script under root into the element before it. */
   function drawAll(root) {
     var nodes = (root || document).querySelectorAll('script.chart-spec');
     for (var i = 0; i < nodes.length; i++) {
@@ -205,9 +237,12 @@
     }
   }
 
-  window.crpCharts = { draw: draw, drawAll: drawAll, update: update, destroy: destroy, instances: instances, format: fmt };
+  charts.draw = draw;
+  charts.drawAll = drawAll;
+  charts.update = update;
+  charts.destroy = destroy;
   if (document.querySelector('script.chart-spec')) {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { drawAll(document); });
     else drawAll(document);
   }
-})();
+})(window.crpCharts);
