@@ -34,7 +34,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { activate, family, readManifest, writeManifest } from '../src/store/manifest.js';
+import { activate, family, readManifest, writeManifest } from '../test/helpers/manifest.js';
 import { MiB } from '../src/core/units.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -198,71 +198,76 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 };
 
-async function main(): Promise<void> {
+/** waitReady waits until the agent answers /readyz 200 and the control server answers (30 s at most). */
+async function waitReady(): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      if ((await fetch(url + '/readyz')).status === 200 && (await fetch(controlUrl)).status === 200) break;
+      if ((await fetch(url + '/readyz')).status === 200 && (await fetch(controlUrl)).status === 200) return;
     } catch {
       /* not listening yet */
     }
     if (i > 300) throw new Error('the agent did not become ready in 30 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const rssStart = rssMiB();
-  let rssMax = rssStart;
+}
+
+/** rssWatch samples the agent's resident memory every 200 ms: at start and at its highest. */
+function rssWatch(): { start: number; max: () => number; stop: () => void } {
+  const start = rssMiB();
+  let max = start;
   const sampler = setInterval(() => {
     const r = rssMiB();
-    if (Number.isFinite(r)) rssMax = Math.max(rssMax, r);
+    if (Number.isFinite(r)) max = Math.max(max, r);
   }, 200);
-  let died: string | null = null;
-  const started = Date.now();
-  agent.once('exit', (code, signal) => (died = `the agent exited after ${((Date.now() - started) / 1000).toFixed(1)} s (code ${code}, signal ${signal})`));
+  return { start, max: () => max, stop: () => clearInterval(sampler) };
+}
+
+/** flipManifest writes another active version to disk every 2 s (another replica, or an operator); returns how many so far. */
+function flipManifest(): { flips: () => number; stop: () => void } {
   let flips = 0;
   const flipper = setInterval(() => {
-    // another replica (or an operator) changes the active version on disk
     const m = readManifest(manifestPath);
     writeManifest(manifestPath, activate(m, versions[flips++ % versions.length]!));
   }, 2000);
-  end = Date.now() + SECONDS * 1000;
-  const t0 = performance.now();
-  // at the end, the idle clients let go (the agent would cut them at --request-timeout-ms)
-  setTimeout(() => {
-    for (const s of sockets) s.destroy();
-  }, SECONDS * 1000 + 100).unref();
-  const loop = (n: number, fn: () => Promise<void>) => Array.from({ length: n }, async () => {
-    while (Date.now() < end) await fn();
-  });
-  const healthz: number[] = [];
-  const lagMax: number[] = [];
-  const lagP99: number[] = [];
-  const lag = (async () => {
-    while (Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 1000));
-      try {
-        const text = await (await fetch(url + '/metrics')).text();
-        const read = (name: string) => Number(new RegExp(`^resource_agent_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1]) * 1000;
-        lagMax.push(read('max'));
-        lagP99.push(read('p99'));
-      } catch {
-        count(statuses, 'error metrics');
-      }
+  return { flips: () => flips, stop: () => clearInterval(flipper) };
+}
+
+/** eventLoopLag reads the agent's event-loop delay over each second from /metrics (max and p99, ms) until the end. */
+async function eventLoopLag(lagMax: number[], lagP99: number[]): Promise<void> {
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      const text = await (await fetch(url + '/metrics')).text();
+      const read = (name: string) => Number(new RegExp(`^resource_agent_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1]) * 1000;
+      lagMax.push(read('max'));
+      lagP99.push(read('p99'));
+    } catch {
+      count(statuses, 'error metrics');
     }
-  })();
-  const controlMs: number[] = [];
-  const probe = async (target: string, into: number[], what: string) => {
-    while (Date.now() < end) {
-      const t = performance.now();
-      try {
-        await (await fetch(target)).arrayBuffer();
-        into.push(performance.now() - t);
-      } catch {
-        count(statuses, `error ${what}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** probe GETs `target` every 20 ms, one at a time, until the end, recording each latency into `into`. */
+async function probe(target: string, into: number[], what: string): Promise<void> {
+  while (Date.now() < end) {
+    const t = performance.now();
+    try {
+      await (await fetch(target)).arrayBuffer();
+      into.push(performance.now() - t);
+    } catch {
+      count(statuses, `error ${what}`);
     }
-  };
-  const prober = probe(url + '/healthz', healthz, 'healthz');
-  const controlProber = probe(controlUrl + '/', controlMs, 'control');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** loop runs `n` clients, each calling fn again and again until the end. */
+const loop = (n: number, fn: () => Promise<void>) => Array.from({ length: n }, async () => {
+  while (Date.now() < end) await fn();
+});
+
+/** hostileClients: the hostile shapes of issue 21, as the header lists them. */
+function hostileClients(): Promise<void>[] {
   const odd = [
     () => (jobPath ? hostile('deep', jobPath, hostileBodies.deep) : Promise.resolve()),
     () => hostile('gzip', '/v1/recommend', hostileBodies.gzip, { headers: { 'Content-Encoding': 'gzip' } }),
@@ -272,49 +277,85 @@ async function main(): Promise<void> {
     () => hostile('nan', '/v1/recommend', hostileBodies.nan),
   ];
   let k = 0;
-  await Promise.all([
-    ...loop(CONNECTIONS, () => once(pick(Math.random()))),
-    prober,
-    controlProber,
-    lag,
-    ...(HOSTILE
-      ? [
-          ...loop(4, () => hostile('empties8', '/v1/recommend/batch', hostileBodies.empties8)),
-          ...loop(32, () => hostile('empties1', '/v1/recommend', hostileBodies.empties1)),
-          ...loop(4, () => hostile('idle', '/v1/recommend/batch', Buffer.alloc(8 * MiB - 1, 0x20), { hold: 1 })),
-          ...loop(2, () => odd[k++ % odd.length]!()),
-          ...loop(4, () => hostile('largest', '/v1/recommend/batch', hostileBodies.largest)),
-        ]
-      : []),
-  ]);
-  const elapsed = (performance.now() - t0) / 1000;
-  clearInterval(flipper);
-  clearInterval(sampler);
-  const rssEnd = rssMiB();
+  return [
+    ...loop(4, () => hostile('empties8', '/v1/recommend/batch', hostileBodies.empties8)),
+    ...loop(32, () => hostile('empties1', '/v1/recommend', hostileBodies.empties1)),
+    ...loop(4, () => hostile('idle', '/v1/recommend/batch', Buffer.alloc(8 * MiB - 1, 0x20), { hold: 1 })),
+    ...loop(2, () => odd[k++ % odd.length]!()),
+    ...loop(4, () => hostile('largest', '/v1/recommend/batch', hostileBodies.largest)),
+  ];
+}
+
+/** latencyFigures: n, p50, p99, max and how many over 100 ms, in ms. */
+const latencyFigures = (xs: number[]) => ({ n: xs.length, p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1), max: +Math.max(...xs).toFixed(1), over100ms: xs.filter((x) => x > 100).length });
+
+interface Measured {
+  elapsed: number;
+  flips: number;
+  healthz: number[];
+  controlMs: number[];
+  lagMax: number[];
+  lagP99: number[];
+  rss: { start: number; end: number; max: number };
+  died: string | null;
+}
+
+/** report: the soak's figures (see the header), as printed. */
+function report(m: Measured) {
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
   const hostileTotal = [...hostileStatuses.values()].reduce((a, b) => a + b, 0);
   const ordinary = [...latencies].filter(([k2]) => !k2.startsWith('hostile:')).flatMap(([, l]) => l);
-  const report = {
-    seconds: Math.round(elapsed),
+  return {
+    seconds: Math.round(m.elapsed),
     heapLimitMiB: HEAP_MIB,
     connections: CONNECTIONS,
     hostile: HOSTILE,
     requests: total,
-    perSecond: Math.round(total / elapsed),
-    manifestFlips: flips,
+    perSecond: Math.round(total / m.elapsed),
+    manifestFlips: m.flips,
     byStatus: Object.fromEntries([...statuses].sort()),
     errors5xxOrConnection: [...statuses].filter(([s]) => s.startsWith('5') || s.startsWith('error')).reduce((a, [, n]) => a + n, 0),
     hostileRequests: hostileTotal,
     hostileByStatus: Object.fromEntries([...hostileStatuses].sort()),
-    healthzMs: { n: healthz.length, p50: +pct(healthz, 50).toFixed(1), p99: +pct(healthz, 99).toFixed(1), max: +Math.max(...healthz).toFixed(1), over100ms: healthz.filter((x) => x > 100).length },
-    controlMs: { n: controlMs.length, p50: +pct(controlMs, 50).toFixed(1), p99: +pct(controlMs, 99).toFixed(1), max: +Math.max(...controlMs).toFixed(1), over100ms: controlMs.filter((x) => x > 100).length },
-    healthzP99OverControlP99: +(pct(healthz, 99) / pct(controlMs, 99)).toFixed(2),
-    eventLoopDelayMs: { seconds: lagMax.length, maxOfSecondMaxima: +Math.max(...lagMax).toFixed(1), medianOfSecondP99: +pct(lagP99, 50).toFixed(1), secondsWithMaxOver100ms: lagMax.filter((x) => x > 100).length },
+    healthzMs: latencyFigures(m.healthz),
+    controlMs: latencyFigures(m.controlMs),
+    healthzP99OverControlP99: +(pct(m.healthz, 99) / pct(m.controlMs, 99)).toFixed(2),
+    eventLoopDelayMs: { seconds: m.lagMax.length, maxOfSecondMaxima: +Math.max(...m.lagMax).toFixed(1), medianOfSecondP99: +pct(m.lagP99, 50).toFixed(1), secondsWithMaxOver100ms: m.lagMax.filter((x) => x > 100).length },
     latencyMs: { p50: +pct(ordinary, 50).toFixed(1), p99: +pct(ordinary, 99).toFixed(1), byKind: Object.fromEntries([...latencies].map(([k2, l]) => [k2, { n: l.length, p50: +pct(l, 50).toFixed(1), p99: +pct(l, 99).toFixed(1) }])) },
-    rssMiB: { start: Math.round(rssStart), end: Number.isFinite(rssEnd) ? Math.round(rssEnd) : null, max: Math.round(rssMax) },
-    agentDied: died,
+    rssMiB: { start: Math.round(m.rss.start), end: Number.isFinite(m.rss.end) ? Math.round(m.rss.end) : null, max: Math.round(m.rss.max) },
+    agentDied: m.died,
   };
-  console.log(JSON.stringify(report, null, 2));
+}
+
+async function main(): Promise<void> {
+  await waitReady();
+  const rss = rssWatch();
+  let died: string | null = null;
+  const started = Date.now();
+  agent.once('exit', (code, signal) => (died = `the agent exited after ${((Date.now() - started) / 1000).toFixed(1)} s (code ${code}, signal ${signal})`));
+  const flipper = flipManifest();
+  end = Date.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  // at the end, the idle clients let go (the agent would cut them at --request-timeout-ms)
+  setTimeout(() => {
+    for (const s of sockets) s.destroy();
+  }, SECONDS * 1000 + 100).unref();
+  const healthz: number[] = [];
+  const controlMs: number[] = [];
+  const lagMax: number[] = [];
+  const lagP99: number[] = [];
+  await Promise.all([
+    ...loop(CONNECTIONS, () => once(pick(Math.random()))),
+    probe(url + '/healthz', healthz, 'healthz'),
+    probe(controlUrl + '/', controlMs, 'control'),
+    eventLoopLag(lagMax, lagP99),
+    ...(HOSTILE ? hostileClients() : []),
+  ]);
+  const elapsed = (performance.now() - t0) / 1000;
+  flipper.stop();
+  rss.stop();
+  const measured = { elapsed, flips: flipper.flips(), healthz, controlMs, lagMax, lagP99, rss: { start: rss.start, end: rssMiB(), max: rss.max() }, died };
+  console.log(JSON.stringify(report(measured), null, 2));
 }
 
 main()
