@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GiB, MiB } from '../src/core/units.js';
-import { DEFAULT_POLICY, fromModel, limitAtLeastRequest, pipeline, postProcess, roundUpToSteps, withCaps, withMinimums } from '../src/families/container-resources/postprocess.js';
+import { DEFAULT_POLICY, fromModel, limitAtLeastRequest, modelSteps, pipeline, postProcess, roundUpToSteps, withCaps, withMinimums, withRiskFactors } from '../src/families/container-resources/postprocess.js';
 import { ceilTo, roundCpuMillicores, roundMemoryBytes } from '../src/core/rounding.js';
 import type { PodResources } from '../src/families/container-resources/postprocess.js';
 import { Rng } from '../src/util/rng.js';
@@ -51,6 +51,18 @@ describe('post-processing steps', () => {
   it('withCaps lowers requests and limits to the caps; null caps change nothing', () => {
     expect(withCaps(2000, 4 * GiB)(rec(2500, 3000, 5 * GiB, 6 * GiB))).toEqual(rec(2000, 2000, 4 * GiB, 4 * GiB));
     expect(withCaps(null, null)(rec(2500, 3000, 5 * GiB, 6 * GiB))).toEqual(rec(2500, 3000, 5 * GiB, 6 * GiB));
+  });
+
+  it('withRiskFactors: limits × factor, each request kept at most its limit; a null factor leaves that resource alone; a copy', () => {
+    // memory limit 2 GiB × 1.25 = 2.5 GiB, request 3 GiB → 2.5 GiB; CPU limit 0.5 × 0.8 = 0.4 cores, request 0.3 stays.
+    const m = Object.freeze({ cpuRequestCores: 0.3, cpuLimitCores: 0.5, memRequestBytes: 3 * GiB, memLimitBytes: 2 * GiB, confidence: 0.9 });
+    expect(withRiskFactors(1.25, 0.8)(m)).toEqual({ cpuRequestCores: 0.3, cpuLimitCores: 0.4, memRequestBytes: 2.5 * GiB, memLimitBytes: 2.5 * GiB, confidence: 0.9 });
+    // null: memory untouched, even with its request above its limit (limitAtLeastRequest raises the limit later)
+    expect(withRiskFactors(null, 0.5)(m)).toEqual({ cpuRequestCores: 0.25, cpuLimitCores: 0.25, memRequestBytes: 3 * GiB, memLimitBytes: 2 * GiB, confidence: 0.9 });
+    expect(modelSteps(null)).toEqual([]);
+    expect(modelSteps({ memFactor: null, cpuFactor: null })).toEqual([]);
+    // in postProcess, before the API units: memory limit 2 GiB × 1.25 → 2.5 GiB = 2560Mi (a 64Mi step), request the same
+    expect(postProcess(m, DEFAULT_POLICY, pipeline(DEFAULT_POLICY), modelSteps({ memFactor: 1.25, cpuFactor: null }))).toEqual(rec(300, 500, 2560 * MiB, 2560 * MiB, 0.9));
   });
 
   it('steps return copies and never mutate their input', () => {

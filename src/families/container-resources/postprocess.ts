@@ -1,22 +1,27 @@
 /**
  * postprocess: what happens to the model's answer before a user sees it, as small pure steps. Each step
- * takes a PodResources and returns a new one (never mutates); `postProcess` composes them in this order:
+ * takes a recommendation and returns a new one (never mutates). The whole order, the same for
+ * POST /v1/recommend, the Prometheus path (npm run recommend, the agent's workloads) and, for the risk step,
+ * evaluate and validate:
  *
- *   fromModel → withMinimums → limitAtLeastRequest → roundUpToSteps → withCaps
+ *   model (features.ts denormalizeOutputs: cores and bytes, memory request ≥ mem_p50)
+ *   → withRiskFactors (limits × the hold-rate factors asked for, requests ≤ limits; cores and bytes)
+ *   → fromModel (API units) → withMinimums → limitAtLeastRequest → roundUpToSteps → withCaps
  *
- * The order keeps every invariant: minimums and rounding are monotonic (they never turn limit ≥ request
- * into limit < request), and a cap applied to both request and limit keeps min(limit, cap) ≥
- * min(request, cap). So after the pipeline: limit ≥ request, request ≥ minimum (unless a cap is below it,
- * which the agent's options refuse), every value ≤ its cap.
+ * `modelSteps` and `pipeline` give the lists, `postProcess` runs them. The order keeps every invariant:
+ * minimums and rounding are monotonic (they never turn limit ≥ request into limit < request), and a cap
+ * applied to both request and limit keeps min(limit, cap) ≥ min(request, cap). So after the pipeline:
+ * limit ≥ request, request ≥ minimum (unless a cap is below it, which the agent's options refuse), every
+ * value ≤ its cap.
  *
- * Rounding (always up, so a recommendation is never made smaller than the model said):
+ * Rounding (always up, so a recommendation is never made smaller than the model said), core/rounding.ts:
  *   CPU    ≤ 1000m: up to a multiple of 5m     (11m → 15m, 248m → 250m; ≤ 5% extra from 100m up)
  *          > 1000m: up to a multiple of 100m   (1001m → 1100m, 2350m → 2400m; ≤ 10% extra)
  *   memory ≤ 1Gi:   up to a multiple of 1Mi    (33.2Mi → 34Mi; ≤ 3.1% extra from the 32Mi minimum)
  *          > 1Gi:   up to a multiple of 64Mi   (1.01Gi → 1088Mi, 3.1Gi → 3200Mi; ≤ 6.25% extra)
  * Steps make the numbers readable in a pod spec and stop recommendations from churning by a millicore.
  *
- * No Node, no runtime, no HTTP: this module imports only the contract and units.
+ * No Node, no runtime, no HTTP: this module imports only the contract, units and rounding.
  */
 import type { ModelRecommendation } from './recommendation.js';
 import type { Bytes, Millicores } from '../../core/units.js';
@@ -48,8 +53,38 @@ export interface Policy {
 /** DEFAULT_POLICY: 10m CPU and 32Mi memory at least (the model's own lower range), no caps. */
 export const DEFAULT_POLICY: Readonly<Policy> = { minCpuMillicores: 10, minMemoryBytes: 32 * MiB, maxCpuMillicores: null, maxMemoryBytes: null };
 
-/** A Step is one pure post-processing stage. */
+/** A Step is one pure post-processing stage in API units. */
 export type Step = (r: PodResources) => PodResources;
+
+/** A ModelStep is one pure stage on the model's answer in cores and bytes, before fromModel. */
+export type ModelStep = (r: ModelRecommendation) => ModelRecommendation;
+
+/**
+ * withRiskFactors multiplies the limits by the conformal factors of the hold rates asked for (core/risk.ts)
+ * and keeps each request at most its limit; a null factor leaves that resource alone. As evaluate and
+ * validate measured the targets: a factor below 1 lowers both (limitAtLeastRequest would otherwise raise
+ * the limit back to the request, and serve something other than what was measured).
+ * Example: withRiskFactors(1.25, null)({ mem request 3 GiB, limit 2 GiB, … }) → limit 2.5 GiB, request 2.5 GiB.
+ */
+export function withRiskFactors(memFactor: number | null, cpuFactor: number | null): ModelStep {
+  return (r) => {
+    const out = { ...r };
+    if (memFactor !== null) {
+      out.memLimitBytes = r.memLimitBytes * memFactor;
+      out.memRequestBytes = Math.min(r.memRequestBytes, out.memLimitBytes);
+    }
+    if (cpuFactor !== null) {
+      out.cpuLimitCores = r.cpuLimitCores * cpuFactor;
+      out.cpuRequestCores = Math.min(r.cpuRequestCores, out.cpuLimitCores);
+    }
+    return out;
+  };
+}
+
+/** modelSteps returns the steps before fromModel, in order: the risk factors (none: no step). */
+export function modelSteps(risk: { memFactor: number | null; cpuFactor: number | null } | null): ModelStep[] {
+  return risk && (risk.memFactor !== null || risk.cpuFactor !== null) ? [withRiskFactors(risk.memFactor, risk.cpuFactor)] : [];
+}
 
 /**
  * fromModel converts the denormalized model outputs (cores, bytes) into API units.
@@ -111,12 +146,15 @@ export function pipeline(p: Policy): Step[] {
 }
 
 /**
- * postProcess runs the whole pipeline on one denormalized model answer.
+ * postProcess runs the whole pipeline on one denormalized model answer: `before` (modelSteps), fromModel,
+ * then `steps` (pipeline).
  * Example (default policy): cpu request 0.2481 cores, limit 0.2 cores, memory request 300.2Mi, limit 1.3Gi
  *   → withMinimums: unchanged → limitAtLeastRequest: cpu limit 248.1m → round: 250m / 250m, 301Mi / 1344Mi.
  */
-export function postProcess(o: ModelRecommendation, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p)): PodResources {
-  let r = fromModel(o);
+export function postProcess(o: ModelRecommendation, p: Policy = DEFAULT_POLICY, steps: Step[] = pipeline(p), before: readonly ModelStep[] = []): PodResources {
+  let m = o;
+  for (const s of before) m = s(m);
+  let r = fromModel(m);
   for (const s of steps) r = s(r);
   return r;
 }

@@ -2,7 +2,7 @@
  * rust: the container family's part of the Rust edge module (export/rust.ts writes the rest): the
  * Recommendation struct and `recommend(&[f32; 12])`, which runs predict() on real-unit features and
  * applies the agent's post-processing with the default policy (postprocess.ts): minimums → limit ≥
- * request → round up to steps. The constants are read from postprocess.ts so the two cannot drift.
+ * request → round up to steps. The constants are read from postprocess.ts and core/rounding.ts so the two cannot drift.
  */
 import { rustDenormalize } from '../../export/rust.js';
 import { OUTPUTS } from './features.js';

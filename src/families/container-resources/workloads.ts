@@ -1,7 +1,7 @@
 /**
  * workloads: a recommendation for every container of every workload a source read (Prometheus today),
  * the way the agent answers one raw window: computeFeatures → the contract's ranges → normalize → the
- * model → denormalize → the risk factors asked for (serving/index.ts applyRisk) → postProcess. The CLI
+ * model → denormalize → the risk factors asked for (serving/index.ts riskFor, recommendRow) → postProcess. The CLI
  * (recommend.ts) and the agent's workload refresh (resource-agent/workloads.ts) both call
  * recommendContainers, so a workload's answer through Prometheus is the answer POST /v1/recommend gives
  * for the same window.
@@ -17,11 +17,11 @@
  * ONNX predictor).
  */
 import type { ContainerUsage, Resources } from '../../sources/kube-workloads.js';
-import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, FLOOR_NOTE, memRequestFloored, N_FEATURES, N_OUTPUTS, normalizeFeatures } from './features.js';
+import { computeFeatures, FEATURE_NAMES, FLOOR_NOTE, N_FEATURES, N_OUTPUTS, normalizeFeatures } from './features.js';
 import { checkFeatureValues } from './serving/input.js';
-import { applyRisk } from './serving/index.js';
+import { recommendRow, riskFor } from './serving/index.js';
 import type { AppliedRisk } from './serving/render.js';
-import { DEFAULT_POLICY, pipeline, postProcess } from './postprocess.js';
+import { DEFAULT_POLICY, pipeline } from './postprocess.js';
 import type { PodResources, Policy } from './postprocess.js';
 import type { ServedModel } from '../../core/family.js';
 import { GiB } from '../../core/units.js';
@@ -118,11 +118,11 @@ export async function recommendContainers(containers: readonly ContainerUsage[],
   const modelVersion = await run(x.subarray(0, rows.length * N_FEATURES), rows.length, (y, model) => {
     rows.forEach((ci, r) => {
       const inputs = raws.subarray(r * N_FEATURES, (r + 1) * N_FEATURES);
-      const raw = denormalizeOutputs(y, r * N_OUTPUTS, inputs);
+      const risk = o.risk && (o.risk.memoryHold !== undefined || o.risk.cpuHold !== undefined) ? riskFor(o.risk, model) : null;
+      const { rec, floored } = recommendRow(y, r * N_OUTPUTS, inputs, steps, risk);
       // the reason, when the request is the median-daily-peak floor rather than the model's figure
-      if (memRequestFloored(y, r * N_OUTPUTS, inputs)) notes[ci]!.push(FLOOR_NOTE);
-      const risk = o.risk && (o.risk.memoryHold !== undefined || o.risk.cpuHold !== undefined) ? applyRisk(raw, o.risk, model) : null;
-      answers.set(ci, { rec: postProcess(raw, policy, steps), risk });
+      if (floored) notes[ci]!.push(FLOOR_NOTE);
+      answers.set(ci, { rec, risk });
     });
     return model.version;
   });

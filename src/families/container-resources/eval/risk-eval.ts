@@ -7,6 +7,7 @@
  */
 import type { RiskTable } from '../../../core/risk.js';
 import { resourceMetrics } from './metrics.js';
+import { withRiskFactors } from '../postprocess.js';
 import type { Recommendations, WindowOutcomes } from './metrics.js';
 
 /** RiskPoint: one target of the risk table applied to every window. */
@@ -21,11 +22,22 @@ export interface RiskPoint {
   businessScore: number | null;
 }
 
-/** scaleLimits multiplies the model's memory and/or CPU limits (requests stay at most the limits). */
+/**
+ * scaleLimits multiplies the model's memory and CPU limits (requests stay at most the limits) on every
+ * window: the serving pipeline's own risk step (postprocess.ts withRiskFactors), row by row.
+ */
 export function scaleLimits(r: Recommendations, memFactor: number, cpuFactor: number): Recommendations {
-  const memLimit = Float64Array.from(r.memLimit, (v) => v * memFactor);
-  const cpuLimit = Float64Array.from(r.cpuLimit, (v) => v * cpuFactor);
-  return { ...r, memLimit, cpuLimit, memRequest: Float64Array.from(r.memRequest, (v, i) => Math.min(v, memLimit[i]!)), cpuRequest: Float64Array.from(r.cpuRequest, (v, i) => Math.min(v, cpuLimit[i]!)) };
+  const step = withRiskFactors(memFactor, cpuFactor);
+  const n = r.memLimit.length;
+  const out = { cpuRequest: new Float64Array(n), cpuLimit: new Float64Array(n), memRequest: new Float64Array(n), memLimit: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const s = step({ cpuRequestCores: r.cpuRequest[i]!, cpuLimitCores: r.cpuLimit[i]!, memRequestBytes: r.memRequest[i]!, memLimitBytes: r.memLimit[i]!, confidence: 0 });
+    out.cpuRequest[i] = s.cpuRequestCores;
+    out.cpuLimit[i] = s.cpuLimitCores;
+    out.memRequest[i] = s.memRequestBytes;
+    out.memLimit[i] = s.memLimitBytes;
+  }
+  return { ...r, ...out };
 }
 
 /** riskCurve scores every calibrated target of `table` on the windows. */

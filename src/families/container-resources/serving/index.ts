@@ -6,7 +6,8 @@
  */
 import type { FamilyServing, ServingAdapter } from '../../../core/family.js';
 import { denormalizeOutputs, FLOOR_NOTE, memRequestFloored, N_FEATURES } from '../features.js';
-import { DEFAULT_POLICY, pipeline, postProcess } from '../postprocess.js';
+import { DEFAULT_POLICY, modelSteps, pipeline, postProcess } from '../postprocess.js';
+import type { PodResources, Step } from '../postprocess.js';
 import { readContainerItem } from './input.js';
 import type { ItemMeta } from './input.js';
 import { writeRecommendation } from './render.js';
@@ -14,14 +15,12 @@ import type { AppliedRisk } from './render.js';
 import { factorFor } from '../../../core/risk.js';
 import { RequestFieldError } from '../../../core/family.js';
 import type { ServedModel } from '../../../core/family.js';
-import type { ModelRecommendation } from '../recommendation.js';
 import { ANSWER, EXAMPLE, ITEM } from './schemas.js';
 
 /**
- * applyRisk multiplies the model's limits (in place, before post-processing; requests capped at the new
- * limits) by the serving version's
- * conformal factors for the requested hold rates; the smallest calibrated target at or above a request
- * is used (src/core/risk.ts factorFor). A hold rate outside (0, 1) is a RequestFieldError naming
+ * riskFor picks the serving version's conformal factors for the requested hold rates (it changes nothing:
+ * the factors are applied by postprocess.ts withRiskFactors, in recommendRow); the smallest calibrated
+ * target at or above a request is used (src/core/risk.ts factorFor). A hold rate outside (0, 1) is a RequestFieldError naming
  * risk.memoryHold / risk.cpuHold. What the version cannot certify depends on `degrade`:
  *   false (the CLI: the operator chose the model and the rate)   a version without a table, or a target
  *         above its table, is a RequestFieldError;
@@ -30,7 +29,7 @@ import { ANSWER, EXAMPLE, ITEM } from './schemas.js';
  *         nearest certified target (the highest in the table) for a target above it, and to no factor
  *         (the model's own limits; target and factor null, calibration null) without a table.
  */
-export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['risk']>, model: ServedModel, degrade = false): AppliedRisk {
+export function riskFor(want: NonNullable<ItemMeta['risk']>, model: ServedModel, degrade = false): AppliedRisk {
   const table = model.risk;
   const warnings: string[] = [];
   if (!table && degrade) {
@@ -60,18 +59,19 @@ export function applyRisk(r: ModelRecommendation, want: NonNullable<ItemMeta['ri
   };
   const memory = pick('memoryHold', 'mem_limit');
   const cpu = pick('cpuHold', 'cpu_limit');
-  // As evaluate and validate measured the targets (eval/risk-eval.ts scaleLimits): the limit is scaled
-  // and the request kept at most the limit, so a factor below 1 lowers both (post-processing would
-  // otherwise raise the limit back to the request, and serve something other than what was measured).
-  if (memory) {
-    r.memLimitBytes *= memory.factor;
-    r.memRequestBytes = Math.min(r.memRequestBytes, r.memLimitBytes);
-  }
-  if (cpu) {
-    r.cpuLimitCores *= cpu.factor;
-    r.cpuRequestCores = Math.min(r.cpuRequestCores, r.cpuLimitCores);
-  }
   return { memory, cpu, calibration: `${table!.calibration.windows} windows of ${table!.calibration.groups} workloads (${table!.calibration.source})`, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * recommendRow is the container family's whole post-processing of one model output row (`y` at `offset`,
+ * the window's real-unit features `inputs`), the same for POST /v1/recommend and the Prometheus path
+ * (workloads.ts): model (denormalizeOutputs, memory request ≥ mem_p50) → risk factors → API units →
+ * minimums → limit ≥ request → rounding → caps (postprocess.ts). `floored`: the memory request is the
+ * mem_p50 floor rather than the model's figure (the answer says why: FLOOR_NOTE).
+ */
+export function recommendRow(y: ArrayLike<number>, offset: number, inputs: ArrayLike<number>, steps: Step[], risk: AppliedRisk | null): { rec: PodResources; floored: boolean } {
+  const before = modelSteps(risk && { memFactor: risk.memory?.factor ?? null, cpuFactor: risk.cpu?.factor ?? null });
+  return { rec: postProcess(denormalizeOutputs(y, offset, inputs), undefined, steps, before), floored: memRequestFloored(y, offset, inputs) };
 }
 
 export const containerServing: FamilyServing = {
@@ -86,11 +86,10 @@ export const containerServing: FamilyServing = {
     return {
       readItem: (v, out, offset) => readContainerItem(v, out, offset, row),
       writeItem: (w, y, offset, meta, model) => {
-        const raw = denormalizeOutputs(y, offset, meta.inputs);
-        const applied = meta.risk ? applyRisk(raw, meta.risk, model, true) : null;
+        const applied = meta.risk ? riskFor(meta.risk, model, true) : null;
+        const { rec, floored } = recommendRow(y, offset, meta.inputs, steps, applied);
         // the floor's reason travels with the answer (as in npm run recommend's NOTES)
-        const m = memRequestFloored(y, offset, meta.inputs) ? { ...meta, warnings: [...(meta.warnings ?? []), FLOOR_NOTE] } : meta;
-        writeRecommendation(w, postProcess(raw, policy, steps), m, applied);
+        writeRecommendation(w, rec, floored ? { ...meta, warnings: [...(meta.warnings ?? []), FLOOR_NOTE] } : meta, applied);
       },
     };
   },

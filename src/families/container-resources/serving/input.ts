@@ -21,7 +21,8 @@
  * seconds since the epoch, repeats merged, "sort": true); the features it gives get the range checks.
  */
 import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../features.js';
-import { GiB } from '../../../core/units.js';
+import type { FeatureName } from '../features.js';
+import { GiB, MiB } from '../../../core/units.js';
 import { RequestFieldError } from '../../../core/family.js';
 import { checkEpochSeconds, prepareWindow } from './window.js';
 
@@ -61,31 +62,49 @@ function checkNumber(v: unknown, field: string): number {
   return v;
 }
 
+/** FEATURE: each feature's index in contract order, by name (FEATURE.cpu_variance === 6). */
+const FEATURE = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<FeatureName, number>;
+/** the two percentile sets, each p50 ≤ p95 ≤ p99 */
+const PERCENTILES = [
+  { cpu: true, indices: [FEATURE.cpu_p50, FEATURE.cpu_p95, FEATURE.cpu_p99] },
+  { cpu: false, indices: [FEATURE.mem_p50, FEATURE.mem_p95, FEATURE.mem_p99] },
+] as const;
+
+/** checkPercentile checks one CPU (cores) or memory (bytes) percentile, and that it is not below the one before. */
+function checkPercentile(x: ArrayLike<number>, i: number, before: number | null, cpu: boolean, fieldOf: (i: number) => string): void {
+  const v = x[i]!;
+  if (v < 0) throw fieldError(fieldOf(i), `is ${v}; usage cannot be negative`);
+  if (cpu && v > CPU_RANGE.max) {
+    throw fieldError(fieldOf(i), `is ${v} cores, above the model's range (${CPU_RANGE.max} cores)${v <= CPU_RANGE.max * 1000 ? `; it looks like millicores: give cores (${v}m = ${v / 1000})` : '; it cannot recommend for such a container'}`);
+  }
+  if (!cpu && v > MEM_RANGE.max) throw fieldError(fieldOf(i), `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
+  if (!cpu && v > 0 && v < BOUNDS.memMinBytes) throw fieldError(fieldOf(i), `is ${v} bytes; no container runs in less than 64 KiB: it looks like MiB or GiB, not bytes (give ${v} MiB as ${v * MiB})`);
+  if (before !== null && v < x[before]!) throw fieldError(fieldOf(i), `is ${v}, below ${FEATURE_NAMES[before]} (${x[before]}); percentiles cannot decrease`);
+}
+
 /**
  * checkFeatureValues checks 12 real-unit features against the contract's ranges; `fieldOf(i)` names
- * feature i in errors. Example: cpu_p95 = 0.1 with cpu_p50 = 0.2 → "features.cpu_p95: is 0.1, below
- * cpu_p50 (0.2); percentiles cannot decrease".
+ * feature i in errors. Features are read by name (FEATURE), never by a bare index. `given`: the client gave
+ * the features (a window determines cpu_variance, mem_trend and workload_age, so their bounds are not checked).
+ * Example: cpu_p95 = 0.1 with cpu_p50 = 0.2 → "features.cpu_p95: is 0.1, below cpu_p50 (0.2); percentiles
+ * cannot decrease".
  */
 export function checkFeatureValues(x: ArrayLike<number>, fieldOf: (i: number) => string, given = true): void {
-  for (let i = 0; i < 6; i++) {
-    const v = x[i]!;
-    const cpu = i < 3;
-    if (v < 0) throw fieldError(fieldOf(i), `is ${v}; usage cannot be negative`);
-    if (cpu && v > CPU_RANGE.max) {
-      throw fieldError(fieldOf(i), `is ${v} cores, above the model's range (${CPU_RANGE.max} cores)${v <= CPU_RANGE.max * 1000 ? `; it looks like millicores: give cores (${v}m = ${v / 1000})` : '; it cannot recommend for such a container'}`);
-    }
-    if (!cpu && v > MEM_RANGE.max) throw fieldError(fieldOf(i), `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
-    if (!cpu && v > 0 && v < BOUNDS.memMinBytes) throw fieldError(fieldOf(i), `is ${v} bytes; no container runs in less than 64 KiB: it looks like MiB or GiB, not bytes (give ${v} MiB as ${v * 1024 * 1024})`);
-    if (i !== 0 && i !== 3 && v < x[i - 1]!) throw fieldError(fieldOf(i), `is ${v}, below ${FEATURE_NAMES[i - 1]} (${x[i - 1]}); percentiles cannot decrease`);
-  }
-  if (x[6]! < 0) throw fieldError(fieldOf(6), `is ${x[6]}; a coefficient of variation (std/mean) cannot be negative`);
-  if (given && x[6]! > BOUNDS.cpuVarianceMax) throw fieldError(fieldOf(6), `is ${x[6]}; a coefficient of variation (std/mean) is at most ${BOUNDS.cpuVarianceMax} here; it looks like a variance (cores²) or a percentage`);
-  if (given && !(Math.abs(x[7]!) <= BOUNDS.memTrendAbsMax)) throw fieldError(fieldOf(7), `is ${x[7]}; give the slope as a fraction of mean memory per day, between -${BOUNDS.memTrendAbsMax} and ${BOUNDS.memTrendAbsMax} (0.01 = 1% a day), not bytes per day or per second`);
-  if (x[8]! < 0 || x[8]! > 1) throw fieldError(fieldOf(8), `is ${x[8]}; a throttled fraction of CFS periods is between 0 and 1`);
-  if (!Number.isInteger(x[9]) || x[9]! < 0 || x[9]! > 23) throw fieldError(fieldOf(9), `is ${x[9]}; give the UTC hour of the last sample, a whole number 0..23`);
-  if (!Number.isInteger(x[10]) || x[10]! < 0 || x[10]! > 6) throw fieldError(fieldOf(10), `is ${x[10]}; give the UTC weekday of the last sample, a whole number 0..6 (0 = Sunday)`);
-  if (x[11]! < 0) throw fieldError(fieldOf(11), `is ${x[11]}; a workload's age in hours cannot be negative`);
-  if (given && x[11]! > BOUNDS.workloadAgeMaxHours) throw fieldError(fieldOf(11), `is ${x[11]} hours (over ${BOUNDS.workloadAgeMaxHours / 8760} years); it looks like seconds or milliseconds, not hours`);
+  for (const { cpu, indices } of PERCENTILES) indices.forEach((i, k) => checkPercentile(x, i, k > 0 ? indices[k - 1]! : null, cpu, fieldOf));
+  const bad = (name: FeatureName, problem: string) => fieldError(fieldOf(FEATURE[name]), `is ${x[FEATURE[name]]}${problem}`);
+  const cv = x[FEATURE.cpu_variance]!;
+  if (cv < 0) throw bad('cpu_variance', '; a coefficient of variation (std/mean) cannot be negative');
+  if (given && cv > BOUNDS.cpuVarianceMax) throw bad('cpu_variance', `; a coefficient of variation (std/mean) is at most ${BOUNDS.cpuVarianceMax} here; it looks like a variance (cores²) or a percentage`);
+  if (given && !(Math.abs(x[FEATURE.mem_trend]!) <= BOUNDS.memTrendAbsMax)) throw bad('mem_trend', `; give the slope as a fraction of mean memory per day, between -${BOUNDS.memTrendAbsMax} and ${BOUNDS.memTrendAbsMax} (0.01 = 1% a day), not bytes per day or per second`);
+  const throttle = x[FEATURE.throttle_ratio]!;
+  if (throttle < 0 || throttle > 1) throw bad('throttle_ratio', '; a throttled fraction of CFS periods is between 0 and 1');
+  const hour = x[FEATURE.hour]!;
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw bad('hour', '; give the UTC hour of the last sample, a whole number 0..23');
+  const day = x[FEATURE.day_of_week]!;
+  if (!Number.isInteger(day) || day < 0 || day > 6) throw bad('day_of_week', '; give the UTC weekday of the last sample, a whole number 0..6 (0 = Sunday)');
+  const age = x[FEATURE.workload_age]!;
+  if (age < 0) throw bad('workload_age', "; a workload's age in hours cannot be negative");
+  if (given && age > BOUNDS.workloadAgeMaxHours) throw bad('workload_age', ` hours (over ${BOUNDS.workloadAgeMaxHours / 8760} years); it looks like seconds or milliseconds, not hours`);
 }
 
 /** readFeatures reads `features` (named object or 12-array) into `row` (real units). */
@@ -140,7 +159,11 @@ function readWindow(v: unknown, row: Float64Array): string[] {
   }
   for (let i = 0; i < N_FEATURES; i++) row[i] = f[FEATURE_NAMES[i]!];
   // A window gives ordered, non-negative percentiles; the model's ranges and the units can still be wrong.
-  checkFeatureValues(row, (i) => (i < 3 ? at('cpuCores') : i < 6 ? at('memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`), false);
+  const seriesOf = (i: number) => PERCENTILES.find((p) => (p.indices as readonly number[]).includes(i));
+  checkFeatureValues(row, (i) => {
+    const p = seriesOf(i);
+    return p ? at(p.cpu ? 'cpuCores' : 'memoryBytes') : `${at('')} (${FEATURE_NAMES[i]})`;
+  }, false);
   return warnings;
 }
 
