@@ -24,7 +24,7 @@ import { FEATURE_NAMES, N_FEATURES, normalizeFeatures } from '../src/families/co
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { forwardQuantized, maxAbsDeviation } from '../src/core/quantize.js';
 import { readQuantizedModel } from '../src/onnx/inspect.js';
-import { family, modelPath, readManifest, verifyVersion } from '../src/store/manifest.js';
+import { family, modelPath, readManifest, verifyVersion } from '../test/helpers/manifest.js';
 import { Rng } from '../src/util/rng.js';
 
 const REPO = resolve(import.meta.dirname, '..');

@@ -20,7 +20,7 @@ import type { Cluster, ContainerSpec } from '../test/helpers/prometheus.js';
 import { readPrometheus, splitRange, usageQueries, windowGrid } from '../src/sources/prometheus.js';
 import { recommendContainers } from '../src/families/container-resources/workloads.js';
 import { toTable } from '../src/families/container-resources/workload-formats.js';
-import { family, findVersion, readManifest, verifyVersion } from '../src/store/manifest.js';
+import { family, findVersion, readManifest, verifyVersion } from '../test/helpers/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 
 const REPO = join(import.meta.dirname, '..');

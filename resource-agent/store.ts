@@ -27,6 +27,7 @@ import { basename, dirname } from 'node:path';
 import type { FamilyEntry, Manifest, VersionEntry } from '../src/store/manifest.js';
 import { checkManifest, family as familyOf, findVersion, ManifestError, modelPath, verifyVersion } from '../src/store/manifest.js';
 import { sha256Hex } from '../src/util/hash.js';
+import { DEFAULT_FAMILY_NAME } from '../src/families/registry.js';
 import { AgentError } from './errors.js';
 import { Mutex } from './mutex.js';
 import { activated, writeActivated } from './store-activate.js';
@@ -39,7 +40,7 @@ const noLog: StoreLogger = { info() {}, warn() {}, error() {} };
 
 /** readOnly: STORE_READ_ONLY for an activate or rollback on a read-only store, naming the kubectl way. */
 function readOnly(cause: 'activate' | 'rollback', version: string, family: string): AgentError {
-  return new AgentError('STORE_READ_ONLY', `the model store is read-only (a ConfigMap): ${cause === 'rollback' ? 'roll back' : 'activate'} in git instead: npm run rollback -- --to ${version}${family === 'container-resources' ? '' : ` --family ${family}`}, npm run store:configmap, then kubectl apply -k resource-agent/deploy (or kubectl rollout undo deployment/resource-agent -n resource-agent to go back one publish); nothing changed`);
+  return new AgentError('STORE_READ_ONLY', `the model store is read-only (a ConfigMap): ${cause === 'rollback' ? 'roll back' : 'activate'} in git instead: npm run rollback -- --to ${version}${family === DEFAULT_FAMILY_NAME ? '' : ` --family ${family}`}, npm run store:configmap, then kubectl apply -k resource-agent/deploy (or kubectl rollout undo deployment/resource-agent -n resource-agent to go back one publish); nothing changed`);
 }
 
 /** ModelStore: see the module header. Call start() once, then reload() whenever the manifest may have changed. */

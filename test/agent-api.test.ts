@@ -21,7 +21,7 @@ import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, FLOOR_NOTE, normali
 import { cpuQuantity, GiB, memoryQuantity, MiB } from '../src/core/units.js';
 import { forwardQuantized, quantizeModel } from '../src/core/quantize.js';
 import { postProcess } from '../src/families/container-resources/postprocess.js';
-import { readManifest, family } from '../src/store/manifest.js';
+import { readManifest, family } from './helpers/manifest.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';
 import type { ConstPredictor, TempStore } from './helpers/model-store.js';
 import { randomWeights } from './helpers/models.js';

@@ -25,7 +25,7 @@ import { buildQuantizedOnnx } from '../src/onnx/build.js';
 import { forwardQuantized, quantizeModel } from '../src/core/quantize.js';
 import type { QuantizedModel } from '../src/core/quantize.js';
 import { exportModel } from '../src/export/publish.js';
-import { DEFAULT_FAMILY, family, readManifest, writeManifest } from '../src/store/manifest.js';
+import { DEFAULT_FAMILY, family, readManifest, writeManifest } from './helpers/manifest.js';
 import { UserError } from '../src/util/errors.js';
 import { sha256Hex } from '../src/util/hash.js';
 import { FEATURES, makeStore } from './helpers/model-store.js';

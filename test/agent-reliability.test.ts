@@ -22,7 +22,7 @@ import { parseBatch } from '../resource-agent/input.js';
 import { computeFeatures, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures, normalizeOutputs } from '../src/families/container-resources/features.js';
 import { containerServing } from '../src/families/container-resources/serving/index.js';
 import { GiB, MiB } from '../src/core/units.js';
-import { modelPath, readManifest, family } from '../src/store/manifest.js';
+import { modelPath, readManifest, family } from './helpers/manifest.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';
 import type { TempStore } from './helpers/model-store.js';

@@ -15,7 +15,7 @@ import { containerResources } from '../src/families/container-resources/index.js
 import { exportModel } from '../src/export/publish.js';
 import { calibrateRisk } from '../src/core/risk.js';
 import { MiB } from '../src/core/units.js';
-import { readManifest, family } from '../src/store/manifest.js';
+import { readManifest, family } from './helpers/manifest.js';
 import { constLoad, FEATURES } from './helpers/model-store.js';
 import { modelBytes } from './helpers/models.js';
 

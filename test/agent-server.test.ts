@@ -15,7 +15,7 @@ import type { RunningAgent } from '../resource-agent/server.js';
 import { createAgent } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
-import { activate, family, readManifest, writeManifest } from '../src/store/manifest.js';
+import { activate, family, readManifest, writeManifest } from './helpers/manifest.js';
 import { FEATURE_NAMES } from '../src/families/container-resources/features.js';
 import { FEATURES, makeStore } from './helpers/model-store.js';
 import type { TempStore } from './helpers/model-store.js';

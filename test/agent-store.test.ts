@@ -9,7 +9,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ModelStore } from '../resource-agent/store.js';
 import type { StoreEvents } from '../resource-agent/store.js';
 import { AgentError } from '../resource-agent/errors.js';
-import { DEFAULT_FAMILY, family, readManifest, writeManifest, activate } from '../src/store/manifest.js';
+import { DEFAULT_FAMILY, family, readManifest, writeManifest, activate } from './helpers/manifest.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { containerResources } from '../src/families/container-resources/index.js';
 import { constLoad, makeStore } from './helpers/model-store.js';

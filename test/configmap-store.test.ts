@@ -20,7 +20,7 @@ import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import { exportModel } from '../src/export/publish.js';
 import { containerResources } from '../src/families/container-resources/index.js';
 import { CONFIGMAP_BUDGET_BYTES, kustomizationFor } from '../src/store/configmap.js';
-import { family, readManifest } from '../src/store/manifest.js';
+import { family, readManifest } from './helpers/manifest.js';
 import { rollbackStore } from '../src/commands/rollback.js';
 import { FEATURE_NAMES } from '../src/families/container-resources/features.js';
 import { FEATURES } from './helpers/model-store.js';

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportModel, EXPORT_STEPS } from '../src/export/publish.js';
 import { containerResources } from '../src/families/container-resources/index.js';
-import { family, readManifest, verifyVersion } from '../src/store/manifest.js';
+import { family, readManifest, verifyVersion } from './helpers/manifest.js';
 import { sha256Hex } from '../src/util/hash.js';
 import { makeStore } from './helpers/model-store.js';
 import type { TempStore } from './helpers/model-store.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { REPO } from './helpers/env.js';
 import { makeStore } from './helpers/model-store.js';
 import { configMapStoreOf, configMapViewOf, DEFAULT_CONFIGMAP_STORE, diffConfigMapView, storeFamilies, writeConfigMapStore } from '../src/store/configmap.js';
-import { family, readManifest, writeManifest } from '../src/store/manifest.js';
+import { family, readManifest, writeManifest } from './helpers/manifest.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'crp-store-cm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

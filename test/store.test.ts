@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerResources } from '../src/families/container-resources/index.js';
 import { exportModel } from '../src/export/publish.js';
-import { activate, bumpVersion, compareSemver, readManifest, rollback, verifyVersion, family, writeManifest, ManifestError } from '../src/store/manifest.js';
+import { activate, bumpVersion, compareSemver, readManifest, rollback, verifyVersion, family, writeManifest, ManifestError } from './helpers/manifest.js';
 import { modelBytes } from './helpers/models.js';
 
 function store() {

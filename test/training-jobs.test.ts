@@ -23,7 +23,7 @@ import { copyStore } from './helpers/store-copy.js';
 import { createAgent } from '../resource-agent/app.js';
 import type { Agent } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
-import { family, readManifest } from '../src/store/manifest.js';
+import { family, readManifest } from './helpers/manifest.js';
 
 const skip = need('shared-data');
 const TRACES = join(SHARED_DATA, 'bitbrains-250');

@@ -1,8 +1,9 @@
 /**
  * manifest: the model store's index (manifest.json). One manifest holds any number of model FAMILIES
- * (today "container-resources"; next, batch-job peak memory), each with its own contract, its retained
- * versions (newest last) and its active version. Model files live beside the manifest or below it, and
- * entries name them by a path relative to the manifest's folder.
+ * (container-resources, job-memory/build-jobs, …), each with its own contract, its retained versions
+ * (newest last) and its active version. The store knows no family: every operation takes the family's
+ * name (the commands and the agent pass it, the default from src/families/registry.ts). Model files live
+ * beside the manifest or below it, and entries name them by a path relative to the manifest's folder.
  *
  * Every model is verified (size and sha256) before it is used; the manifest itself has a schema version
  * and is rejected whole when it does not parse or check. Writes are atomic (temp, fsync, rename).
@@ -28,7 +29,6 @@ import { InputError } from '../util/errors.js';
 import { readTextOrThrow } from '../util/read.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
-export const DEFAULT_FAMILY = 'container-resources';
 export const RETAINED_VERSIONS = 5;
 
 /** ManifestError: a manifest that cannot be read, parsed or trusted, or a refused store operation. */
@@ -198,7 +198,7 @@ export function verifyVersion(manifestPath: string, v: VersionEntry): Verificati
 }
 
 /** family returns a family's entry or throws naming the families there are. */
-export function family(m: Manifest, name = DEFAULT_FAMILY): FamilyEntry {
+export function family(m: Manifest, name: string): FamilyEntry {
   const f = m.families[name];
   if (!f) throw new ManifestError(`model family '${name}' is not in the manifest (it has: ${Object.keys(m.families).join(', ') || 'none'})`);
   return f;
@@ -213,7 +213,7 @@ export function findVersion(f: FamilyEntry, version: string): VersionEntry | und
  * activate makes `version` the family's active version and returns the new manifest (not written).
  * Only retained versions can be activated.
  */
-export function activate(m: Manifest, version: string, familyName = DEFAULT_FAMILY): Manifest {
+export function activate(m: Manifest, version: string, familyName: string): Manifest {
   const f = family(m, familyName);
   if (!findVersion(f, version)) throw new ManifestError(`version ${version} is not retained (retained: ${f.versions.map((v) => v.version).join(', ')})`);
   if (f.active === version) return m;
@@ -221,7 +221,7 @@ export function activate(m: Manifest, version: string, familyName = DEFAULT_FAMI
 }
 
 /** rollback activates the previously active version. */
-export function rollback(m: Manifest, familyName = DEFAULT_FAMILY): Manifest {
+export function rollback(m: Manifest, familyName: string): Manifest {
   const f = family(m, familyName);
   if (!f.previousActive || !findVersion(f, f.previousActive)) throw new ManifestError(`family '${familyName}' has no retained previous version to roll back to`);
   return activate(m, f.previousActive, familyName);
