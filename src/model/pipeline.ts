@@ -92,18 +92,44 @@ export function subset(set: TrainData, rows: Uint32Array): TrainData {
   return out;
 }
 
-/** runTraining trains and writes every artifact; it returns the report object. */
+/**
+ * runTraining trains and writes every artifact; it returns the report object. The steps: load the
+ * family's data and split it, fit the network, quantize it into the int8 and fp32 ONNX files (calibrated
+ * when asked), measure how far they are from the float model, write the files and the report.
+ */
 export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   const t0 = performance.now();
   const c = family.contract;
   const hyper = { ...family.training.hyperDefaults, ...cfg.hyper };
   family.training.checkHyper?.(hyper);
-  const set: TrainingSet = family.training.load(cfg.data);
-  if (set.n < 100) throw new InputError(`--data has ${set.n} samples in all; training needs at least 100`);
-  const dataSha256 = set.sources.length === 1 ? set.sources[0]!.sha256 : sha256Hex(set.sources.map((s) => `${s.sha256}:${s.weight}`).join(','));
+  const { set, dataSha256 } = loadTrainingSet(family, cfg);
   const backend = await initBackend();
   cfg.log(`train: backend ${backend.name}${backend.failures.length ? ` (not available: ${backend.failures.join('; ')})` : ''}`);
   for (const s of set.sources) cfg.log(`train: ${s.rows} samples from ${s.path} (weight ${s.weight}; ${Object.entries(s.info).map(([k, v]) => `${k} ${v}`).join(', ')}), sha256 ${s.sha256.slice(0, 12)}…`);
+  const { tr, va } = splitTrainingSet(set, cfg);
+  const result = await fitNetwork(family, cfg, hyper, tr, va);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  cfg.log(`train: best epoch ${result.bestEpoch} (val_loss ${result.history[result.bestEpoch - 1]!.valLoss.toFixed(5)})${result.stoppedEarly ? ', stopped early' : ''}`);
+  const onnx = await buildOnnxFiles(family, cfg, result, tr, set, dataSha256);
+  const dev = await measureDeviation(c, result, onnx, va, cfg.log);
+  await writeModelFiles(cfg, result, c, onnx);
+  const report = trainingReport({ family, cfg, hyper, backend: backend.name, set, dataSha256, tr, va, result, trainSeconds, onnx, dev });
+  writeFileAtomic(join(cfg.output, 'training_report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomic(join(cfg.output, 'training_report.html'), trainingReportHtml(report));
+  return report;
+}
+export type TrainingReport = Awaited<ReturnType<typeof runTraining>>;
+
+/** loadTrainingSet reads the family's training files (at least 100 samples) and fingerprints them. */
+function loadTrainingSet(family: ModelFamily, cfg: TrainConfig): { set: TrainingSet; dataSha256: string } {
+  const set: TrainingSet = family.training.load(cfg.data);
+  if (set.n < 100) throw new InputError(`--data has ${set.n} samples in all; training needs at least 100`);
+  const dataSha256 = set.sources.length === 1 ? set.sources[0]!.sha256 : sha256Hex(set.sources.map((s) => `${s.sha256}:${s.weight}`).join(','));
+  return { set, dataSha256 };
+}
+
+/** splitTrainingSet holds out the validation rows (whole groups when the rows carry one); both sides must be non-empty. */
+function splitTrainingSet(set: TrainingSet, cfg: TrainConfig): { tr: TrainData; va: TrainData } {
   const split = set.groups ? splitGroups(set.groups, cfg.valFraction, cfg.seed) : splitRows(set.n, cfg.valFraction, cfg.seed);
   if (set.groups) cfg.log(`train: validation holds out whole groups (${new Set(Array.from(split.val, (i) => set.groups![i])).size} of ${new Set(set.groups).size}), ${split.val.length} rows`);
   if (!split.train.length || !split.val.length) {
@@ -112,7 +138,13 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   }
   const tr = subset(set, split.train);
   const va = subset(set, split.val);
-  const result = await train(tr, va, {
+  return { tr, va };
+}
+
+/** fitNetwork trains the family's network on its objective, logging each epoch with an ETA. */
+function fitNetwork(family: ModelFamily, cfg: TrainConfig, hyper: Record<string, number | string>, tr: TrainData, va: TrainData) {
+  const c = family.contract;
+  return train(tr, va, {
     sizes: layerSizes(c),
     sigmoid: c.sigmoid,
     objective: family.training.objective(hyper),
@@ -126,10 +158,27 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
       cfg.log(`train: epoch ${e.epoch}/${cfg.epochs} loss ${e.loss.toFixed(5)} val_loss ${e.valLoss.toFixed(5)} ${e.seconds.toFixed(1)}s ETA ≤ ${eta.toFixed(0)}s`);
     },
   });
-  const trainSeconds = (performance.now() - t0) / 1000;
-  cfg.log(`train: best epoch ${result.bestEpoch} (val_loss ${result.history[result.bestEpoch - 1]!.valLoss.toFixed(5)})${result.stoppedEarly ? ', stopped early' : ''}`);
+}
 
-  // Quantize: activation scales calibrated on (up to) 10,000 training rows.
+type Fitted = Awaited<ReturnType<typeof fitNetwork>>;
+
+/** OnnxFiles: the quantized model, its int8 and fp32 ONNX files (with their names) and the calibration embedded in them. */
+interface OnnxFiles {
+  q: QuantizedModel;
+  nCal: number;
+  files: { int8: string; fp32: string };
+  int8Bytes: Uint8Array;
+  fp32Bytes: Uint8Array;
+  calibration: Record<string, unknown> | null;
+}
+
+/**
+ * buildOnnxFiles quantizes the network (activation scales calibrated on up to 10,000 training rows) and
+ * builds the int8 and fp32 ONNX files with their metadata; with --calibration-data, the family calibrates
+ * the int8 model and both files are rebuilt with the result in their metadata.
+ */
+async function buildOnnxFiles(family: ModelFamily, cfg: TrainConfig, result: Fitted, tr: TrainData, set: TrainingSet, dataSha256: string): Promise<OnnxFiles> {
+  const c = family.contract;
   const nCal = Math.min(10000, tr.n);
   const q = quantizeModel(result.weights, tr.X.subarray(0, nCal * c.inputs.length), nCal, cfg.quantization);
   const files = { int8: `${family.fileStem}.onnx`, fp32: `${family.fileStem}_fp32.onnx` };
@@ -152,27 +201,48 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   let fp32Bytes = buildFloatOnnx(c, result.weights, metadata);
   let calibration: Record<string, unknown> | null = null;
   if (cfg.calibration?.length && family.training.calibrate) {
-    // Calibrate what is served (the int8 model) on workloads it never trained on, then embed the result.
-    const cal = family.training.load(cfg.calibration);
-    if (set.groups && cal.groups) {
-      const trained = new Set(set.groups.map((g) => g.slice(g.lastIndexOf(':') + 1)));
-      const shared = [...new Set(cal.groups.map((g) => g.slice(g.lastIndexOf(':') + 1)))].filter((g) => trained.has(g));
-      if (shared.length) throw new InputError(`--calibration-data shares ${shared.length} workloads with --data (${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}); calibrate on workloads the model was not trained on`);
-    }
-    const sess = await loadOnnx(int8Bytes, files.int8 ?? 'int8');
-    const outputs = await sess.predict(cal.X, cal.n);
-    await sess.release();
-    const label = cfg.calibration.map((s) => s.path).join(', ');
-    const extra = family.training.calibrate(cal, outputs, label);
-    Object.assign(metadata, extra);
-    calibration = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, JSON.parse(v) as unknown]));
-    cfg.log(`train: calibrated on ${cal.n} windows of ${label}`);
+    calibration = await calibrate(family, cfg, set, int8Bytes, files.int8, metadata);
     int8Bytes = buildQuantizedOnnx(c, q, metadata);
     fp32Bytes = buildFloatOnnx(c, result.weights, metadata);
   }
-  const W = c.outputs.length;
+  return { q, nCal, files, int8Bytes, fp32Bytes, calibration };
+}
 
-  // Deviation of the ONNX files from the float tfjs model on (up to) 10,000 held-out rows.
+/**
+ * calibrate runs the family's calibration on what is served (the int8 model), on workloads it never
+ * trained on, adds the result to `metadata` and returns it parsed.
+ */
+async function calibrate(family: ModelFamily, cfg: TrainConfig, set: TrainingSet, int8Bytes: Uint8Array, int8Name: string, metadata: Record<string, string>): Promise<Record<string, unknown>> {
+  const cal = family.training.load(cfg.calibration!);
+  if (set.groups && cal.groups) {
+    const trained = new Set(set.groups.map((g) => g.slice(g.lastIndexOf(':') + 1)));
+    const shared = [...new Set(cal.groups.map((g) => g.slice(g.lastIndexOf(':') + 1)))].filter((g) => trained.has(g));
+    if (shared.length) throw new InputError(`--calibration-data shares ${shared.length} workloads with --data (${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}); calibrate on workloads the model was not trained on`);
+  }
+  const sess = await loadOnnx(int8Bytes, int8Name);
+  const outputs = await sess.predict(cal.X, cal.n);
+  await sess.release();
+  const label = cfg.calibration!.map((s) => s.path).join(', ');
+  const extra = family.training.calibrate!(cal, outputs, label);
+  Object.assign(metadata, extra);
+  const calibration = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+  cfg.log(`train: calibrated on ${cal.n} windows of ${label}`);
+  return calibration;
+}
+
+/** Deviation: the ONNX files' and TypeScript forwards' max |Δ| per output on `nDev` held-out rows. */
+interface Deviation {
+  nDev: number;
+  int8Dev: number[];
+  fp32Dev: number[];
+  tsQuantDev: number[];
+  tsFloatDev: number[];
+}
+
+/** measureDeviation compares the ONNX files with the float tfjs model on (up to) 10,000 held-out rows. */
+async function measureDeviation(c: ModelFamily['contract'], result: Fitted, onnx: OnnxFiles, va: TrainData, log: (line: string) => void): Promise<Deviation> {
+  const { q, files, int8Bytes, fp32Bytes } = onnx;
+  const W = c.outputs.length;
   const nDev = Math.min(10000, va.n);
   const xDev = va.X.subarray(0, nDev * c.inputs.length);
   const ref = predictTf(result.model, xDev, nDev, c.sigmoid);
@@ -184,21 +254,33 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
   const tsFloatDev = maxAbsDeviation(ref, forwardFloat(result.weights, xDev, nDev), W);
   await int8Sess.release();
   await fp32Sess.release();
-  const named = (d: number[]) => Object.fromEntries(c.outputs.map((o, i) => [o.name, d[i]]));
-  cfg.log(`train: int8 ONNX vs float tfjs, max |Δ| per output (normalized): ${int8Dev.map((d) => d.toFixed(4)).join(' ')}`);
-  cfg.log(`train: fp32 ONNX vs float tfjs, max |Δ|: ${Math.max(...fp32Dev).toExponential(2)}`);
+  log(`train: int8 ONNX vs float tfjs, max |Δ| per output (normalized): ${int8Dev.map((d) => d.toFixed(4)).join(' ')}`);
+  log(`train: fp32 ONNX vs float tfjs, max |Δ|: ${Math.max(...fp32Dev).toExponential(2)}`);
+  return { nDev, int8Dev, fp32Dev, tsQuantDev, tsFloatDev };
+}
 
+/** writeModelFiles writes the float model (tfjs: model.json, weights.bin) and the fp32 and int8 ONNX files. */
+async function writeModelFiles(cfg: TrainConfig, result: Fitted, c: ModelFamily['contract'], onnx: OnnxFiles): Promise<void> {
+  const { files, int8Bytes, fp32Bytes } = onnx;
   mkdirSync(cfg.output, { recursive: true });
   const tfArtifacts = await saveTfModel(result.model, { contract: c.descriptor(), note: `outputs ${c.sigmoid.join(', ')} are logits: apply a sigmoid` });
   writeFileAtomic(join(cfg.output, 'weights.bin'), tfArtifacts.weightsBin);
   writeFileAtomic(join(cfg.output, 'model.json'), tfArtifacts.modelJson);
   writeFileAtomic(join(cfg.output, files.fp32), fp32Bytes);
   writeFileAtomic(join(cfg.output, files.int8), int8Bytes);
+}
 
-  const report = {
+/** trainingReport: training_report.json's content (also rendered as training_report.html). */
+function trainingReport(r: { family: ModelFamily; cfg: TrainConfig; hyper: Record<string, number | string>; backend: string; set: TrainingSet; dataSha256: string; tr: TrainData; va: TrainData; result: Fitted; trainSeconds: number; onnx: OnnxFiles; dev: Deviation }) {
+  const { family, cfg, hyper, set, dataSha256, tr, va, result, trainSeconds } = r;
+  const { q, nCal, files, int8Bytes, fp32Bytes, calibration } = r.onnx;
+  const { nDev, int8Dev, fp32Dev, tsQuantDev, tsFloatDev } = r.dev;
+  const c = family.contract;
+  const named = (d: number[]) => Object.fromEntries(c.outputs.map((o, i) => [o.name, d[i]]));
+  return {
     schemaVersion: 1,
     createdAt: new Date().toISOString(),
-    backend: backend.name,
+    backend: r.backend,
     family: family.name,
     architecture: { name: architectureName(c), layers: layerSizes(c), activations: [...c.hidden.map(() => 'relu'), `linear${c.sigmoid.length ? ` + sigmoid (${c.sigmoid.map((i) => c.outputs[i]!.name).join(', ')})` : ''}`] },
     hyperparameters: {
@@ -231,8 +313,4 @@ export async function runTraining(family: ModelFamily, cfg: TrainConfig) {
     calibration,
     files: ['model.json', 'weights.bin', files.int8, files.fp32, 'training_report.json', 'training_report.html'],
   };
-  writeFileAtomic(join(cfg.output, 'training_report.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileAtomic(join(cfg.output, 'training_report.html'), trainingReportHtml(report));
-  return report;
 }
-export type TrainingReport = Awaited<ReturnType<typeof runTraining>>;

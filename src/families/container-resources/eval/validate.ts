@@ -14,6 +14,7 @@ import { loadOnnx, OnnxModelError } from '../../../onnx/runtime.js';
 import { calibration, holdsMask, meanAbsError, resourceMetrics, rocAuc } from './metrics.js';
 import { riskCurve, scaleLimits } from './risk-eval.js';
 import { factorFor, parseRiskTable } from '../../../core/risk.js';
+import type { RiskTable } from '../../../core/risk.js';
 import { inspectOnnx } from '../../../onnx/inspect.js';
 import type { Recommendations, WindowOutcomes } from './metrics.js';
 import { maxAbsDeviation } from '../../../core/quantize.js';
@@ -119,9 +120,57 @@ export async function runModelFile(path: string, ds: Dataset): Promise<Float32Ar
   }
 }
 
-/** validateModel measures a model and checks the gates. It does not exit; the caller decides. */
+/**
+ * validateModel measures a model and checks the gates. It does not exit; the caller decides. Steps: the
+ * held-out windows, the model's recommendations on them (limits scaled to the hold targets when asked),
+ * the scores overall and per kind, the int8-vs-float deviation, the gates, the baselines (--compare),
+ * then report.json and report.html.
+ */
 export async function validateModel(o: ValidateOptions): Promise<ValidationReport> {
   const gates = readGates(o.gatesFile);
+  const { ds, source, seed, realData } = await heldOutData(o);
+  const out = await runModelFile(o.model, ds);
+  const raw = recommendationsFromOutputs(out, ds.featuresRaw, ds.n);
+  const outc = outcomesOf(ds);
+  const table = parseRiskTable(inspectOnnx(readFileSync(o.model), o.model).metadata.risk_calibration, o.model);
+  const { rec, risk } = applyHoldTargets(o, raw, table);
+  const scores = scoreRecommendations(ds, rec, outc);
+  const int8VsFloat = await int8VsFloatDeviation(o, ds, out);
+  const { gateRows, rules } = checkGates(o, gates, realData, ds, rec, outc, scores, int8VsFloat);
+  const comparison = o.compare ? await compareBaselines(o, seed, ds, rec, outc) : undefined;
+  const { overall, perKind, cal, confidenceAuc } = scores;
+  const report: ValidationReport = {
+    schemaVersion: 1,
+    createdAt: new Date().toISOString(),
+    model: o.model,
+    data: { source, samples: ds.n, seed },
+    overall,
+    perKind,
+    calibration: cal,
+    int8VsFloat,
+    gates: gateRows,
+    passed: gateRows.every((g) => g.passed),
+    comparison,
+    rules,
+    risk,
+    riskCurve: table ? riskCurve(raw, outc, table) : [],
+    riskCalibration: table?.calibration ?? null,
+    confidenceAuc,
+  };
+  if (o.reportDir) writeReportFiles(o.reportDir, report, ds, rec, outc);
+  return report;
+}
+
+/** HeldOut: the windows a model is measured on, where they come from, their generator seed (null when unknown) and whether they are real. */
+interface HeldOut {
+  ds: Dataset;
+  source: string;
+  seed: number | null;
+  realData: boolean;
+}
+
+/** heldOutData: --data's windows, else `samples` fresh ones generated with `seed`. */
+async function heldOutData(o: ValidateOptions): Promise<HeldOut> {
   let ds: Dataset;
   let source: string;
   let seed: number | null = null;
@@ -139,10 +188,17 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     source = `generated (seed ${o.seed})`;
     seed = o.seed;
   }
-  const out = await runModelFile(o.model, ds);
-  const raw = recommendationsFromOutputs(out, ds.featuresRaw, ds.n);
-  const outc = outcomesOf(ds);
-  const table = parseRiskTable(inspectOnnx(readFileSync(o.model), o.model).metadata.risk_calibration, o.model);
+  return { ds, source, seed, realData };
+}
+
+/** ModelRecommendations: the model's recommendations in real units, with its confidence. */
+type ModelRecommendations = ReturnType<typeof recommendationsFromOutputs>;
+
+/**
+ * applyHoldTargets scales the model's limits to --memory-hold / --cpu-hold with the factors of its risk
+ * table (refused when it has none); without targets the recommendations are the model's own.
+ */
+function applyHoldTargets(o: ValidateOptions, raw: ModelRecommendations, table: RiskTable | null): { rec: ModelRecommendations; risk: ValidationReport['risk'] } {
   let rec = raw;
   let risk: ValidationReport['risk'] = null;
   if (o.memoryHold !== undefined || o.cpuHold !== undefined) {
@@ -152,6 +208,19 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     rec = { ...scaleLimits(raw, mem?.factor ?? 1, cpu?.factor ?? 1), confidence: raw.confidence };
     risk = { memory: mem, cpu };
   }
+  return { rec, risk };
+}
+
+/** Scores: the resource metrics (with MAE against the labels) overall and per workload kind, and the confidence's calibration and AUC. */
+interface Scores {
+  overall: ValidationReport['overall'];
+  perKind: ValidationReport['perKind'];
+  cal: ValidationReport['calibration'];
+  confidenceAuc: ValidationReport['confidenceAuc'];
+}
+
+/** scoreRecommendations scores the recommendations against the windows' outcomes and labels. */
+function scoreRecommendations(ds: Dataset, rec: ModelRecommendations, outc: WindowOutcomes): Scores {
   const labels = recommendationsFromOutputs(labelMatrix(ds), ds.featuresRaw, ds.n);
   const mae = (rows?: number[]) => ({
     cpu_request_cores: meanAbsError(rec.cpuRequest, labels.cpuRequest, rows),
@@ -169,8 +238,11 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
   const held = holdsMask(rec, outc);
   const cal = calibration(rec.confidence, held);
   const confidenceAuc = rocAuc(rec.confidence, held);
+  return { overall, perKind, cal, confidenceAuc };
+}
 
-  // int8 vs float: the fp32 ONNX written beside the model by train.ts.
+/** int8VsFloatDeviation: the model against the fp32 ONNX written beside it by train.ts (null, with a log line, when there is none). */
+async function int8VsFloatDeviation(o: ValidateOptions, ds: Dataset, out: Float32Array): Promise<ValidationReport['int8VsFloat']> {
   const floatPath = join(dirname(o.model), 'predictor_fp32.onnx');
   let int8VsFloat: ValidationReport['int8VsFloat'] = null;
   if (existsSync(floatPath) && basename(o.model) !== 'predictor_fp32.onnx') {
@@ -180,6 +252,15 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
   } else {
     o.log(`validate: no ${floatPath} beside the model: int8-vs-float deviation not measured`);
   }
+  return int8VsFloat;
+}
+
+/**
+ * checkGates: the simulated gates, or on real windows the real ones (business relative to the best of the
+ * past-max rules, which are scored too); each passes when its value is unknown or within its limit.
+ */
+function checkGates(o: ValidateOptions, gates: ReturnType<typeof readGates>, realData: boolean, ds: Dataset, rec: Recommendations, outc: WindowOutcomes, scores: Scores, int8VsFloat: ValidationReport['int8VsFloat']): { gateRows: ValidationReport['gates']; rules: ValidationReport['rules'] } {
+  const { overall, cal } = scores;
   const maxDev = int8VsFloat ? Math.max(...Object.values(int8VsFloat.maxAbsNormalized)) : null;
   let rules: ValidationReport['rules'] = null;
   let gateList: Omit<ValidationReport['gates'][number], 'passed'>[];
@@ -204,49 +285,34 @@ export async function validateModel(o: ValidateOptions): Promise<ValidationRepor
     ];
   }
   const gateRows: ValidationReport['gates'] = gateList.map((g) => ({ ...g, passed: g.value === null || g.value <= g.limit }));
-  let comparison: ValidationReport['comparison'];
-  if (o.compare) {
-    if (seed === null) throw new UserError(`--compare needs the raw windows: use generated held-out data (omit --data) or a file from this generator version (${GENERATOR_VERSION})`);
-    o.log(`validate: replaying ${ds.n} windows for the baselines (VPA, KRR, fixed rule)`);
-    const windows: EvalWindow[] = [];
-    for (let i = 0; i < ds.n; i++) {
-      const w = simulateOne(seed, i);
-      const lim = w.cpuLimitCores ?? undefined;
-      windows.push({ past: w.past, original: { cpuRequestCores: lim, cpuLimitCores: lim } });
-    }
-    // The model's row is the run above (same windows: ds.X was computed from these pasts by the generator).
-    const recs = { model: rec, ...recommendBaselines(windows, (sys) => o.log(`validate: ${sys}`)) };
-    comparison = {};
-    for (const s of SYSTEMS) if (recs[s]) comparison[s] = resourceMetrics(recs[s]!, outc);
-  }
-  const report: ValidationReport = {
-    schemaVersion: 1,
-    createdAt: new Date().toISOString(),
-    model: o.model,
-    data: { source, samples: ds.n, seed },
-    overall,
-    perKind,
-    calibration: cal,
-    int8VsFloat,
-    gates: gateRows,
-    passed: gateRows.every((g) => g.passed),
-    comparison,
-    rules,
-    risk,
-    riskCurve: table ? riskCurve(raw, outc, table) : [],
-    riskCalibration: table?.calibration ?? null,
-    confidenceAuc,
-  };
-  if (o.reportDir) {
-    writeFileAtomic(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-    const sample = Math.min(ds.n, 2000);
-    const scatter = Array.from({ length: sample }, (_, i) => [outc.futureMemPeak[i]!, rec.memLimit[i]!] as [number, number]);
-    const kindsOfSample = Array.from({ length: sample }, (_, i) => DATA_KINDS[ds.kind[i]!]!);
-    writeFileAtomic(join(o.reportDir, 'report.html'), validationReportHtml(report, scatter, kindsOfSample));
-  }
-  return report;
+  return { gateRows, rules };
 }
 
+/** compareBaselines replays the generated windows (by seed) and scores VPA, KRR and the fixed rule beside the model. */
+async function compareBaselines(o: ValidateOptions, seed: number | null, ds: Dataset, rec: Recommendations, outc: WindowOutcomes): Promise<NonNullable<ValidationReport['comparison']>> {
+  if (seed === null) throw new UserError(`--compare needs the raw windows: use generated held-out data (omit --data) or a file from this generator version (${GENERATOR_VERSION})`);
+  o.log(`validate: replaying ${ds.n} windows for the baselines (VPA, KRR, fixed rule)`);
+  const windows: EvalWindow[] = [];
+  for (let i = 0; i < ds.n; i++) {
+    const w = simulateOne(seed, i);
+    const lim = w.cpuLimitCores ?? undefined;
+    windows.push({ past: w.past, original: { cpuRequestCores: lim, cpuLimitCores: lim } });
+  }
+  // The model's row is the run above (same windows: ds.X was computed from these pasts by the generator).
+  const recs = { model: rec, ...recommendBaselines(windows, (sys) => o.log(`validate: ${sys}`)) };
+  const comparison: NonNullable<ValidationReport['comparison']> = {};
+  for (const s of SYSTEMS) if (recs[s]) comparison[s] = resourceMetrics(recs[s]!, outc);
+  return comparison;
+}
+
+/** writeReportFiles writes report.json and report.html (with a sample of up to 2,000 windows for the scatter plot). */
+function writeReportFiles(dir: string, report: ValidationReport, ds: Dataset, rec: Recommendations, outc: WindowOutcomes): void {
+  writeFileAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  const sample = Math.min(ds.n, 2000);
+  const scatter = Array.from({ length: sample }, (_, i) => [outc.futureMemPeak[i]!, rec.memLimit[i]!] as [number, number]);
+  const kindsOfSample = Array.from({ length: sample }, (_, i) => DATA_KINDS[ds.kind[i]!]!);
+  writeFileAtomic(join(dir, 'report.html'), validationReportHtml(report, scatter, kindsOfSample));
+}
 
 /**
  * gateForExport validates a model on held-out windows (`data`, else fresh ones of seed VALIDATION_SEED)
