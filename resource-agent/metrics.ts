@@ -17,6 +17,9 @@
  *   model_rollbacks_total{family}                        switches to a lower version (the rollback API, or an edited manifest)
  *   manifest_reloads_total{result,family}                applied / unchanged / refused
  *   admin_auth_failures_total{reason}                    admin calls refused: UNAUTHORIZED (no token), FORBIDDEN (wrong)
+ *   training_jobs{state}                                 training jobs in the store by state (queued, running, succeeded, failed, cancelled)
+ *   training_job_progress_percent{job}                   0–100 for each running job (no series when none runs)
+ *   training_last_duration_seconds{state}                start to finish of the most recently finished job
  * plus prom-client's default process metrics (CPU, memory, event loop lag) prefixed the same way.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -24,6 +27,15 @@ import { compareSemver } from '../src/store/manifest.js';
 import type { LoadFailureKind, StoreEvents, StoreStatus } from './store.js';
 
 const P = 'resource_agent_';
+const TRAINING_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+/** TrainingSnapshot: what the training gauges show (training-jobs.ts TrainingJobs.snapshot). */
+export interface TrainingSnapshot {
+  byState: Partial<Record<(typeof TRAINING_STATES)[number], number>>;
+  running: { id: string; progress: number }[];
+  /** the most recently finished job that had started: how it ended and how long it ran */
+  last: { state: string; seconds: number } | null;
+}
 const FAILURE_KINDS: readonly LoadFailureKind[] = ['manifest', 'checksum', 'load', 'contract', 'reload'];
 
 /** InferenceMetrics: the two inference series of one family and endpoint, resolved once. */
@@ -109,6 +121,45 @@ export class AgentMetrics {
       registers: reg,
       collect() {
         for (const s of statuses()) this.set({ family: s.family }, s.manifestError ? 1 : 0);
+      },
+    });
+  }
+
+  /**
+   * watchTraining adds the training-job gauges, read from `snapshot` at scrape time (the jobs of the store,
+   * as every agent on it sees them: two replicas report the same figures).
+   */
+  watchTraining(snapshot: () => TrainingSnapshot): void {
+    const reg = [this.registry];
+    new Gauge({
+      name: `${P}training_jobs`,
+      help: 'training jobs in the model store by state',
+      labelNames: ['state'] as const,
+      registers: reg,
+      collect() {
+        const s = snapshot();
+        for (const state of TRAINING_STATES) this.set({ state }, s.byState[state] ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${P}training_job_progress_percent`,
+      help: 'progress of each running training job, 0-100',
+      labelNames: ['job'] as const,
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const r of snapshot().running) this.set({ job: r.id }, r.progress);
+      },
+    });
+    new Gauge({
+      name: `${P}training_last_duration_seconds`,
+      help: 'start to finish of the most recently finished training job (label: how it ended)',
+      labelNames: ['state'] as const,
+      registers: reg,
+      collect() {
+        this.reset();
+        const last = snapshot().last;
+        if (last) this.set({ state: last.state }, last.seconds);
       },
     });
   }

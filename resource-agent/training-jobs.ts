@@ -7,7 +7,8 @@
  * cores the agent's requests come first.
  *
  * Durable, in the model store: every job is a JSON file `<store>/training-jobs/<id>.json` (schema 1,
- * written atomically: temp, fsync, rename), so a restarted agent lists every job it ever had.
+ * written atomically: temp, fsync, rename), so a restarted agent lists every job it ever had
+ * (training-job-files.ts: the files and locks; training-child.ts: the child's arguments and lines).
  *
  * Exactly once, at most N at a time, across every agent process sharing a writable store (two replicas
  * on one volume): a job runs where its CLAIM `<id>.lock` was created (O_EXCL: exactly one creator wins),
@@ -28,87 +29,26 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { hostname, setPriority } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../src/util/fs-atomic.js';
+import type { TrainingSnapshot } from './metrics.js';
+import { alive, JobFolder, jobView, newJobId, TERMINAL } from './training-job-files.js';
+import type { Holder, Job, JobRequest, JobResult, JobState, JobView, LockInfo } from './training-job-files.js';
+import { applyLine, retrainArgs } from './training-child.js';
+import type { RetrainArgsOptions } from './training-child.js';
 
-export const JOB_SCHEMA_VERSION = 1;
-/** JOB_ID: tj-<UTC yyyymmddhhmmss>-<6 hex>, sortable by creation. */
-export const JOB_ID = /^tj-\d{14}-[0-9a-f]{6}$/;
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-const TERMINAL: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
-const LOG_LINES = 40;
+export { JOB_ID, JOB_SCHEMA_VERSION, newJobId } from './training-job-files.js';
+export type { Holder, Job, JobRequest, JobResult, JobState, JobView } from './training-job-files.js';
+export { retrainArgs } from './training-child.js';
 
-/** JobRequest: what was asked for, checked and filled with defaults (routes/training.ts). */
-export interface JobRequest {
-  family: string;
-  data: { prometheus: { history: string; namespaces: string[]; selector: string | null; end: string | null } } | { traces: { paths: string[]; trace: string; vms: string | null } };
-  holdout: { period: string; share: number; seed: number };
-  training: { epochs: number; patience: number; batchSize: number; learningRate: number; valFraction: number; seed: number };
-  margin: number;
-  rulesGate: boolean;
-  autoPromote: boolean;
-}
-
-/** JobResult: retrain.ts's result line. */
-export interface JobResult {
-  version: string;
-  against: string;
-  decision: 'promoted' | 'eligible' | 'rejected';
-  active: string;
-  reason: string;
-  heldBack: Record<string, Record<string, number>> | null;
-}
-
-/** Holder: the agent process running a job. */
-export interface Holder {
-  host: string;
-  pid: number;
-  boot: string;
-}
-
-/** Job: a job file. */
-export interface Job {
-  schemaVersion: 1;
-  id: string;
-  state: JobState;
-  request: JobRequest;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  updatedAt: string;
-  stage: string | null;
-  /** 0–100 */
-  progress: number;
-  /** seconds left, from the progress so far (null until 3%) */
-  etaSec: number | null;
-  /** the training's own estimate of its remaining epochs, while it trains */
-  trainingEtaSec: number | null;
-  message: string | null;
-  log: string[];
-  holder: Holder | null;
-  /** the retrain child's pid */
-  childPid: number | null;
-  result: JobResult | null;
-  error: string | null;
-}
-
-/** JobView: a job as the API shows it (the log as its last lines). */
-export type JobView = Omit<Job, 'schemaVersion' | 'holder' | 'childPid'> & { runner: string | null };
-
-export interface TrainingJobsOptions {
+export interface TrainingJobsOptions extends RetrainArgsOptions {
   /** the jobs folder (<store>/training-jobs) */
   dir: string;
-  manifestPath: string;
   /** jobs running at once across every agent on this store */
   concurrency: number;
-  /** the retrain child's heap cap, MiB (its own training child gets the same) */
-  maxOldSpaceMb: number;
   heartbeatMs: number;
-  /** the agent's Prometheus and how to reach it (a job never names its own URL) */
-  prometheus: { url: string; headers: readonly string[]; bearerTokenFile: string | null; caFile: string | null } | null;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   /** the command a job runs (default: node --max-old-space-size=M --import tsx retrain.ts) */
   command?: (args: string[]) => { file: string; args: string[]; cwd: string };
@@ -119,36 +59,6 @@ export const REPO = resolve(import.meta.dirname, '..');
 const BOOT = randomBytes(8).toString('hex');
 
 const isoNow = (now: () => number) => new Date(now()).toISOString();
-
-/** newJobId: tj-20250602000000-1a2b3c. */
-export function newJobId(nowMs: number): string {
-  return `tj-${new Date(nowMs).toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-}
-
-/** retrainArgs: the retrain.ts arguments of a job (after the script). */
-export function retrainArgs(r: JobRequest, o: Pick<TrainingJobsOptions, 'manifestPath' | 'maxOldSpaceMb' | 'prometheus'>): string[] {
-  const a: string[] = ['--manifest', o.manifestPath, '--progress', 'json', '--stop-with-stdin', '--max-old-space-size', String(o.maxOldSpaceMb)];
-  if ('prometheus' in r.data) {
-    const p = r.data.prometheus;
-    const c = o.prometheus!;
-    a.push('--prometheus', c.url, '--history', p.history);
-    for (const h of c.headers) a.push('--header', h);
-    if (c.bearerTokenFile) a.push('--bearer-token-file', c.bearerTokenFile);
-    if (c.caFile) a.push('--ca-file', c.caFile);
-    for (const n of p.namespaces) a.push('--namespace', n);
-    if (p.selector) a.push('--selector', p.selector);
-    if (p.end) a.push('--end', p.end);
-  } else {
-    const t = r.data.traces;
-    a.push('--trace', t.trace, ...(t.vms ? ['--vms', t.vms] : []), '--input', ...t.paths);
-  }
-  a.push('--holdout-period', r.holdout.period, '--holdout-share', String(r.holdout.share), '--holdout-seed', String(r.holdout.seed));
-  const t = r.training;
-  a.push('--epochs', String(t.epochs), '--patience', String(t.patience), '--batch-size', String(t.batchSize), '--learning-rate', String(t.learningRate), '--val-fraction', String(t.valFraction), '--seed', String(t.seed));
-  a.push('--margin', String(r.margin), r.rulesGate ? '--rules-gate' : '--no-rules-gate');
-  if (r.autoPromote) a.push('--promote');
-  return a;
-}
 
 /** Running: a child this agent runs, and what it holds. */
 interface Running {
@@ -167,22 +77,28 @@ export class TrainingJobs {
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
   private readonly now: () => number;
+  private readonly files: JobFolder;
 
   constructor(readonly o: TrainingJobsOptions) {
     this.now = o.now ?? Date.now;
+    this.files = new JobFolder(o.dir, this.now);
+  }
+
+  private path(id: string, ext: 'json' | 'lock' | 'cancel'): string {
+    return this.files.path(id, ext);
+  }
+
+  private slotPath(k: number): string {
+    return this.files.slotPath(k);
+  }
+
+  private write(j: Job): void {
+    this.files.write(j);
   }
 
   /** staleMs: a holder that has not written its locks for this long is gone. */
   get staleMs(): number {
     return 10 * this.o.heartbeatMs;
-  }
-
-  private path(id: string, ext: 'json' | 'lock' | 'cancel'): string {
-    return join(this.o.dir, `${id}.${ext}`);
-  }
-
-  private slotPath(k: number): string {
-    return join(this.o.dir, `slot-${k}.lock`);
   }
 
   /** start: the scheduler, every heartbeat (recover interrupted jobs, start queued ones, beat). */
@@ -195,33 +111,33 @@ export class TrainingJobs {
 
   /** read: a job file, or null (missing, unreadable or of another schema). */
   read(id: string): Job | null {
-    try {
-      const j = JSON.parse(readFileSync(this.path(id, 'json'), 'utf8')) as Job;
-      return j.schemaVersion === JOB_SCHEMA_VERSION && j.id === id ? j : null;
-    } catch {
-      return null;
-    }
-  }
-
-  private write(j: Job): void {
-    j.updatedAt = isoNow(this.now);
-    writeFileAtomic(this.path(j.id, 'json'), JSON.stringify(j, null, 2) + '\n');
+    return this.files.read(id);
   }
 
   /** ids: every job id in the folder, oldest first. */
   ids(): string[] {
-    if (!existsSync(this.o.dir)) return [];
-    return readdirSync(this.o.dir).filter((f) => f.endsWith('.json') && JOB_ID.test(f.slice(0, -5))).map((f) => f.slice(0, -5)).sort();
+    return this.files.ids();
   }
 
   /** view: a job as the API shows it. */
   view(j: Job): JobView {
-    const { schemaVersion: _s, holder, childPid: _c, ...rest } = j;
-    // GET needs no token: trace folders are shown by their last component, as the dashboard's routes do
-    // (a job file written by hand or by an older agent may carry no data: shown as it is)
-    const d = j.request?.data as JobRequest['data'] | undefined;
-    const request = d && typeof d === 'object' && 'traces' in d ? { ...j.request, data: { traces: { ...d.traces, paths: d.traces.paths.map((p) => basename(p) || p) } } } : j.request;
-    return { ...rest, request, log: j.log.slice(-20), runner: holder ? `${holder.host} (pid ${holder.pid})` : null };
+    return jobView(j);
+  }
+
+  /**
+   * snapshot: jobs by state, the running ones' progress, and the duration of the last finished one (the
+   * /metrics gauges). Reads every job file; a scrape every 15 s reads a few hundred small files at most.
+   */
+  snapshot(): TrainingSnapshot {
+    const jobs = this.ids().map((id) => this.read(id)).filter((j): j is Job => j !== null);
+    const byState: TrainingSnapshot['byState'] = {};
+    for (const j of jobs) byState[j.state] = (byState[j.state] ?? 0) + 1;
+    const ended = jobs.filter((j) => TERMINAL.includes(j.state) && j.startedAt && j.finishedAt).sort((a, b) => Date.parse(a.finishedAt!) - Date.parse(b.finishedAt!)).at(-1);
+    return {
+      byState,
+      running: jobs.filter((j) => j.state === 'running').map((j) => ({ id: j.id, progress: j.progress })),
+      last: ended ? { state: ended.state, seconds: (Date.parse(ended.finishedAt!) - Date.parse(ended.startedAt!)) / 1000 } : null,
+    };
   }
 
   list(): JobView[] {
@@ -251,7 +167,7 @@ export class TrainingJobs {
       this.stopChild(mine);
       return this.read(id);
     }
-    if (j.state === 'queued' && this.createExclusive(this.path(id, 'lock'), this.lockBody(id, -1))) {
+    if (j.state === 'queued' && this.files.createExclusive(this.path(id, 'lock'), this.lockBody(id, -1))) {
       const again = this.read(id);
       if (again && again.state === 'queued') {
         this.finish(again, 'cancelled', 'cancelled before it started', null);
@@ -261,7 +177,7 @@ export class TrainingJobs {
       rmSync(this.path(id, 'lock'), { force: true });
     }
     // running elsewhere (or just claimed): leave a marker its holder acts on
-    this.createExclusive(this.path(id, 'cancel'), isoNow(this.now));
+    this.files.createExclusive(this.path(id, 'cancel'), isoNow(this.now));
     return this.read(id);
   }
 
@@ -269,36 +185,8 @@ export class TrainingJobs {
     return JSON.stringify({ ...this.holder, job: id, slot });
   }
 
-  /** createExclusive creates a file only if it does not exist (O_EXCL); true when this call created it. */
-  private createExclusive(path: string, body: string): boolean {
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
-    try {
-      writeSync(fd, body);
-    } finally {
-      closeSync(fd);
-    }
-    return true;
-  }
-
-  /** lockInfo: a lock's holder and age, or null when it is missing or unreadable. */
-  private lockInfo(path: string): { holder: Holder; job: string; ageMs: number; body: string } | null {
-    try {
-      const body = readFileSync(path, 'utf8');
-      const x = JSON.parse(body) as Holder & { job: string };
-      return { holder: { host: x.host, pid: x.pid, boot: x.boot }, job: x.job, ageMs: this.now() - statSync(path).mtimeMs, body };
-    } catch {
-      return null;
-    }
-  }
-
   /** dead: the holder is gone (a dead process of this host, or this pid of an earlier boot), or silent too long. */
-  private dead(info: { holder: Holder; ageMs: number } | null): string | null {
+  private dead(info: LockInfo | null): string | null {
     if (!info) return 'its claim is missing';
     const h = info.holder;
     if (h.host === this.holder.host) {
@@ -307,15 +195,6 @@ export class TrainingJobs {
     }
     if (info.ageMs > this.staleMs) return `its agent (pid ${h.pid} on ${h.host}) sent no heartbeat for ${Math.round(info.ageMs / 1000)} s`;
     return null;
-  }
-
-  /** removeIf removes a lock only while it still holds `body` (see the header for the remaining window). */
-  private removeIf(path: string, body: string): void {
-    try {
-      if (readFileSync(path, 'utf8') === body) rmSync(path, { force: true });
-    } catch {
-      // already gone
-    }
   }
 
   /** tick: heartbeat, cancel markers, interrupted jobs, then start queued jobs while a slot is free. */
@@ -349,26 +228,26 @@ export class TrainingJobs {
       if (this.running.has(id)) continue;
       const j = this.read(id);
       if (!j || j.state !== 'running') continue;
-      const info = this.lockInfo(this.path(id, 'lock'));
+      const info = this.files.lockInfo(this.path(id, 'lock'));
       const why = this.dead(info);
       if (!why) continue;
       const last = info ? new Date(this.now() - info.ageMs).toISOString() : 'unknown';
       this.o.log.warn({ job: id, reason: why }, 'training job interrupted');
       this.finish(j, 'failed', `interrupted: ${why} while the job was ${j.stage ?? 'starting'} (${j.progress.toFixed(0)}%); last heartbeat ${last}. A candidate it had exported stays retained and not active; submit the job again`, null);
       if (info) {
-        this.removeIf(this.path(id, 'lock'), info.body);
-        const slot = JSON.parse(info.body).slot as number;
-        const sl = this.lockInfo(this.slotPath(slot));
-        if (sl && sl.job === id) this.removeIf(this.slotPath(slot), sl.body);
+        this.files.removeIf(this.path(id, 'lock'), info.body);
+        const slot = info.slot;
+        const sl = this.files.lockInfo(this.slotPath(slot));
+        if (sl && sl.job === id) this.files.removeIf(this.slotPath(slot), sl.body);
       }
       rmSync(this.path(id, 'cancel'), { force: true });
     }
     // slots whose holder is gone without a job file saying so (killed between the slot and the claim)
     for (let k = 0; k < this.o.concurrency; k++) {
-      const sl = this.lockInfo(this.slotPath(k));
+      const sl = this.files.lockInfo(this.slotPath(k));
       if (sl && ![...this.running.values()].some((r) => r.slot === k) && this.dead(sl)) {
         const j = this.read(sl.job);
-        if (!j || j.state !== 'running') this.removeIf(this.slotPath(k), sl.body);
+        if (!j || j.state !== 'running') this.files.removeIf(this.slotPath(k), sl.body);
       }
     }
   }
@@ -378,7 +257,7 @@ export class TrainingJobs {
     for (const j of queued) {
       const slot = this.takeSlot(j.id);
       if (slot < 0) return;
-      if (!this.createExclusive(this.path(j.id, 'lock'), this.lockBody(j.id, slot))) {
+      if (!this.files.createExclusive(this.path(j.id, 'lock'), this.lockBody(j.id, slot))) {
         rmSync(this.slotPath(slot), { force: true });
         continue;
       }
@@ -393,7 +272,7 @@ export class TrainingJobs {
   }
 
   private takeSlot(id: string): number {
-    for (let k = 0; k < this.o.concurrency; k++) if (this.createExclusive(this.slotPath(k), this.lockBody(id, k))) return k;
+    for (let k = 0; k < this.o.concurrency; k++) if (this.files.createExclusive(this.slotPath(k), this.lockBody(id, k))) return k;
     return -1;
   }
 
@@ -468,35 +347,12 @@ export class TrainingJobs {
     });
   }
 
-  /** onLine: a progress object, a log line in JSON, or plain text (an error line). */
+  /** onLine: one stderr line of the child into its job (training-child.ts applyLine); at most two writes a second. */
   private onLine(r: Running, raw: string, started: number): void {
-    // GET needs no token: an absolute path in a line is shown by its last component
-    const line = raw.replace(/(?:\/[^\s/:,;()"'`]+)+\/([^\s/:,;()"'`]+)/g, '$1');
-    const j = r.job;
-    let p: { stage?: string; pct?: number; message?: string; trainingEtaSec?: number | null; log?: string } | null = null;
-    try {
-      p = line.startsWith('{') ? JSON.parse(line) : null;
-    } catch {
-      p = null;
-    }
-    if (p && typeof p.pct === 'number') {
-      j.stage = p.stage ?? j.stage;
-      j.progress = p.pct;
-      j.message = p.message ?? j.message;
-      j.trainingEtaSec = p.stage === 'training' ? p.trainingEtaSec ?? null : null;
-      const elapsed = (this.now() - started) / 1000;
-      j.etaSec = p.pct >= 3 ? Math.round((elapsed * (100 - p.pct)) / p.pct) : null;
-      if (!/epoch \d+\//.test(j.message ?? '')) j.log.push(`${p.stage}: ${p.message}`);
-    } else if (p && typeof p.log === 'string') {
-      if (!/^train: epoch \d+\//.test(p.log)) j.log.push(p.log);
-    } else if (line.trim()) {
-      j.log.push(line);
-    }
-    if (j.log.length > LOG_LINES) j.log.splice(0, j.log.length - LOG_LINES);
-    // at most two writes a second
+    applyLine(r.job, raw, (this.now() - started) / 1000);
     if (this.now() - r.lastWrite >= 500) {
       r.lastWrite = this.now();
-      this.write(j);
+      this.write(r.job);
     }
   }
 
@@ -524,12 +380,3 @@ export class TrainingJobs {
     await Promise.all(waits);
   }
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};

@@ -7,15 +7,17 @@
  * progress, ETA, log tail and resulting version (also in GET /v1/models with its shadow record); cancel
  * of a running job (its child stops, nothing exported) and of a queued one (concurrency 1); cancel of a
  * finished job (409 JOB_FINISHED), an unknown id (404); a read-only (ConfigMap) store answers 409
- * STORE_READ_ONLY naming the CronJob.
+ * STORE_READ_ONLY naming the in-cluster CronJob of the ConfigMap store; GET /metrics shows the jobs by
+ * state, the running job's progress and the last finished job's duration.
  * Two REAL agent processes on one store: two jobs submitted to different agents run one at a time and
- * each exactly once (two new versions, each job one runner); an agent killed with SIGKILL mid-job: the
+ * each exactly once (two new versions, each job one runner); a running job cancelled through the agent that
+ * does not run it stops (its child gone, nothing exported, no lock left); an agent killed with SIGKILL mid-job: the
  * restarted agent marks the job failed with the reason, and the job's child stopped with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { need, REPO, SHARED_DATA } from './helpers/env.js';
 import { freePort } from './helpers/prometheus.js';
@@ -56,6 +58,18 @@ async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 120_0
   }
 }
 
+/** processGone waits until `pid` no longer exists (or throws after 30 s). */
+async function processGone(pid: number): Promise<void> {
+  await until(async () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, (gone) => gone, 30_000);
+}
+
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -65,6 +79,9 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
   let store: ReturnType<typeof shippedStore>;
   const get = async (url: string) => (await agent.app.inject({ method: 'GET', url })).json();
   const post = (url: string, payload?: unknown, headers: Record<string, string> = auth) => agent.app.inject({ method: 'POST', url, payload: payload as object, headers });
+  const metricsText = async () => (await agent.app.inject({ method: 'GET', url: '/metrics' })).body;
+  /** gauge: the value of one series in the metrics text, or NaN when it is absent. */
+  const gauge = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1] ?? NaN);
 
   beforeAll(async () => {
     store = shippedStore();
@@ -141,6 +158,15 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
     expect((await get(`/v1/training-jobs/${second.id}`)).state).toBe('queued');
     const pid = JSON.parse(readFileSync(join(store.dir, 'training-jobs', `${first.id}.json`), 'utf8')).childPid as number;
     expect(running.runner).toBeTruthy();
+    // GET /metrics: the jobs by state (the previous test's job succeeded), the running one's progress, the
+    // duration of the last finished one
+    const before = await metricsText();
+    expect(gauge(before, 'resource_agent_training_jobs{state="running"}')).toBe(1);
+    expect(gauge(before, 'resource_agent_training_jobs{state="queued"}')).toBe(1);
+    expect(gauge(before, 'resource_agent_training_jobs{state="succeeded"}')).toBe(1);
+    expect(gauge(before, 'resource_agent_training_jobs{state="cancelled"}')).toBe(0);
+    expect(gauge(before, `resource_agent_training_job_progress_percent{job="${first.id}"}`)).toBeGreaterThanOrEqual(15);
+    expect(gauge(before, 'resource_agent_training_last_duration_seconds{state="succeeded"}')).toBeGreaterThan(0);
     const c2 = await post(`/v1/training-jobs/${second.id}/cancel`);
     expect(c2.statusCode).toBe(200);
     expect(c2.json().state).toBe('cancelled');
@@ -148,6 +174,12 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
     const j1 = await until(() => get(`/v1/training-jobs/${first.id}`), (j) => j.state !== 'running');
     expect(j1.state).toBe('cancelled');
     expect(() => process.kill(pid, 0)).toThrow();
+    const after = await metricsText();
+    expect(gauge(after, 'resource_agent_training_jobs{state="running"}')).toBe(0);
+    expect(gauge(after, 'resource_agent_training_jobs{state="cancelled"}')).toBe(2);
+    expect(after).not.toMatch(/resource_agent_training_job_progress_percent\{/);
+    // the last finished job that had started is the cancelled running one
+    expect(gauge(after, 'resource_agent_training_last_duration_seconds{state="cancelled"}')).toBeGreaterThan(0);
     expect((await get(`/v1/training-jobs/${second.id}`)).startedAt).toBeNull();
     // cancelled in training: no candidate beyond the first test's 2.1.0
     expect(family(readManifest(store.manifest)).versions.map((x) => x.version)).toEqual(['2.0.0', '2.1.0']);
@@ -164,6 +196,7 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
       expect(r.statusCode).toBe(409);
       expect(r.json().error.code).toBe('STORE_READ_ONLY');
       expect(r.json().error.message).toMatch(/create job --from=cronjob\/resource-agent-retrain/);
+      expect(r.json().error.message).toMatch(/kubectl apply -k resource-agent\/deploy\/overlays\/configmap-store-retrain/);
       const list = (await a.app.inject({ method: 'GET', url: '/v1/training-jobs' })).json();
       expect(list).toMatchObject({ writable: false, jobs: [] });
       expect(list.how).toMatch(/CronJob/);
@@ -245,6 +278,31 @@ describe.skipIf(skip)('training jobs with two real agent processes on one store'
     await b.stop();
   }, 300_000);
 
+  it('cancel from the other replica: the agent that runs the job sees the marker within a heartbeat and stops its child', async () => {
+    const store = shippedStore();
+    const [a, b] = [await startAgentProcess(store), await startAgentProcess(store)];
+    agents.push(a, b);
+    const job = await submit(a, slow);
+    const running = await until(() => getJ(a, `/v1/training-jobs/${job.id}`), (j) => j.state === 'running' && j.stage === 'training');
+    // either agent may have claimed it: cancel through the one that does not run it
+    const runnerPid = Number(/\(pid (\d+)\)$/.exec(running.runner)![1]);
+    const [runner, other] = runnerPid === a.proc.pid ? [a, b] : [b, a];
+    expect(runnerPid).toBe(runner.proc.pid);
+    const childPid = JSON.parse(readFileSync(join(store.dir, 'training-jobs', `${job.id}.json`), 'utf8')).childPid as number;
+    const r = await fetch(`${other.url}/v1/training-jobs/${job.id}/cancel`, { method: 'POST', headers: auth });
+    expect(r.status).toBe(200);
+    const done = await until(() => getJ(other, `/v1/training-jobs/${job.id}`), (j) => j.state !== 'running', 60_000);
+    expect(done.state).toBe('cancelled');
+    expect(done.error).toMatch(/^cancelled while running/);
+    expect(done.runner).toBe(running.runner);
+    await processGone(childPid);
+    // nothing promoted or exported, and no lock, slot or cancel marker left in the store
+    expect(family(readManifest(store.manifest)).versions.map((v) => v.version)).toEqual(['2.0.0']);
+    expect(readdirSync(join(store.dir, 'training-jobs')).filter((f) => !f.endsWith('.json'))).toEqual([]);
+    await a.stop();
+    await b.stop();
+  }, 300_000);
+
   it('an agent killed mid-job (SIGKILL): the restarted agent marks the job failed with the reason; the job\'s child stopped with it', async () => {
     const store = shippedStore();
     const a = await startAgentProcess(store);
@@ -260,14 +318,7 @@ describe.skipIf(skip)('training jobs with two real agent processes on one store'
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatch(new RegExp(`^interrupted: its agent \\(pid ${a.proc.pid} on .+\\) is gone while the job was training \\(\\d+%\\)`));
     // the child saw its stdin close and stopped (no orphan that could promote later)
-    await until(async () => {
-      try {
-        process.kill(childPid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, (gone) => gone, 30_000);
+    await processGone(childPid);
     expect(family(readManifest(store.manifest)).active).toBe('2.0.0');
     // the job is still listed (never lost), and no lock is left behind
     expect((await getJ(restarted, '/v1/training-jobs')).jobs.map((j: { id: string }) => j.id)).toEqual([job.id]);

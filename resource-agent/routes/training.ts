@@ -9,7 +9,9 @@
  * A job reads the agent's own Prometheus (--prometheus, with its headers, token and CA; a request never
  * names a URL) over `data.prometheus.history`, or trace files on the agent's file system
  * (`data.traces.paths`). On a read-only store (the ConfigMap store) nothing can be written, so POST
- * answers 409 STORE_READ_ONLY with the way to retrain there instead (the CronJob), and GET says so.
+ * answers 409 STORE_READ_ONLY with the ways to retrain there instead (first the in-cluster CronJob of
+ * deploy/overlays/configmap-store-retrain, which writes the ConfigMap through the Kubernetes API), and GET
+ * says so.
  */
 import type { FastifyInstance } from 'fastify';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -29,7 +31,7 @@ const CONTAINER_FAMILY = 'container-resources';
 const D = RETRAIN_DEFAULTS;
 
 /** HOW_READ_ONLY: what to do instead on a ConfigMap store. */
-export const HOW_READ_ONLY = 'the model store is read-only (a ConfigMap), so the agent cannot run training jobs; retrain from a checkout instead (npm run retrain -- --prometheus URL --promote into the store npm start serves, then npm run store:configmap and kubectl apply -k resource-agent/deploy), or deploy the writable store with the nightly retraining CronJob (kubectl apply -k resource-agent/deploy/overlays/pvc-store-retrain; run it now: kubectl -n resource-agent create job --from=cronjob/resource-agent-retrain retrain-now)';
+export const HOW_READ_ONLY = "the model store is read-only (a ConfigMap mounted into the agents), so the agent cannot run training jobs. Retrain inside the cluster instead: kubectl apply -k resource-agent/deploy/overlays/configmap-store-retrain adds a nightly CronJob that reads this ConfigMap, retrains and writes it back through the Kubernetes API (its ServiceAccount may get and update this one ConfigMap, nothing else); run it now with kubectl -n resource-agent create job --from=cronjob/resource-agent-retrain retrain-now and follow it with kubectl -n resource-agent logs -f job/retrain-now. Or retrain from a checkout (npm run retrain -- --prometheus URL --promote, then npm run store:configmap and kubectl apply -k resource-agent/deploy), or deploy the writable store, where POST /v1/training-jobs runs (kubectl apply -k resource-agent/deploy/overlays/pvc-store-retrain)";
 
 /** storeWritable: null when jobs can be written next to the manifest, else why not. */
 export function storeWritable(manifestPath: string): string | null {
@@ -215,6 +217,7 @@ const idParam = { type: 'object', properties: { id: { type: 'string', pattern: J
 /** trainingRoutes registers the four routes; `jobs` is null when the container family is not served. */
 export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: TrainingJobs | null, metrics: AgentMetrics): void {
   const admin = adminGuard(o.adminTokenFile, metrics);
+  if (jobs) metrics.watchTraining(() => jobs.snapshot());
   const need = () => {
     if (!jobs) throw new AgentError('ROUTE_NOT_FOUND', `training jobs retrain the ${CONTAINER_FAMILY} family, which this agent does not serve (--family)`);
     return jobs;
