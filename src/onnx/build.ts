@@ -29,6 +29,11 @@ export const OPSET = 13;
 export const IR_VERSION = 7;
 export const INPUT_NAME = 'features';
 export const OUTPUT_NAME = 'recommendation';
+/**
+ * PRODUCER: the program that wrote the file (this project), the same for every family's models: the
+ * ONNX producerName, the start of the model's doc string and its domain. No family is named here.
+ */
+export const PRODUCER = 'container-resource-predictor';
 
 function f32(name: string, dims: number[], data: ArrayLike<number>): ITensor {
   return { name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(Float32Array.from(data).buffer) };
@@ -72,7 +77,8 @@ function head(nodes: INode[], inits: ITensor[], last: string, width: number, sig
     else runs.push({ start: c, end: c + 1, sig });
   }
   const parts = runs.map((r, k) => {
-    // Names as written since v1.0.0 for the container layout, so existing files and new ones agree.
+    // One linear run then one sigmoid run (containers, job-memory networks): the names written since
+    // v1.0.0 ('resources', 'confidence'), so existing files and new ones agree.
     const nm = r.sig ? (runs.length === 2 && k === 1 ? 'confidence' : `sigmoid_${r.start}_${r.end}`) : runs.length === 2 && k === 0 ? 'resources' : `linear_${r.start}_${r.end}`;
     const tag = r.sig ? (nm === 'confidence' ? 'conf' : nm) : nm === 'resources' ? 'res' : nm;
     inits.push(i64(`slice_${tag}_starts`, [r.start]), i64(`slice_${tag}_ends`, [r.end]));
@@ -92,9 +98,9 @@ function head(nodes: INode[], inits: ITensor[], last: string, width: number, sig
 export function encodeModel(c: ModelContract, nodes: INode[], inits: ITensor[], doc: string, metadata: Record<string, string>, o: { opsets?: onnxProto.onnx.IOperatorSetIdProto[]; outputDoc?: string } = {}): Uint8Array {
   const m = onnx.ModelProto.create({
     irVersion: IR_VERSION,
-    producerName: 'container-resource-predictor',
+    producerName: PRODUCER,
     producerVersion: '1',
-    domain: 'io.github.container-resource-predictor',
+    domain: `io.github.${PRODUCER}`,
     modelVersion: 1,
     docString: doc,
     opsetImport: [{ domain: '', version: OPSET }, ...(o.opsets ?? [])],
@@ -117,33 +123,55 @@ function outputDoc(c: ModelContract): string {
   return `normalized ${lin.join(', ')}${sig.length ? ` and ${sig.join(', ')} (probability)` : ''}`;
 }
 
-/** buildFloatOnnx writes the fp32 graph: MatMul + Add (+ Relu) per layer. */
-export function buildFloatOnnx(c: ModelContract, w: FloatWeights, metadata: Record<string, string> = {}): Uint8Array {
+/**
+ * LayerEmitter: how one layer's weights enter the graph. It adds the initializers (including the bias
+ * `b<k>`) and any nodes that make the float matrix `W<k>`, and returns the name of the MatMul's input
+ * (`cur`, or what the layer's input becomes on its way: e.g. an activation's quantize–dequantize chain).
+ * `l` is the layer's index, `k` = l + 1 its number in tensor names.
+ */
+type LayerEmitter = (l: number, k: number, cur: string, nodes: INode[], inits: ITensor[]) => string;
+
+/**
+ * denseGraph writes the network's one loop: per layer the emitter's weights, MatMul, Add and (but for
+ * the last) Relu, then the head (sigmoid runs). Both the fp32 and the int8 graph are this loop.
+ */
+function denseGraph(layers: number, width: number, sigmoid: readonly number[], emit: LayerEmitter): { nodes: INode[]; inits: ITensor[] } {
   const nodes: INode[] = [];
   const inits: ITensor[] = [];
   let cur = INPUT_NAME;
-  w.layers.forEach((L, l) => {
+  for (let l = 0; l < layers; l++) {
     const k = l + 1;
-    inits.push(f32(`W${k}`, [L.inSize, L.outSize], L.W), f32(`b${k}`, [L.outSize], L.b));
+    cur = emit(l, k, cur, nodes, inits);
     nodes.push(node('MatMul', [cur, `W${k}`], [`mm${k}`], `matmul_${k}`));
     nodes.push(node('Add', [`mm${k}`, `b${k}`], [`z${k}`], `add_${k}`));
     cur = `z${k}`;
-    if (l < w.layers.length - 1) {
+    if (l < layers - 1) {
       nodes.push(node('Relu', [cur], [`h${k}`], `relu_${k}`));
       cur = `h${k}`;
     }
-  });
-  head(nodes, inits, cur, c.outputs.length, w.sigmoid);
-  return encodeModel(c, nodes, inits, 'container-resource-predictor, float32', { quantization: 'none', ...metadata });
+  }
+  head(nodes, inits, cur, width, sigmoid);
+  return { nodes, inits };
 }
 
-/** buildQuantizedOnnx writes the int8 QDQ graph for a quantized model. */
-export function buildQuantizedOnnx(c: ModelContract, q: QuantizedModel, metadata: Record<string, string> = {}): Uint8Array {
-  const nodes: INode[] = [];
-  const inits: ITensor[] = [];
-  let cur = INPUT_NAME;
-  q.layers.forEach((L, l) => {
-    const k = l + 1;
+/** buildFloatOnnx writes the fp32 graph: MatMul + Add (+ Relu) per layer, the weights as float initializers. */
+export function buildFloatOnnx(c: ModelContract, w: FloatWeights, metadata: Record<string, string> = {}): Uint8Array {
+  const { nodes, inits } = denseGraph(w.layers.length, c.outputs.length, w.sigmoid, (l, k, cur, _nodes, inits) => {
+    const L = w.layers[l]!;
+    inits.push(f32(`W${k}`, [L.inSize, L.outSize], L.W), f32(`b${k}`, [L.outSize], L.b));
+    return cur;
+  });
+  return encodeModel(c, nodes, inits, `${PRODUCER}, float32`, { quantization: 'none', ...metadata });
+}
+
+/**
+ * quantizedLayer emits one int8 layer: in 'static' mode the input activation's [Clip →] QuantizeLinear →
+ * DequantizeLinear chain, then the int8 weights with their per-channel scales through DequantizeLinear.
+ */
+function quantizedLayer(q: QuantizedModel): LayerEmitter {
+  return (l, k, input, nodes, inits) => {
+    const L = q.layers[l]!;
+    let cur = input;
     if (q.mode === 'static') {
       inits.push(f32(`a${k}_scale`, [], [q.actScales[l]!]), u8scalar(`a${k}_zero`, 0));
       if (q.actQmax[l]! < 255) {
@@ -159,16 +187,14 @@ export function buildQuantizedOnnx(c: ModelContract, q: QuantizedModel, metadata
     inits.push(i8(`W${k}_q`, [L.inSize, L.outSize], L.Wq), f32(`W${k}_scale`, [L.outSize], L.wScale));
     inits.push(i8(`W${k}_zero`, [L.outSize], new Int8Array(L.outSize)), f32(`b${k}`, [L.outSize], L.b));
     nodes.push(node('DequantizeLinear', [`W${k}_q`, `W${k}_scale`, `W${k}_zero`], [`W${k}`], `dequantize_W${k}`, [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]));
-    nodes.push(node('MatMul', [cur, `W${k}`], [`mm${k}`], `matmul_${k}`));
-    nodes.push(node('Add', [`mm${k}`, `b${k}`], [`z${k}`], `add_${k}`));
-    cur = `z${k}`;
-    if (l < q.layers.length - 1) {
-      nodes.push(node('Relu', [cur], [`h${k}`], `relu_${k}`));
-      cur = `h${k}`;
-    }
-  });
-  head(nodes, inits, cur, c.outputs.length, q.sigmoid);
-  return encodeModel(c, nodes, inits, `container-resource-predictor, int8 (${q.mode === 'static' ? 'static QDQ: int8 per-channel weights, uint8 calibrated activations' : 'weight-only int8 per-channel'})`, {
+    return cur;
+  };
+}
+
+/** buildQuantizedOnnx writes the int8 QDQ graph for a quantized model. */
+export function buildQuantizedOnnx(c: ModelContract, q: QuantizedModel, metadata: Record<string, string> = {}): Uint8Array {
+  const { nodes, inits } = denseGraph(q.layers.length, c.outputs.length, q.sigmoid, quantizedLayer(q));
+  return encodeModel(c, nodes, inits, `${PRODUCER}, int8 (${q.mode === 'static' ? 'static QDQ: int8 per-channel weights, uint8 calibrated activations' : 'weight-only int8 per-channel'})`, {
     quantization: q.mode === 'static' ? 'int8-static-qdq' : 'int8-weight-only',
     ...metadata,
   });

@@ -17,7 +17,7 @@
  */
 import onnxProto from 'onnx-proto';
 import type { ModelContract } from '../core/contract.js';
-import { encodeModel, INPUT_NAME, OUTPUT_NAME } from './build.js';
+import { encodeModel, INPUT_NAME, OUTPUT_NAME, PRODUCER } from './build.js';
 import { OnnxInspectError, readQuantizedModel } from './inspect.js';
 import type { QuantizedModel } from '../core/quantize.js';
 
@@ -172,7 +172,7 @@ export function buildTreeOnnx(c: ModelContract, e: TreeEnsemble, metadata: Recor
     return name;
   });
   nodes.push({ opType: 'Concat', input: parts, output: [OUTPUT_NAME], name: 'concat_output', attribute: [{ name: 'axis', type: AT.INT, i: 1 }] });
-  return encodeModel(c, nodes, inits, `container-resource-predictor, tree ensemble (${e.trees.length} trees, ${nodeCount(e)} nodes)`, { quantization: 'none (tree ensemble, float32 thresholds and leaves)', ...metadata }, {
+  return encodeModel(c, nodes, inits, `${PRODUCER}, tree ensemble (${e.trees.length} trees, ${nodeCount(e)} nodes)`, { quantization: 'none (tree ensemble, float32 thresholds and leaves)', ...metadata }, {
     opsets: [{ domain: ML_DOMAIN, version: ML_OPSET }],
     outputDoc: `normalized ${c.outputs.map((o) => o.name).join(', ')}`,
   });
