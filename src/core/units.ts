@@ -5,16 +5,23 @@
  * bytes. The converters are the only place where a factor of 1000 or 1024 appears.
  */
 
+/**
+ * The unit a number carries, as a "flavour": an optional phantom property, so a plain number literal or
+ * arithmetic result flows into any of them without a cast, but a value of one unit does not flow into
+ * another (`const m: Millicores = bytes` fails to compile, as does passing Millicores where Bytes are
+ * wanted). test/units.test.ts holds the compile-time proof.
+ */
+declare const unit: unique symbol;
 /** Cores of CPU (1 core = 1000 millicores). */
-export type Cores = number;
+export type Cores = number & { readonly [unit]?: 'cores' };
 /** Millicores of CPU. */
-export type Millicores = number;
+export type Millicores = number & { readonly [unit]?: 'millicores' };
 /** Bytes of memory. */
-export type Bytes = number;
+export type Bytes = number & { readonly [unit]?: 'bytes' };
 
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
-export const GiB = 1024 * MiB;
+export const KiB: Bytes = 1024;
+export const MiB: Bytes = 1024 * KiB;
+export const GiB: Bytes = 1024 * MiB;
 
 /** millicoresFromCores(0.25) === 250 */
 export function millicoresFromCores(cores: Cores): Millicores {

@@ -28,6 +28,7 @@
  * = [0.1, 0.3] cores at k = 1, 2.
  */
 import type { UsageWindow } from './types.js';
+import type { Bytes, Cores } from '../core/units.js';
 
 /** WorkloadRef names a workload: Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet or Pod. */
 export interface WorkloadRef {
@@ -62,8 +63,8 @@ export const workloadKey = (w: WorkloadRef) => `${w.namespace}/${w.kind}/${w.nam
 
 /** Resources: a container's requests or limits (null where not set or not known). */
 export interface Resources {
-  cpuCores: number | null;
-  memoryBytes: number | null;
+  cpuCores: Cores | null;
+  memoryBytes: Bytes | null;
 }
 
 /** ContainerUsage: one container of one workload, over the window. */

@@ -4,6 +4,7 @@
  * of them; the container family's features, the baselines (VPA, KRR, fixed rules) and the agent all read
  * a UsageWindow. Units are in the names: seconds since the epoch, cores, bytes.
  */
+import type { Bytes, Cores } from '../core/units.js';
 
 /** A raw usage window: samples in time order, as a metrics collector scrapes them. */
 export interface UsageWindow {
@@ -49,7 +50,7 @@ export interface UsageTrace {
   cpuCores: Float64Array;
   memoryBytes: Float64Array;
   /** the allocation it ran with, where the source knows it (Bitbrains: provisioned capacity) */
-  provisioned: { cpuCores: number; memoryBytes: number } | null;
+  provisioned: { cpuCores: Cores; memoryBytes: Bytes } | null;
   report: ReadReport;
 }
 

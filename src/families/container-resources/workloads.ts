@@ -24,7 +24,8 @@ import type { AppliedRisk } from './serving/render.js';
 import { DEFAULT_POLICY, pipeline } from './postprocess.js';
 import type { PodResources, Policy } from './postprocess.js';
 import type { ServedModel } from '../../core/family.js';
-import { GiB } from '../../core/units.js';
+import { coresFromMillicores, GiB, millicoresFromCores } from '../../core/units.js';
+import type { Bytes, Cores } from '../../core/units.js';
 
 /** Prices: currency per core-month and per GiB-month. */
 export interface Prices {
@@ -62,10 +63,10 @@ export interface Totals {
   recommended: number;
   short: number;
   /** requests over the running replicas, now and recommended (only containers whose current requests are known) */
-  currentCpuCores: number;
-  recommendedCpuCores: number;
-  currentMemoryBytes: number;
-  recommendedMemoryBytes: number;
+  currentCpuCores: Cores;
+  recommendedCpuCores: Cores;
+  currentMemoryBytes: Bytes;
+  recommendedMemoryBytes: Bytes;
   monthlySaving: number;
 }
 
@@ -141,7 +142,7 @@ const replicasOf = (u: ContainerUsage) => Math.max(u.replicas, 1);
 function saving(u: ContainerUsage, r: PodResources, p: Prices): number | null {
   const { cpuCores, memoryBytes } = u.requests;
   if (cpuCores === null && memoryBytes === null) return null;
-  const cpu = cpuCores === null ? 0 : (cpuCores - r.cpuRequestMillicores / 1000) * p.cpuCoreMonth;
+  const cpu = cpuCores === null ? 0 : (cpuCores - coresFromMillicores(r.cpuRequestMillicores)) * p.cpuCoreMonth;
   const mem = memoryBytes === null ? 0 : ((memoryBytes - r.memRequestBytes) / GiB) * p.memoryGiBMonth;
   return replicasOf(u) * (cpu + mem);
 }
@@ -151,8 +152,8 @@ function riskOf(u: ContainerUsage, r: PodResources): string | null {
   const l: Resources = u.limits;
   if (l.memoryBytes !== null && l.memoryBytes < r.memLimitBytes) out.push('OOM risk: memory limit below the recommended');
   else if (l.memoryBytes === null && u.requests.memoryBytes !== null && u.requests.memoryBytes < r.memRequestBytes) out.push('memory request below the recommended');
-  if (u.requests.cpuCores !== null && u.requests.cpuCores * 1000 < r.cpuRequestMillicores) out.push('CPU request below the recommended');
-  if (l.cpuCores !== null && l.cpuCores * 1000 < r.cpuLimitMillicores) out.push('throttling risk: CPU limit below the recommended');
+  if (u.requests.cpuCores !== null && millicoresFromCores(u.requests.cpuCores) < r.cpuRequestMillicores) out.push('CPU request below the recommended');
+  if (l.cpuCores !== null && millicoresFromCores(l.cpuCores) < r.cpuLimitMillicores) out.push('throttling risk: CPU limit below the recommended');
   return out.length ? out.join('; ') : null;
 }
 
@@ -166,7 +167,7 @@ export function totalsOf(cs: readonly ContainerRecommendation[]): Totals {
     const n = replicasOf(c.usage);
     if (c.usage.requests.cpuCores !== null) {
       t.currentCpuCores += n * c.usage.requests.cpuCores;
-      t.recommendedCpuCores += (n * c.recommended.cpuRequestMillicores) / 1000;
+      t.recommendedCpuCores += coresFromMillicores(n * c.recommended.cpuRequestMillicores);
     }
     if (c.usage.requests.memoryBytes !== null) {
       t.currentMemoryBytes += n * c.usage.requests.memoryBytes;

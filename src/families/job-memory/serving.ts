@@ -11,6 +11,7 @@
  */
 import { normalizeRow } from '../../core/contract.js';
 import { MiB, memoryQuantity } from '../../core/units.js';
+import type { Bytes } from '../../core/units.js';
 import { roundMemoryBytes } from '../../core/rounding.js';
 import type { FamilyServing, ObjectSchema, ServingAdapter, ServingBounds } from '../../core/family.js';
 import { RequestFieldError } from '../../core/family.js';
@@ -22,7 +23,7 @@ export const MAX_ID_LENGTH = 256;
 export const MIN_MEMORY_BYTES = 32 * MiB;
 
 /** allocate applies the operator's bounds and the rounding (core/rounding.ts's roundMemoryBytes) to an allocation in bytes. */
-export function allocate(bytes: number, b: ServingBounds): number {
+export function allocate(bytes: Bytes, b: ServingBounds): Bytes {
   let x = Math.max(bytes, b.minMemoryBytes);
   if (b.maxMemoryBytes !== null) x = Math.min(x, b.maxMemoryBytes);
   return roundMemoryBytes(x);

@@ -27,6 +27,7 @@ import type { FieldSpec, ModelContract, Normalization } from '../../core/contrac
 import { denormalize, normalize } from '../../core/contract.js';
 import type { AttributeDef, JobFormat, JobTable } from './data.js';
 import { InputError } from '../../util/errors.js';
+import type { Bytes } from '../../core/units.js';
 
 export const JOB_CONTRACT_VERSION = '1';
 export const MIN_COUNT = 2;
@@ -265,8 +266,8 @@ export function encodeRaw(s: JobSpec, raw: Record<string, unknown>, out: Float64
 
 /** JobDecision: what a model's outputs mean for one job. */
 export interface JobDecision {
-  pointBytes: number;
-  allocationBytes: number;
+  pointBytes: Bytes;
+  allocationBytes: Bytes;
   confidence: number;
 }
 

@@ -25,6 +25,7 @@ import type { Recommendation } from '../recommendation.js';
 import type { UsageWindow } from './types.js';
 import { usageSeriesLength } from './types.js';
 import { maxOf } from '../../../util/stats.js';
+import type { Millicores } from '../../../core/units.js';
 
 /** KrrOptions: SimpleStrategySettings and the runner's rounding, with KRR's defaults. */
 export interface KrrOptions {
@@ -37,7 +38,7 @@ export interface KrrOptions {
   /** Apply runner.py's _round_value (default true). */
   round?: boolean;
   /** cpu_min_value in millicores (default 10). */
-  cpuMinMillicores?: number;
+  cpuMinMillicores?: Millicores;
   /** memory_min_value in MB of 10^6 B (default 100). */
   memoryMinMb?: number;
 }

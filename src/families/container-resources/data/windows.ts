@@ -7,6 +7,7 @@
  */
 import type { UsageTrace, UsageWindow } from '../../../sources/types.js';
 import { maxOf, mean, percentile } from '../../../util/stats.js';
+import type { Bytes, Cores } from '../../../core/units.js';
 
 export const PROTOCOL = { pastDays: 7, futureDays: 3, strideDays: 1 } as const;
 const DAY = 86400;
@@ -18,7 +19,7 @@ export interface TraceWindow {
   past: UsageWindow;
   future: { cpuCores: Float64Array; memoryBytes: Float64Array };
   /** the allocation the workload ran with, where the source knows it */
-  original?: { cpuRequestCores: number; cpuLimitCores: number; memRequestBytes: number; memLimitBytes: number };
+  original?: { cpuRequestCores: Cores; cpuLimitCores: Cores; memRequestBytes: Bytes; memLimitBytes: Bytes };
   outcome: { cpuP99: number; cpuMean: number; memPeak: number; memMean: number };
 }
 

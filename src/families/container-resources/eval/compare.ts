@@ -18,6 +18,7 @@ import type { UsageWindow } from '../../../sources/types.js';
 import type { OnnxPredictor } from '../../../onnx/runtime.js';
 import type { Recommendations } from './metrics.js';
 import { denormalizeOutputs, N_OUTPUTS } from '../features.js';
+import type { Bytes, Cores } from '../../../core/units.js';
 
 export const SYSTEMS = ['model', 'vpa', 'krr', 'fixed-max-x1.3', 'as-provisioned'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -26,7 +27,7 @@ export type SystemName = (typeof SYSTEMS)[number];
 export interface EvalWindow {
   past: UsageWindow;
   /** the original allocation (cores, bytes) where the data has one */
-  original?: { cpuRequestCores?: number; cpuLimitCores?: number; memRequestBytes?: number; memLimitBytes?: number };
+  original?: { cpuRequestCores?: Cores; cpuLimitCores?: Cores; memRequestBytes?: Bytes; memLimitBytes?: Bytes };
 }
 
 /** collect turns per-window baseline answers into column arrays (null CPU limit → Infinity: none). */

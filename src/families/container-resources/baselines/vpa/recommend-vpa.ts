@@ -23,15 +23,16 @@ import { proportionalLimit } from './limits.js';
 import type { RecommenderConfig } from './recommender.js';
 import { createPodResourceRecommender, DEFAULT_RECOMMENDER_CONFIG, estimateContainerResources } from './recommender.js';
 import { coresFromCpuAmount, cpuAmountFromCores, memoryAmountFromBytes } from './resource-amount.js';
+import type { Bytes, Cores } from '../../../../core/units.js';
 
 /** VpaOptions: the container's current spec, OOM events, and overrides of the upstream defaults. */
 export interface VpaOptions {
   /** Current CPU request: weighs CPU samples (max(request, 0.1)) and sets the limit ratio. */
-  originalCpuRequestCores?: number;
-  originalCpuLimitCores?: number;
+  originalCpuRequestCores?: Cores;
+  originalCpuLimitCores?: Cores;
   /** Current memory request: sets the limit ratio (OOM events carry their own request). */
-  originalMemRequestBytes?: number;
-  originalMemLimitBytes?: number;
+  originalMemRequestBytes?: Bytes;
+  originalMemLimitBytes?: Bytes;
   /** OOM kills; memoryBytes is the memory request at the kill (upstream's OomInfo.Memory). */
   oomEvents?: { timestampSec: number; memoryBytes: number }[];
   aggregations?: Partial<AggregationsConfig>;
