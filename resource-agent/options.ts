@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import yargs from 'yargs';
 import { UserError } from '../src/util/errors.js';
 import { MiB } from '../src/core/units.js';
+import type { Bytes, Millicores } from '../src/core/units.js';
 import { FAMILIES, getFamily, isFamilyName } from '../src/families/registry.js';
 import type { ServingBounds } from '../src/core/family.js';
 import { readToken } from './auth.js';
@@ -34,10 +35,10 @@ export interface AgentOptions {
   maxBatchItems: number;
   bodyLimitBytes: number;
   batchBodyLimitBytes: number;
-  minCpuMillicores: number;
-  minMemoryBytes: number;
-  maxCpuMillicores: number | null;
-  maxMemoryBytes: number | null;
+  minCpuMillicores: Millicores;
+  minMemoryBytes: Bytes;
+  maxCpuMillicores: Millicores | null;
+  maxMemoryBytes: Bytes | null;
   /** on SIGTERM: report not ready for this long before closing, so load balancers stop sending */
   shutdownDelayMs: number;
   /** on SIGTERM, after the delay: connections still open this long after draining began are cut */

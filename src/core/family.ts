@@ -13,6 +13,7 @@
  */
 import type { ModelContract } from './contract.js';
 import type { RiskTable } from './risk.js';
+import type { Bytes, Millicores } from './units.js';
 import type * as tf from '@tensorflow/tfjs';
 import { InputError } from '../util/errors.js';
 
@@ -130,10 +131,10 @@ export interface FamilyEvaluation {
  * Caps are null when unset.
  */
 export interface ServingBounds {
-  minCpuMillicores: number;
-  minMemoryBytes: number;
-  maxCpuMillicores: number | null;
-  maxMemoryBytes: number | null;
+  minCpuMillicores: Millicores;
+  minMemoryBytes: Bytes;
+  maxCpuMillicores: Millicores | null;
+  maxMemoryBytes: Bytes | null;
 }
 
 /**

@@ -22,7 +22,7 @@
  */
 import { computeFeatures, CPU_RANGE, FEATURE_NAMES, FeatureError, MEM_RANGE, N_FEATURES, normalizeFeatures } from '../features.js';
 import type { FeatureName } from '../features.js';
-import { GiB, MiB } from '../../../core/units.js';
+import { coresFromMillicores, GiB, MiB, millicoresFromCores } from '../../../core/units.js';
 import { RequestFieldError } from '../../../core/family.js';
 import { checkEpochSeconds, prepareWindow } from './window.js';
 
@@ -75,7 +75,7 @@ function checkPercentile(x: ArrayLike<number>, i: number, before: number | null,
   const v = x[i]!;
   if (v < 0) throw fieldError(fieldOf(i), `is ${v}; usage cannot be negative`);
   if (cpu && v > CPU_RANGE.max) {
-    throw fieldError(fieldOf(i), `is ${v} cores, above the model's range (${CPU_RANGE.max} cores)${v <= CPU_RANGE.max * 1000 ? `; it looks like millicores: give cores (${v}m = ${v / 1000})` : '; it cannot recommend for such a container'}`);
+    throw fieldError(fieldOf(i), `is ${v} cores, above the model's range (${CPU_RANGE.max} cores)${v <= millicoresFromCores(CPU_RANGE.max) ? `; it looks like millicores: give cores (${v}m = ${coresFromMillicores(v)})` : '; it cannot recommend for such a container'}`);
   }
   if (!cpu && v > MEM_RANGE.max) throw fieldError(fieldOf(i), `is ${v} bytes (${(v / GiB).toFixed(1)} GiB), above the model's range (${MEM_RANGE.max / GiB} GiB); it cannot recommend for such a container`);
   if (!cpu && v > 0 && v < BOUNDS.memMinBytes) throw fieldError(fieldOf(i), `is ${v} bytes; no container runs in less than 64 KiB: it looks like MiB or GiB, not bytes (give ${v} MiB as ${v * MiB})`);
