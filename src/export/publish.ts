@@ -18,7 +18,8 @@
  * not yet deleted) is cleaned by the next export before it writes (`cleanDebris`); the Rust module and
  * predictor.onnx, which may be at the dead export's version, are rewritten by it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readBytesOrThrow } from '../util/read.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import { sha256Hex } from '../util/hash.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
@@ -153,11 +154,7 @@ export function exportModel(o: ExportOptions): ExportResult {
 
 /** readModel reads the model file, or names it and how to make one. */
 function readModel(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UserError(`cannot read model ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); train one with npm run train`);
-  }
+  return readBytesOrThrow(path, { what: 'model', fix: 'train one with npm run train' });
 }
 
 /** Checked: what the model file says of itself: its graph, its contract record and that record's hash. */
