@@ -27,10 +27,6 @@ const NAME_FRAGS = NAME_KEYS.map((k) => frag(`"${k}":`));
 const COMMA = 44;
 
 /**
- * writeRecommendation writes an answer's fields, without braces: the names the item gave, then CPU and
- * memory request and limit (number and quantity), then confidence to 4 decimals (0.823849 → 0.8238).
- */
-/**
  * AppliedRisk: the hold rates an item asked for, the calibrated targets and factors used, and where they
  * came from; target, factor and calibration are null when the serving version has no calibration (the
  * agent then answers with the model's own limits), and `warnings` says what was degraded.
@@ -42,6 +38,18 @@ export interface AppliedRisk {
   warnings?: string[];
 }
 
+/** writeAmount writes one amount after its key fragment: `<key>250,"quantity":"250m` (the next fragment closes it). */
+function writeAmount(w: JsonSink, key: Buffer, amount: number, quantity: string): void {
+  w.bytes(key);
+  w.ascii(String(amount));
+  w.bytes(QTY);
+  w.ascii(quantity);
+}
+
+/**
+ * writeRecommendation writes an answer's fields, without braces: the names the item gave, then CPU and
+ * memory request and limit (number and quantity), then confidence to 4 decimals (0.823849 → 0.8238).
+ */
 export function writeRecommendation(w: JsonSink, r: PodResources, meta: ItemMeta, risk: AppliedRisk | null = null): void {
   for (let k = 0; k < NAME_KEYS.length; k++) {
     const v = meta[NAME_KEYS[k]!];
@@ -50,22 +58,10 @@ export function writeRecommendation(w: JsonSink, r: PodResources, meta: ItemMeta
     w.string(v);
     w.byte(COMMA);
   }
-  w.bytes(CPU_REQ);
-  w.ascii(String(r.cpuRequestMillicores));
-  w.bytes(QTY);
-  w.ascii(cpuQuantity(r.cpuRequestMillicores));
-  w.bytes(CPU_LIM);
-  w.ascii(String(r.cpuLimitMillicores));
-  w.bytes(QTY);
-  w.ascii(cpuQuantity(r.cpuLimitMillicores));
-  w.bytes(MEM_REQ);
-  w.ascii(String(r.memRequestBytes));
-  w.bytes(QTY);
-  w.ascii(memoryQuantity(r.memRequestBytes));
-  w.bytes(MEM_LIM);
-  w.ascii(String(r.memLimitBytes));
-  w.bytes(QTY);
-  w.ascii(memoryQuantity(r.memLimitBytes));
+  writeAmount(w, CPU_REQ, r.cpuRequestMillicores, cpuQuantity(r.cpuRequestMillicores));
+  writeAmount(w, CPU_LIM, r.cpuLimitMillicores, cpuQuantity(r.cpuLimitMillicores));
+  writeAmount(w, MEM_REQ, r.memRequestBytes, memoryQuantity(r.memRequestBytes));
+  writeAmount(w, MEM_LIM, r.memLimitBytes, memoryQuantity(r.memLimitBytes));
   w.bytes(CONF);
   w.fraction4(Math.round(Math.min(Math.max(r.confidence, 0), 1) * 10_000));
   if (risk) {
