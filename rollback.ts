@@ -7,7 +7,7 @@
  * A running `npm start` follows it within seconds; for the cluster, npm run store:configmap then
  * kubectl apply -k resource-agent/deploy (the ConfigMap store rolls the pods).
  */
-import { makeCli, progress, runMain, SERVED_STORE } from './src/util/cli.js';
+import { familyOption, makeCli, progress, runMain, SERVED_STORE } from './src/util/cli.js';
 import { rollbackStore } from './src/commands/rollback.js';
 import { isConfigMapStore } from './src/store/configmap.js';
 import { DEFAULT_FAMILY_NAME, FAMILIES } from './src/families/registry.js';
@@ -17,7 +17,7 @@ runMain(async () => {
   const argv = await makeCli('rollback', "Make another retained version of a model store active, with the agent's checks (size, sha256, contract).\n\nUsage: npm run rollback [-- --to VERSION] [--store DIR]")
     .option('store', { type: 'string', default: '.', describe: 'model store folder (holding manifest.json); default: the store npm start serves' })
     .option('to', { type: 'string', describe: 'the version to activate (default: previousActive)' })
-    .option('family', { type: 'string', default: DEFAULT_FAMILY_NAME, describe: `model family (${FAMILIES.map((f) => f.name).join(', ')})` })
+    .option('family', familyOption(FAMILIES.map((f) => f.name), DEFAULT_FAMILY_NAME))
     .parse();
   const r = rollbackStore(argv.store, argv.to, argv.family);
   const manifest = join(argv.store, 'manifest.json');
