@@ -68,7 +68,7 @@ export const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isHex = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 /** FNV-1a, over a key's bytes: the key sequence of an object (its hidden class) is hashed from these */
 export const FNV_START = 0x811c9dc5;
-const fnv = (h: number, c: number) => Math.imul(h ^ c, 16777619);
+export const fnv = (h: number, c: number) => Math.imul(h ^ c, 16777619);
 
 /** JsonTokens: the chunks, the state and the tokens (see the header); JsonScanner gives them meaning. */
 export abstract class JsonTokens {

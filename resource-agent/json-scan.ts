@@ -27,7 +27,7 @@
  * numbers, literals), the states and the grammar errors are json-scan-tokens.ts's.
  */
 
-import { AFTER, ARR_FIRST, COLON, DONE, FNV_START, isDigit, JsonTokens, OBJ_FIRST, OBJ_KEY, ScanError, VALUE } from './json-scan-tokens.js';
+import { AFTER, ARR_FIRST, COLON, DONE, FNV_START, fnv, isDigit, JsonTokens, OBJ_FIRST, OBJ_KEY, ScanError, VALUE } from './json-scan-tokens.js';
 
 export { ScanError, shown } from './json-scan-tokens.js';
 
@@ -317,7 +317,7 @@ export class JsonScanner extends JsonTokens {
       this.count[d]!++;
       this.keyStart[d] = this.strStart;
       this.keyEnd[d] = end;
-      this.shape[d] = Math.imul(this.shape[d]! ^ this.hash, 16777619);
+      this.shape[d] = fnv(this.shape[d]!, this.hash);
       this.keyBytes[d]! += len;
       if (d === 0) this.topKey(end, len);
     }

@@ -3,7 +3,8 @@
  * is verified (size and sha256), loaded by ONNX Runtime, and checked against the family's contract (the
  * graph's widths, the contract version embedded at export, and a learned spec such as job-memory's
  * vocabularies). A refusal is logged and counted once per reason; a session is reused for identical bytes,
- * and the same bytes that failed to load are not loaded again.
+ * and the same bytes that failed to load are not loaded again. A loaded version's file is verified again
+ * later (fileDrift): one changed on disk is drift, reported while the verified copy keeps serving.
  */
 import type { FamilyEntry, VersionEntry } from '../src/store/manifest.js';
 import { verifyVersion } from '../src/store/manifest.js';
@@ -58,6 +59,16 @@ function contractMismatch(o: StoreOptions, entry: VersionEntry, predictor: OnnxP
   }
   // A contract learned from data (job-memory's vocabularies) also checks the spec embedded in the file.
   return c.checkModel?.(bytes, entry.file) ?? null;
+}
+
+/** fileDrift: the loaded versions whose file on disk no longer matches the sha256 verified at load, and why. */
+export function fileDrift(manifestPath: string, models: Iterable<LoadedModel>): Map<string, string> {
+  const drift = new Map<string, string>();
+  for (const m of models) {
+    const v = verifyVersion(manifestPath, m.entry);
+    if (!v.ok) drift.set(m.version, `${v.reason}; the copy verified at load keeps serving, a restart would refuse it`);
+  }
+  return drift;
 }
 
 /** versionView: one retained version as GET /v1/models shows it. */

@@ -31,7 +31,7 @@ import { DEFAULT_FAMILY_NAME } from '../src/families/registry.js';
 import { AgentError } from './errors.js';
 import { Mutex } from './mutex.js';
 import { activated, writeActivated } from './store-activate.js';
-import { message, prepareVersion, versionView } from './store-verify.js';
+import { fileDrift, message, prepareVersion, versionView } from './store-verify.js';
 import type { ActivationResult, LoadedModel, ReloadResult, StoreLogger, StoreOptions, StoreStatus, SwitchCause, VersionState, VersionView } from './store-types.js';
 
 export type { ActivationResult, LoadedModel, LoadFailureKind, LoadModel, ReloadResult, StoreEvents, StoreLogger, StoreOptions, StoreStatus, SwitchCause, VersionView } from './store-types.js';
@@ -168,11 +168,7 @@ export class ModelStore {
   reverify(): Promise<number> {
     return this.mutex.run(async () => {
       await this.recheckRefused();
-      const now = new Map<string, string>();
-      for (const m of this.models()) {
-        const v = verifyVersion(this.o.manifestPath, m.entry);
-        if (!v.ok) now.set(m.version, `${v.reason}; the copy verified at load keeps serving, a restart would refuse it`);
-      }
+      const now = fileDrift(this.o.manifestPath, this.models());
       for (const [version, reason] of now) if (this.drift.get(version) !== reason) this.log.error({ version, reason }, `model file of ${version} changed on disk since it was verified`);
       for (const version of this.drift.keys()) if (!now.has(version)) this.log.info({ version }, `model file of ${version} matches its verified sha256 again`);
       this.drift = now;
