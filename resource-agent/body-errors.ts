@@ -3,6 +3,7 @@
  * to parse (whole, or one batch item), over the in-flight budget, and the scanner's refusals (json-scan.ts)
  * turned into the agent's error codes.
  */
+import { MiB } from '../src/core/units.js';
 import { AgentError } from './errors.js';
 import type { JsonScanner } from './json-scan.js';
 import { ScanError } from './json-scan.js';
@@ -15,7 +16,6 @@ import type { BodyBudget } from './limits.js';
  *   batch (8 MiB): 32 MiB; its largest valid body, 125 week-long windows, ~21 MiB; an item 4 MiB
  */
 export const COST_FACTOR = 4;
-const MiB = 1024 * 1024;
 const mib = (n: number) => (n / MiB).toFixed(1);
 
 /** tooLarge: 413 BODY_TOO_LARGE, with the fix for the route. */
