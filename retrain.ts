@@ -17,16 +17,21 @@ import { parseDuration } from './src/sources/prometheus.js';
 import { SOURCES } from './src/sources/registry.js';
 import { parseSelector } from './src/sources/select.js';
 import { RETRAIN_DEFAULTS, retrain } from './src/retrain/run.js';
-import type { HistorySource, RetrainOptions, RetrainResult } from './src/retrain/run.js';
+import type { HistorySource, RetrainOptions } from './src/retrain/run.js';
 import { formatShadow } from './src/retrain/shadow.js';
 import { CancelledError } from './src/retrain/train-child.js';
 import { kubeAccess, parseConfigMapRef, fetchConfigMapStore, putConfigMapStore } from './src/retrain/kube-configmap.js';
+import { retrainJobs } from './src/retrain/jobs.js';
+import { CONTAINER_CONTRACT } from './src/families/container-resources/features.js';
 
 const D = RETRAIN_DEFAULTS;
 
 /** parseArgs: the command line, checked. */
 async function parseArgs() {
   return makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]\n       npm run retrain -- --prometheus URL --configmap resource-agent-store --promote   (in a pod, on the ConfigMap store)')
+    .option('family', { type: 'string', default: CONTAINER_CONTRACT.family, describe: `the family to retrain: ${CONTAINER_CONTRACT.family} (from --prometheus or --input), or job-memory/<data set> (from --jobs)` })
+    .option('jobs', { type: 'string', describe: 'with --family job-memory/<data set>: the job CSV (build-jobs or Galaxy format); its latest 20% (by time) are held back to judge the candidate' })
+    .option('budget', { type: 'number', describe: 'with --jobs: seconds for the model selection (train --budget; default: train\'s own, 180)' })
     .option('prometheus', { type: 'string', describe: 'Prometheus (or Thanos / Mimir) base URL to read the history from' })
     .option('input', { alias: 'i', type: 'string', array: true, describe: 'trace files or folders instead of Prometheus (e.g. ../shared/data/bitbrains-250)' })
     .option('trace', { choices: SOURCES.filter((s) => s.name !== 'prometheus').map((s) => s.name), default: 'bitbrains', describe: 'with --input: the usage source (format) of the files' })
@@ -130,7 +135,7 @@ function cancelSignal(stopWithStdin: boolean): AbortSignal {
  * onConfigMap: with --configmap, the run on a copy of the ConfigMap store in the work folder, and the
  * decided store written back (kube-configmap.ts); otherwise the run as it is.
  */
-async function onConfigMap(argv: Args, workDir: string, run: (manifestPath: string) => Promise<RetrainResult>): Promise<RetrainResult & { configMap?: { name: string; resourceVersion: string } }> {
+async function onConfigMap<R extends { manifestPath: string; next: string | null }>(argv: Args, workDir: string, run: (manifestPath: string) => Promise<R>): Promise<R & { configMap?: { name: string; resourceVersion: string } }> {
   if (argv.configmap === undefined) {
     const given = [['--kube-api', argv.kubeApi], ['--kube-token-file', argv.kubeTokenFile], ['--kube-ca-file', argv.kubeCaFile]].find(([, v]) => v !== undefined);
     if (given) throw new UserError(`${given[0]} only applies with --configmap; drop it`);
@@ -146,13 +151,35 @@ async function onConfigMap(argv: Args, workDir: string, run: (manifestPath: stri
   return { ...r, manifestPath: `configmap ${name}`, next: `written to ConfigMap ${name} (resourceVersion ${resourceVersion}); the agents reload it when the kubelet updates their volume (about a minute)`, configMap: { name, resourceVersion } };
 }
 
-runMain(async () => {
-  const argv = await parseArgs();
-  checkNumbers(argv);
-  const data = historySource(argv);
+/** jobArgs: with a job-memory family, --jobs and the budget, checked; with the container family, neither. */
+function jobArgs(argv: Args): { data: string; budgetSec: number | null } | null {
+  if (argv.family === CONTAINER_CONTRACT.family) {
+    if (argv.jobs !== undefined || argv.budget !== undefined) throw new UserError(`${argv.jobs !== undefined ? '--jobs' : '--budget'} applies to a job-memory family; add --family job-memory/<data set>`);
+    return null;
+  }
+  if (!argv.family.startsWith('job-memory/')) throw new UserError(`--family ${argv.family}: retrain takes ${CONTAINER_CONTRACT.family} or job-memory/<data set>`);
+  if (argv.jobs === undefined) throw new UserError(`--family ${argv.family} retrains from a job CSV: give --jobs FILE`);
+  const given = [['--prometheus', argv.prometheus], ['--input', argv.input], ['--candidate', argv.candidate], ['--rules-gate', argv.rulesGate || undefined]].find(([, v]) => v !== undefined);
+  if (given) throw new UserError(`${given[0]} applies to ${CONTAINER_CONTRACT.family}; a job family retrains from --jobs`);
+  if (argv.budget !== undefined && !(Number.isFinite(argv.budget) && argv.budget > 0)) throw new UserError(`--budget must be a positive number of seconds, got ${argv.budget}`);
+  return { data: argv.jobs, budgetSec: argv.budget ?? null };
+}
+
+/** runJobFamily: the job-family retraining (src/retrain/jobs.ts) and its result line. */
+async function runJobFamily(argv: Args, jobs: { data: string; budgetSec: number | null }, workDir: string, signal: AbortSignal): Promise<void> {
   const json = argv.progress === 'json';
-  const workDir = argv.workDir ? resolve(argv.workDir) : mkdtempSync(join(tmpdir(), 'crp-retrain-'));
-  const signal = cancelSignal(argv.stopWithStdin);
+  const r = await onConfigMap(argv, workDir, (manifestPath) => retrainJobs({
+    family: argv.family, ...jobs, manifestPath, margin: argv.margin, rulesGate: false, promote: argv.promote, workDir: join(workDir, 'run'), maxOldSpaceMb: argv.maxOldSpaceSize, signal,
+    onProgress: (p) => (json ? process.stderr.write(`${JSON.stringify(p)}\n`) : progress(`retrain: [${p.pct.toFixed(0).padStart(3)}%] ${p.stage}: ${p.message}`, true)),
+    onTrainLine: json ? (line) => process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
+  }));
+  if (!json) progress(`retrain: candidate ${r.version} ${r.decision} against ${r.against}; active ${r.active}: ${r.record.reason}`, true);
+  console.log(JSON.stringify({ version: r.version, against: r.against, decision: r.decision, active: r.active, reason: r.record.reason, manifest: r.manifestPath, next: r.next, configMap: r.configMap, heldBack: r.record.slices[0]?.systems, data: r.record.data }));
+}
+
+/** runContainer: the container retraining (src/retrain/run.ts) and its result line (the slices as a table in text mode). */
+async function runContainer(argv: Args, data: HistorySource, workDir: string, signal: AbortSignal): Promise<void> {
+  const json = argv.progress === 'json';
   const options = (manifestPath: string): RetrainOptions => ({
     data,
     manifestPath,
@@ -170,13 +197,24 @@ runMain(async () => {
     onTrainLine: json ? (line) => process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
     log: json ? (line) => line.includes('warning') && process.stderr.write(`${JSON.stringify({ log: line })}\n`) : undefined,
   });
+  const r = await onConfigMap(argv, workDir, (manifestPath) => retrain(options(manifestPath)));
+  if (!json) {
+    process.stderr.write(`${formatShadow(r.record.slices, { eligible: r.record.reasons.length === 0, checks: r.record.checks, reasons: r.record.reasons, rules: r.record.rules ?? [] })}\n`);
+    progress(`retrain: candidate ${r.version} ${r.decision} against ${r.against}; active ${r.active}; decision and figures recorded in ${r.manifestPath}${r.next ? `; ${r.configMap ? '' : 'to make it live: '}${r.next}` : ''}`, true);
+  }
+  console.log(JSON.stringify({ version: r.version, against: r.against, decision: r.decision, active: r.active, reason: r.record.reason, manifest: r.manifestPath, next: r.next, configMap: r.configMap, heldBack: r.record.slices[0]?.systems, data: r.record.data }));
+}
+
+runMain(async () => {
+  const argv = await parseArgs();
+  checkNumbers(argv);
+  const jobs = jobArgs(argv);
+  const data = jobs ? null : historySource(argv);
+  const workDir = argv.workDir ? resolve(argv.workDir) : mkdtempSync(join(tmpdir(), 'crp-retrain-'));
+  const signal = cancelSignal(argv.stopWithStdin);
   try {
-    const r = await onConfigMap(argv, workDir, (manifestPath) => retrain(options(manifestPath)));
-    if (!json) {
-      process.stderr.write(`${formatShadow(r.record.slices, { eligible: r.record.reasons.length === 0, checks: r.record.checks, reasons: r.record.reasons, rules: r.record.rules ?? [] })}\n`);
-      progress(`retrain: candidate ${r.version} ${r.decision} against ${r.against}; active ${r.active}; decision and figures recorded in ${r.manifestPath}${r.next ? `; ${r.configMap ? '' : 'to make it live: '}${r.next}` : ''}`, true);
-    }
-    console.log(JSON.stringify({ version: r.version, against: r.against, decision: r.decision, active: r.active, reason: r.record.reason, manifest: r.manifestPath, next: r.next, configMap: r.configMap, heldBack: r.record.slices[0]?.systems, data: r.record.data }));
+    if (jobs) await runJobFamily(argv, jobs, workDir, signal);
+    else await runContainer(argv, data!, workDir, signal);
   } catch (e) {
     if (e instanceof CancelledError) throw new UserError('cancelled (SIGTERM, SIGINT, or the agent that started this run is gone); the candidate, if exported, is retained and not active', 130);
     throw e;

@@ -18,8 +18,10 @@ export interface RetrainArgsOptions {
 
 /** retrainArgs: the retrain.ts arguments of a job (after the script). */
 export function retrainArgs(r: JobRequest, o: RetrainArgsOptions): string[] {
-  const a: string[] = ['--manifest', o.manifestPath, '--progress', 'json', '--stop-with-stdin', '--max-old-space-size', String(o.maxOldSpaceMb)];
-  if ('prometheus' in r.data) {
+  const a: string[] = ['--manifest', o.manifestPath, '--progress', 'json', '--stop-with-stdin', '--max-old-space-size', String(o.maxOldSpaceMb), '--family', r.family];
+  if ('jobs' in r.data) {
+    a.push('--jobs', r.data.jobs.path, ...(r.budget ? ['--budget', String(r.budget)] : []));
+  } else if ('prometheus' in r.data) {
     const p = r.data.prometheus;
     const c = o.prometheus!;
     a.push('--prometheus', c.url, '--history', p.history);
@@ -33,10 +35,11 @@ export function retrainArgs(r: JobRequest, o: RetrainArgsOptions): string[] {
     const t = r.data.traces;
     a.push('--trace', t.trace, ...(t.vms ? ['--vms', t.vms] : []), '--input', ...t.paths);
   }
-  a.push('--holdout-period', r.holdout.period, '--holdout-share', String(r.holdout.share), '--holdout-seed', String(r.holdout.seed));
+  if (r.holdout) a.push('--holdout-period', r.holdout.period, '--holdout-share', String(r.holdout.share), '--holdout-seed', String(r.holdout.seed));
   const t = r.training;
-  a.push('--epochs', String(t.epochs), '--patience', String(t.patience), '--batch-size', String(t.batchSize), '--learning-rate', String(t.learningRate), '--val-fraction', String(t.valFraction), '--seed', String(t.seed));
-  a.push('--margin', String(r.margin), r.rulesGate ? '--rules-gate' : '--no-rules-gate');
+  if (t) a.push('--epochs', String(t.epochs), '--patience', String(t.patience), '--batch-size', String(t.batchSize), '--learning-rate', String(t.learningRate), '--val-fraction', String(t.valFraction), '--seed', String(t.seed));
+  a.push('--margin', String(r.margin));
+  if (!('jobs' in r.data)) a.push(r.rulesGate ? '--rules-gate' : '--no-rules-gate');
   if (r.autoPromote) a.push('--promote');
   return a;
 }

@@ -25,9 +25,12 @@ export const TERMINAL: readonly JobState[] = ['succeeded', 'failed', 'cancelled'
 /** JobRequest: what was asked for, checked and filled with defaults (routes/training.ts). */
 export interface JobRequest {
   family: string;
-  data: { prometheus: { history: string; namespaces: string[]; selector: string | null; end: string | null } } | { traces: { paths: string[]; trace: string; vms: string | null } };
-  holdout: { period: string; share: number; seed: number };
-  training: { epochs: number; patience: number; batchSize: number; learningRate: number; valFraction: number; seed: number };
+  data: { prometheus: { history: string; namespaces: string[]; selector: string | null; end: string | null } } | { traces: { paths: string[]; trace: string; vms: string | null } } | { jobs: { path: string } };
+  /** a job-memory family: seconds for its model selection (null: train's default) */
+  budget?: number | null;
+  /** the container family's split and training settings (absent for a job family) */
+  holdout?: { period: string; share: number; seed: number };
+  training?: { epochs: number; patience: number; batchSize: number; learningRate: number; valFraction: number; seed: number };
   margin: number;
   rulesGate: boolean;
   autoPromote: boolean;
@@ -171,7 +174,9 @@ export function jobView(j: Job): JobView {
   // GET needs no token: trace folders are shown by their last component, as the dashboard's routes do
   // (a job file written by hand or by an older agent may carry no data: shown as it is)
   const d = j.request?.data as JobRequest['data'] | undefined;
-  const request = d && typeof d === 'object' && 'traces' in d ? { ...j.request, data: { traces: { ...d.traces, paths: d.traces.paths.map((p) => basename(p) || p) } } } : j.request;
+  const request = d && typeof d === 'object' && 'traces' in d ? { ...j.request, data: { traces: { ...d.traces, paths: d.traces.paths.map((p) => basename(p) || p) } } }
+    : d && typeof d === 'object' && 'jobs' in d ? { ...j.request, data: { jobs: { path: basename(d.jobs.path) || d.jobs.path } } }
+    : j.request;
   return { ...rest, request, log: j.log.slice(-20), runner: holder ? `${holder.host} (pid ${holder.pid})` : null };
 }
 

@@ -67,7 +67,7 @@ describe('the stale-lock takeover window', () => {
     const { jobs, dir, clock } = scheduler();
     expect(jobs.staleMs).toBe(10 * HEARTBEAT_MS);
     const held = heldElsewhere(jobs, dir, { host: 'node-b.example', pid: 4242, boot: 'b00b00' });
-    const queued = jobs.submit({ ...request, training: { ...request.training, seed: 2 } });
+    const queued = jobs.submit({ ...request, training: { ...request.training!, seed: 2 } });
 
     for (const t of [9_000, 10_000]) {
       clock.now = T0 + t;

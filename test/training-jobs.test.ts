@@ -4,6 +4,7 @@
  * on copies of the shipped store (v2.0.0 active).
  *
  * In process (app.inject): admin token, field errors, a job from queued to succeeded with its stages,
+ * (and a job-memory/build-jobs job from the build-jobs CSV with a 3 s selection budget),
  * progress, ETA, log tail and resulting version (also in GET /v1/models with its shadow record); cancel
  * of a running job (its child stops, nothing exported) and of a queued one (concurrency 1); cancel of a
  * finished job (409 JOB_FINISHED), an unknown id (404); a read-only (ConfigMap) store answers 409
@@ -29,6 +30,7 @@ import { family, readManifest } from './helpers/manifest.js';
 
 const skip = need('shared-data');
 const TRACES = join(SHARED_DATA, 'bitbrains-250');
+const JOB_CSV = join(SHARED_DATA, 'build-jobs', 'build-jobs.csv');
 const TOKEN = 'training-jobs-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 /** A job of about 10 s: 60 VMs of July, 30 epochs. */
@@ -108,7 +110,14 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
     const unknown = await post('/v1/training-jobs', { ...quick, promote: true });
     expect(unknown.json().error).toMatchObject({ field: 'promote' });
     const fam = await post('/v1/training-jobs', { ...quick, family: 'job-memory/build-jobs' });
-    expect(fam.json().error.message).toMatch(/container-resources family only/);
+    expect(fam.json().error).toMatchObject({ field: 'data' });
+    expect(fam.json().error.message).toMatch(/a job-memory\/build-jobs job retrains from a job CSV: \{"jobs": \{"path"/);
+    expect((await post('/v1/training-jobs', { ...quick, family: 'gpu-hours' })).json().error).toMatchObject({ field: 'family' });
+    const jobs = { family: 'job-memory/build-jobs', data: { jobs: { path: JOB_CSV } } };
+    expect((await post('/v1/training-jobs', { ...jobs, budget: -1 })).json().error).toMatchObject({ code: 'INVALID_FIELD', field: 'body.budget' });
+    expect((await post('/v1/training-jobs', { ...jobs, budget: 'fast' })).json().error.message).toMatch(/"fast"; expected seconds for the model selection/);
+    expect((await post('/v1/training-jobs', { ...jobs, training: { epochs: 3 } })).json().error).toMatchObject({ field: 'training' });
+    expect((await post('/v1/training-jobs', { ...jobs, data: { jobs: { path: '/nope.csv' } } })).json().error).toMatchObject({ field: 'data.jobs.path' });
     expect((await agent.app.inject({ method: 'GET', url: '/v1/training-jobs/tj-20250101000000-abcdef' })).json().error.code).toBe('JOB_NOT_FOUND');
     const doc = await get('/openapi.json');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/training-jobs', '/v1/training-jobs/{id}', '/v1/training-jobs/{id}/cancel']));
@@ -183,6 +192,22 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
     expect((await get(`/v1/training-jobs/${second.id}`)).startedAt).toBeNull();
     // cancelled in training: no candidate beyond the first test's 2.1.0
     expect(family(readManifest(store.manifest)).versions.map((x) => x.version)).toEqual(['2.0.0', '2.1.0']);
+  }, 300_000);
+
+  it('a job-memory family: a job CSV as data and the search budget passed through; the candidate judged against the active version on the latest held-back jobs', async () => {
+    const r = await post('/v1/training-jobs', { family: 'job-memory/build-jobs', data: { jobs: { path: JOB_CSV } }, budget: 3 });
+    expect(r.statusCode).toBe(202);
+    expect(r.json().request).toMatchObject({ family: 'job-memory/build-jobs', data: { jobs: { path: 'build-jobs.csv' } }, budget: 3, autoPromote: false });
+    const done = await until(() => get(`/v1/training-jobs/${r.json().id}`), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.state), 240_000, 100);
+    expect(done.state, done.error).toBe('succeeded');
+    expect(done.result).toMatchObject({ against: '1.0.0', active: '1.0.0' });
+    expect(['rejected', 'eligible']).toContain(done.result.decision);
+    expect(Object.keys(done.result.heldBack).sort()).toEqual(['active', 'as requested', 'candidate', 'fixed (train max)']);
+    const fam = family(readManifest(store.manifest), 'job-memory/build-jobs');
+    const cand = fam.versions.find((v) => v.version === done.result.version)!;
+    // 4,598 build jobs in time order: the first 3,678 trained on, the latest 920 held back; the budget recorded
+    expect(cand.shadow).toMatchObject({ state: 'decided', decision: done.result.decision, data: { source: 'jobs', split: 'chronological 80/20', trainJobs: 3678, heldBackJobs: 920, budgetSec: 3 } });
+    expect(fam.active).toBe('1.0.0');
   }, 300_000);
 
   it('a read-only (ConfigMap) store answers 409 STORE_READ_ONLY naming the CronJob, and GET says how', async () => {

@@ -91,9 +91,10 @@ function bool(o: Obj, key: string, dflt: boolean): boolean {
  */
 export function parseJobRequest(body: unknown, o: Pick<AgentOptions, 'prometheus'>): JobRequest {
   const b: Obj = body === undefined ? {} : isObj(body) ? body : (() => { throw fieldError('body', 'must be a JSON object, e.g. {"data": {"prometheus": {"history": "28d"}}, "autoPromote": true}'); })();
-  only(b, '', ['family', 'data', 'holdout', 'training', 'margin', 'rulesGate', 'autoPromote']);
   const family = str(b, 'family', 'body') ?? CONTAINER_FAMILY;
-  if (family !== CONTAINER_FAMILY) throw fieldError('family', `'${family}': training jobs retrain the ${CONTAINER_FAMILY} family only; train a job family with npm run train -- --family job-memory --data FILE, then npm run export`);
+  if (family.startsWith('job-memory/')) return parseJobFamilyRequest(b, family);
+  only(b, '', ['family', 'data', 'holdout', 'training', 'margin', 'rulesGate', 'autoPromote']);
+  if (family !== CONTAINER_FAMILY) throw fieldError('family', `'${family}': training jobs retrain ${CONTAINER_FAMILY} (from Prometheus or traces) or a job-memory/<data set> family (from a job CSV)`);
 
   let data: JobRequest['data'];
   const d = b.data === undefined ? (o.prometheus ? { prometheus: {} } : undefined) : b.data;
@@ -145,18 +146,38 @@ export function parseJobRequest(body: unknown, o: Pick<AgentOptions, 'prometheus
   return { family, data, holdout, training, margin: num(b, 'margin', 'body', D.margin, (x) => x >= 0 && x < 1, 'a share in [0, 1)'), rulesGate: bool(b, 'rulesGate', false), autoPromote: bool(b, 'autoPromote', false) };
 }
 
+/**
+ * parseJobFamilyRequest: a job-memory family's job: {"family": "job-memory/build-jobs", "data": {"jobs":
+ * {"path": "/data/build-jobs.csv"}}, "budget": 120, "margin": 0.02, "autoPromote": true}. The budget is the
+ * model selection's, in seconds (default: train's, 180).
+ */
+function parseJobFamilyRequest(b: Obj, family: string): JobRequest {
+  const d = b.data;
+  if (!isObj(d) || !isObj(d.jobs)) throw fieldError('data', `a ${family} job retrains from a job CSV: {"jobs": {"path": "/data/jobs.csv"}} (a file on the agent's file system)`);
+  only(b, '', ['family', 'data', 'budget', 'margin', 'autoPromote']);
+  only(d, 'data', ['jobs']);
+  only(d.jobs, 'data.jobs', ['path']);
+  const path = str(d.jobs, 'path', 'data.jobs');
+  if (!path) throw fieldError('data.jobs.path', 'is required: the job CSV on the agent\'s file system');
+  if (!existsSync(resolve(path))) throw fieldError('data.jobs.path', `${isAbsolute(path) ? path : `'${path}'`} does not exist on the agent's file system`);
+  const budget = b.budget === undefined ? null : num(b, 'budget', 'body', 0, (x) => x > 0 && x <= 86_400, 'seconds for the model selection, > 0 and ≤ 86400');
+  return { family, data: { jobs: { path: resolve(path) } }, budget, margin: num(b, 'margin', 'body', D.margin, (x) => x >= 0 && x < 1, 'a share in [0, 1)'), rulesGate: false, autoPromote: bool(b, 'autoPromote', false) };
+}
+
 const durationSchema = { type: 'string', description: 'a duration: 28d, 36h, 90m' };
 /** JobRequestSchema: the POST body (documentation; parseJobRequest checks it). */
 const JobRequestSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    family: { type: 'string', enum: [CONTAINER_FAMILY], description: 'the model family to retrain (container-resources only)' },
+    family: { type: 'string', default: CONTAINER_FAMILY, description: 'the model family to retrain: container-resources (data: prometheus or traces), or job-memory/<data set> (data: jobs)' },
+    budget: { type: 'number', description: 'a job-memory family: seconds for the model selection (default 180)' },
     data: {
       type: 'object',
-      description: "exactly one of prometheus (default when the agent has --prometheus) or traces",
+      description: "container-resources: exactly one of prometheus (default when the agent has --prometheus) or traces; a job-memory family: jobs",
       properties: {
         prometheus: { type: 'object', additionalProperties: false, properties: { history: { ...durationSchema, default: `${D.historySec / 86400}d` }, namespaces: { type: 'array', items: { type: 'string' } }, selector: { type: 'string', description: 'pod label selector, app=web' }, end: { type: 'string', description: 'RFC 3339 or epoch seconds; default now' } }, description: "the agent's own Prometheus (--prometheus and its headers, token and CA)" },
+        jobs: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string' } }, description: "a job-memory family: the job CSV on the agent's file system" },
         traces: { type: 'object', additionalProperties: false, required: ['paths'], properties: { paths: { type: 'array', items: { type: 'string' } }, trace: { type: 'string', default: 'bitbrains' }, vms: { type: 'string', description: 'e.g. 1-150' } }, description: "trace files or folders on the agent's file system" },
       },
     },

@@ -165,17 +165,17 @@ export interface RetrainResult {
 }
 
 /** round4: every number of a record to 4 decimals (the manifest stays small and readable). */
-function round4<T>(v: T): T {
+export function round4<T>(v: T): T {
   return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'number' && Number.isFinite(x) && !Number.isInteger(x) ? +x.toFixed(4) : x))) as T;
 }
 
-/** updateEntry rewrites one version's entry of the family in the manifest as it is on disk now. */
-function updateEntry(manifestPath: string, version: string, change: (e: VersionEntry) => VersionEntry, alsoActivate = false): Manifest {
+/** updateEntry rewrites one version's entry of the family (default: the container one) in the manifest as it is on disk now. */
+export function updateEntry(manifestPath: string, version: string, change: (e: VersionEntry) => VersionEntry, alsoActivate = false, familyName: string = CONTAINER_CONTRACT.family): Manifest {
   const m = readManifest(manifestPath);
-  const fam = familyOf(m, CONTAINER_CONTRACT.family);
+  const fam = familyOf(m, familyName);
   if (!findVersion(fam, version)) throw new UserError(`the candidate ${version} is no longer retained in ${manifestPath}; nothing recorded`);
-  let next: Manifest = { ...m, families: { ...m.families, [CONTAINER_CONTRACT.family]: { ...fam, versions: fam.versions.map((v) => (v.version === version ? change(v) : v)) } } };
-  if (alsoActivate) next = activate(next, version, CONTAINER_CONTRACT.family);
+  let next: Manifest = { ...m, families: { ...m.families, [familyName]: { ...fam, versions: fam.versions.map((v) => (v.version === version ? change(v) : v)) } } };
+  if (alsoActivate) next = activate(next, version, familyName);
   writeManifest(manifestPath, next);
   return next;
 }
@@ -387,7 +387,7 @@ export async function retrain(o: RetrainOptions): Promise<RetrainResult> {
  * the store `npm start` serves in a checkout (the ConfigMap store is generated from it): regenerate, then
  * apply; any other store (a PVC, a local folder): nothing, the agents follow the manifest.
  */
-function nextStep(manifestPath: string, configMapStore: boolean): string | null {
+export function nextStep(manifestPath: string, configMapStore: boolean): string | null {
   const shown = (p: string) => (p.startsWith(`${process.cwd()}/`) ? p.slice(process.cwd().length + 1) : p);
   if (configMapStore) return `kubectl apply -k ${shown(dirname(dirname(manifestPath)))}`;
   if (existsSync(join(dirname(manifestPath), DEFAULT_CONFIGMAP_STORE, 'kustomization.yaml'))) return `npm run store:configmap, then kubectl apply -k ${DEPLOY_DIR} (the ConfigMap store is generated from this one)`;
