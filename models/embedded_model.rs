@@ -226,14 +226,34 @@ fn round_memory(b: f64) -> f64 {
 /// scaling a window's usage by k scales its answer by k above the minimums) and applies the agent's post-processing
 /// (src/families/container-resources/postprocess.ts, default policy): minimums → limit ≥ request → round up to steps.
 pub fn recommend(raw: &[f32; 12]) -> Recommendation {
+    recommend_with_factors(raw, None, None)
+}
+
+/// recommend_for_hold is recommend() with limits for a hold rate, as POST /v1/recommend's "risk" does: the
+/// factors from RISK_FACTORS (limit_factor), None when this version was not calibrated that high.
+/// recommend_for_hold(&raw, Some(0.99), None) → the memory limit that held in 99% of calibration windows.
+pub fn recommend_for_hold(raw: &[f32; 12], memory_hold: Option<f64>, cpu_hold: Option<f64>) -> Option<Recommendation> {
+    let mem = match memory_hold { Some(h) => Some(limit_factor("mem_limit", h)?), None => None };
+    let cpu = match cpu_hold { Some(h) => Some(limit_factor("cpu_limit", h)?), None => None };
+    Some(recommend_with_factors(raw, mem, cpu))
+}
+
+/// recommend_with_factors: the model's answer, then the risk step (withRiskFactors: a limit × its factor,
+/// its request kept at most the limit; None leaves that resource alone), then minimums → limit ≥ request →
+/// round up to steps. A factor below 1 lowers both, as evaluate measured it.
+pub fn recommend_with_factors(raw: &[f32; 12], mem_factor: Option<f64>, cpu_factor: Option<f64>) -> Recommendation {
     let y = predict(&normalize(raw));
     let cores = |n: f32| -> f64 { let n = n as f64; (raw[2] as f64).max(0.001_f64) * 0.015625_f64 * ((clamp01(n) * (64_f64 / 0.015625_f64).ln()).exp()) };
     let bytes = |n: f32| -> f64 { let n = n as f64; (raw[5] as f64).max(1048576_f64) * 0.015625_f64 * ((clamp01(n) * (64_f64 / 0.015625_f64).ln()).exp()) };
-    let cpu_req = (cores(y[0]) * 1000.0).max(MIN_CPU_MILLICORES);
-    let cpu_lim = (cores(y[1]) * 1000.0).max(MIN_CPU_MILLICORES).max(cpu_req);
+    let (mut cpu_req, mut cpu_lim) = (cores(y[0]), cores(y[1]));
     // the memory request is never below mem_p50, the window's median daily peak (features.ts denormalizeOutputs)
-    let mem_req = bytes(y[2]).max(raw[3] as f64).max(MIN_MEMORY_BYTES);
-    let mem_lim = bytes(y[3]).max(MIN_MEMORY_BYTES).max(mem_req);
+    let (mut mem_req, mut mem_lim) = (bytes(y[2]).max(raw[3] as f64), bytes(y[3]));
+    if let Some(f) = mem_factor { mem_lim *= f; mem_req = mem_req.min(mem_lim); }
+    if let Some(f) = cpu_factor { cpu_lim *= f; cpu_req = cpu_req.min(cpu_lim); }
+    let cpu_req = (cpu_req * 1000.0).max(MIN_CPU_MILLICORES);
+    let cpu_lim = (cpu_lim * 1000.0).max(MIN_CPU_MILLICORES).max(cpu_req);
+    let mem_req = mem_req.max(MIN_MEMORY_BYTES);
+    let mem_lim = mem_lim.max(MIN_MEMORY_BYTES).max(mem_req);
     Recommendation {
         cpu_request_millicores: round_cpu(cpu_req),
         cpu_limit_millicores: round_cpu(cpu_lim),

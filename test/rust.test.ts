@@ -15,7 +15,7 @@ import { exportModel } from '../src/export/publish.js';
 import { generateDataset } from '../src/families/container-resources/data/generate.js';
 import { loadOnnx } from '../src/onnx/runtime.js';
 import { denormalizeOutputs, normalizeFeatures } from '../src/families/container-resources/features.js';
-import { postProcess } from '../src/families/container-resources/postprocess.js';
+import { DEFAULT_POLICY, modelSteps, pipeline, postProcess } from '../src/families/container-resources/postprocess.js';
 import { MiB } from '../src/core/units.js';
 
 const hasRustc = rustcAvailable();
@@ -86,6 +86,35 @@ describe.skipIf(skip)('embedded_model.rs', () => {
     // The tiny workload is held at the minimums: 10m CPU, 32 MiB memory at least.
     expect(out[5]!).toBeGreaterThanOrEqual(10);
     expect(out[7]!).toBeGreaterThanOrEqual(32 * MiB);
+  });
+
+  it('recommend_with_factors() applies the risk step where the agent does (before minimums and rounding), and recommend_for_hold() uses RISK_FACTORS', async () => {
+    // Memory limits × 1.3 and CPU limits × 0.8 (below 1 lowers the request too), on 200 held-out rows.
+    const ds = await generateDataset(200, 20261203, { threads: 1 });
+    const raw = Float32Array.from(ds.featuresRaw); // what the Rust harness reads, for both sides
+    const ort = await loadOnnx(onnxBytes);
+    const xn = new Float32Array(200 * 12);
+    for (let r = 0; r < 200; r++) normalizeFeatures(raw.subarray(r * 12, r * 12 + 12), xn, r * 12);
+    const y = await ort.predict(xn, 200);
+    const { out } = runHarness(bin, raw, 200, { memFactor: 1.3, cpuFactor: 0.8 });
+    const cpuStep = (m: number) => (m > 1000 ? 100 : 5);
+    const memStep = (b: number) => (b > 1024 * MiB ? 64 * MiB : MiB);
+    let lowered = 0;
+    for (let r = 0; r < 200; r++) {
+      const m = denormalizeOutputs(y, r * 5, raw.subarray(r * 12, r * 12 + 12));
+      const want = postProcess(m, DEFAULT_POLICY, pipeline(DEFAULT_POLICY), modelSteps({ memFactor: 1.3, cpuFactor: 0.8 }));
+      const got = Array.from(out.subarray(r * 5, r * 5 + 5));
+      expect(Math.abs(got[0]! - want.cpuRequestMillicores), `row ${r} cpu request`).toBeLessThanOrEqual(cpuStep(want.cpuRequestMillicores));
+      expect(Math.abs(got[1]! - want.cpuLimitMillicores), `row ${r} cpu limit`).toBeLessThanOrEqual(cpuStep(want.cpuLimitMillicores));
+      expect(Math.abs(got[2]! - want.memRequestBytes), `row ${r} mem request`).toBeLessThanOrEqual(memStep(want.memRequestBytes) * 1.001);
+      expect(Math.abs(got[3]! - want.memLimitBytes), `row ${r} mem limit`).toBeLessThanOrEqual(memStep(want.memLimitBytes) * 1.001);
+      if (m.cpuRequestCores > m.cpuLimitCores * 0.8 && want.cpuRequestMillicores > DEFAULT_POLICY.minCpuMillicores) lowered++;
+    }
+    // the CPU factor below 1 did lower some requests (the step is not a no-op on these rows)
+    expect(lowered).toBeGreaterThan(0);
+    const src = readFileSync(join(dir, 'embedded_model.rs'), 'utf8');
+    expect(src).toContain('pub fn recommend_for_hold(raw: &[f32; 12], memory_hold: Option<f64>, cpu_hold: Option<f64>) -> Option<Recommendation>');
+    expect(src).toContain('limit_factor("mem_limit", h)?');
   });
 
   it('EXPECTED FAILURE - verify_model() is false after one byte of the embedded model is flipped', () => {

@@ -1,7 +1,8 @@
 /**
  * rust: builds the Rust harness around an exported embedded_model.rs with plain rustc (no cargo, no
  * crates). The harness reads normalized feature vectors (12 numbers a line) from stdin and prints the 5
- * outputs of predict() for each, then `verify_model=<bool>`; with `bench N` it times N predictions.
+ * outputs of predict() for each (`recommend`: of recommend(); `factors M C`: of recommend_with_factors with
+ * those limit factors), then `verify_model=<bool>`; with `bench N` it times N predictions.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -30,8 +31,9 @@ fn main() {
         let v: Vec<f32> = line.split_whitespace().map(|s| s.parse().unwrap()).collect();
         let mut x = [0.0_f32; 12];
         x.copy_from_slice(&v[..12]);
-        let y = if args.len() > 1 && args[1] == "recommend" {
-            let r = embedded_model::recommend(&x);
+        let y = if args.len() > 1 && (args[1] == "recommend" || args[1] == "factors") {
+            let f = |i: usize| -> Option<f64> { args.get(i).map(|s| s.parse().unwrap()) };
+            let r = if args[1] == "factors" { embedded_model::recommend_with_factors(&x, f(2), f(3)) } else { embedded_model::recommend(&x) };
             [r.cpu_request_millicores as f32, r.cpu_limit_millicores as f32, r.memory_request_bytes as f32, r.memory_limit_bytes as f32, r.confidence]
         } else {
             embedded_model::predict(&x)
@@ -61,10 +63,11 @@ export function buildHarness(dir: string): string {
 }
 
 /** runHarness feeds rows (n × 12) to the harness and parses its output. */
-export function runHarness(bin: string, x: Float32Array, n: number, mode: 'predict' | 'recommend' = 'predict'): { out: Float32Array; verified: boolean } {
+export function runHarness(bin: string, x: Float32Array, n: number, mode: 'predict' | 'recommend' | { memFactor: number; cpuFactor: number } = 'predict'): { out: Float32Array; verified: boolean } {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) lines.push(Array.from(x.subarray(i * 12, i * 12 + 12), (v) => v.toPrecision(9)).join(' '));
-  const text = execFileSync(bin, mode === 'recommend' ? ['recommend'] : [], { input: lines.join('\n') + '\n', maxBuffer: 64 << 20 }).toString();
+  const args = mode === 'recommend' ? ['recommend'] : mode === 'predict' ? [] : ['factors', String(mode.memFactor), String(mode.cpuFactor)];
+  const text = execFileSync(bin, args, { input: lines.join('\n') + '\n', maxBuffer: 64 << 20 }).toString();
   const rows = text.trim().split('\n');
   const verified = rows.pop() === 'verify_model=true';
   return { out: Float32Array.from(rows.flatMap((r) => r.split(' ').map(Number))), verified };
