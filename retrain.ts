@@ -5,6 +5,8 @@
  *   npm run retrain -- --prometheus http://localhost:9090 [--history 28d] [--promote] [--margin 0.02]
  *   npm run retrain -- --input ../shared/data/bitbrains-250 --manifest /store/manifest.json --promote
  *   npm run retrain -- --prometheus URL --configmap resource-agent-store --promote     (in a pod: the ConfigMap store)
+ *   npm run retrain -- --family job-memory/build-jobs --jobs ../shared/data/build-jobs/build-jobs.csv [--budget 120]
+ *                                                      (a job family: src/retrain/jobs.ts)
  * Progress on stderr (--progress json: one JSON object a line, for the agent's training jobs); the result as
  * one JSON line on stdout. Exit codes: 0 decided (promoted or not), 2 bad input, 1 Prometheus or training failed.
  */
@@ -28,7 +30,7 @@ const D = RETRAIN_DEFAULTS;
 
 /** parseArgs: the command line, checked. */
 async function parseArgs() {
-  return makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]\n       npm run retrain -- --prometheus URL --configmap resource-agent-store --promote   (in a pod, on the ConfigMap store)')
+  return makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]\n       npm run retrain -- --prometheus URL --configmap resource-agent-store --promote   (in a pod, on the ConfigMap store)\n       npm run retrain -- --family job-memory/build-jobs --jobs FILE [--budget 120] [--promote]')
     .option('family', { type: 'string', default: CONTAINER_CONTRACT.family, describe: `the family to retrain: ${CONTAINER_CONTRACT.family} (from --prometheus or --input), or job-memory/<data set> (from --jobs)` })
     .option('jobs', { type: 'string', describe: 'with --family job-memory/<data set>: the job CSV (build-jobs or Galaxy format); its latest 20% (by time) are held back to judge the candidate' })
     .option('budget', { type: 'number', describe: 'with --jobs: seconds for the model selection (train --budget; default: train\'s own, 180)' })
