@@ -53,6 +53,8 @@ export interface AgentDeps {
   writeManifest?: (path: string, m: Manifest) => void;
   /** the clock of the --prometheus workload refresh, ms (tests fix it; default Date.now) */
   now?: () => number;
+  /** resolves a package the training child needs (default: Node's resolution from the agent; training-runtime.ts) */
+  resolveModule?: (id: string) => string;
 }
 
 /** Agent: the app (not yet listening), the served families and their stores, metrics, and the draining flag. */
@@ -159,7 +161,7 @@ export async function createAgent(o: AgentOptions, deps: AgentDeps = {}): Promis
   if (defaultFamily) modelRoutes(app, o, defaultFamily, '/v1', metrics);
   for (const f of served) modelRoutes(app, o, f, f.prefix, metrics);
   workloadRoutes(app, o, served, metrics, deps.now);
-  trainingRoutes(app, o, startTrainingJobs(app, o, served), metrics);
+  trainingRoutes(app, o, startTrainingJobs(app, o, served), metrics, deps.resolveModule);
   opsRoutes(app, served, defaultFamily, metrics, () => agent.draining, notServed.filter((n) => n.entry));
   if (o.ui) uiRoutes(app, o, served);
   // GET / → the dashboard (else the API docs): a first visit lands on a page that explains the agent.

@@ -28,6 +28,7 @@ export const ERRORS = {
   JOB_FINISHED: { status: 409, meaning: 'cancel: the training job has already succeeded, failed or been cancelled' },
   MANIFEST_INVALID: { status: 409, meaning: 'the manifest on disk does not read or check; fix it before activating' },
   STORE_READ_ONLY: { status: 409, meaning: 'activate/rollback or a training job on a read-only model store (a ConfigMap): the message names the kubectl way (npm run rollback, the retraining CronJob, kubectl apply -k)' },
+  TRAINING_UNAVAILABLE: { status: 409, meaning: "a training job on an agent whose runtime cannot train (the agent's image has no TensorFlow.js): the message names the trainer image and the retraining CronJob" },
   REQUEST_TIMEOUT: { status: 408, meaning: 'the request (headers and body) did not arrive within --request-timeout-ms, or its headers within --headers-timeout-ms' },
   BODY_TOO_LARGE: { status: 413, meaning: 'the body is over the size limit of the route' },
   BODY_TOO_COMPLEX: { status: 413, meaning: "the body's shape would take more memory to parse than a call may use (4 × the route's body limit; an item of a batch 4 × the single route's): far more objects, arrays or strings than any valid request has" },

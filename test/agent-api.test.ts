@@ -16,6 +16,7 @@ import type { Agent, AgentDeps } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import type { AgentOptions } from '../resource-agent/options.js';
 import { ERRORS } from '../resource-agent/errors.js';
+import { missingTrainingRuntime } from '../resource-agent/training-runtime.js';
 import type { ErrorCode } from '../resource-agent/errors.js';
 import { computeFeatures, denormalizeOutputs, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures, normalizeOutputs, toVector } from '../src/families/container-resources/features.js';
 import { cpuQuantity, GiB, memoryQuantity, MiB } from '../src/core/units.js';
@@ -423,6 +424,21 @@ describe('ops routes', () => {
     writeFileSync(join(h.store.dir, 'training-jobs', `${id}.json`), JSON.stringify({ schemaVersion: 1, id, state: 'succeeded', request: {}, createdAt: t, startedAt: t, finishedAt: t, updatedAt: t, stage: 'deciding', progress: 100, etaSec: 0, trainingEtaSec: null, message: 'rejected', log: [], holder: null, childPid: null, result: null, error: null }));
     { const g = await h.inject({ method: 'GET', url: `/v1/training-jobs/${id}` }); expect(g.json().state, g.body).toBe('succeeded'); }
     expect(expectError(await h.inject({ method: 'POST', url: `/v1/training-jobs/${id}/cancel`, headers: auth }), 'JOB_FINISHED').message).toBe(`training job ${id} has already finished; nothing to cancel`);
+  });
+
+  it('EXPECTED FAILURE - a training job on an agent whose runtime has no TensorFlow.js (as in the agent image) is 409 TRAINING_UNAVAILABLE, naming the trainer image and the CronJob; nothing queued', async () => {
+    // The agent resolves the training packages as Node does; here its resolver does not find TensorFlow.js,
+    // as in the agent's image (resource-agent/image/build.ts removes node_modules/@tensorflow).
+    const noTf = (id: string): string => {
+      if (id.startsWith('@tensorflow/')) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+      return id;
+    };
+    const h = await harness({}, { resolveModule: noTf });
+    const r = await h.inject({ method: 'POST', url: '/v1/training-jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: { data: { traces: { path: h.store.dir } } } });
+    expect(expectError(r, 'TRAINING_UNAVAILABLE').message).toMatch(/^this agent cannot train: its runtime has no @tensorflow\/tfjs or @tensorflow\/tfjs-backend-wasm .*resource-agent\/Dockerfile\.trainer.*overlays\/pvc-store-retrain.*nothing was queued$/);
+    expect((await h.inject({ method: 'GET', url: '/v1/training-jobs' })).json().jobs).toEqual([]);
+    // this machine's runtime can train: the same check with Node's resolution finds both packages
+    expect(missingTrainingRuntime()).toBeNull();
   });
 
   it('every error code in errors.ts was produced above, and the README lists each with its status', () => {

@@ -23,6 +23,7 @@ import { parseDuration } from '../../src/sources/prometheus.js';
 import { SOURCES } from '../../src/sources/registry.js';
 import { RETRAIN_DEFAULTS } from '../../src/retrain/run.js';
 import { JOB_ID, TrainingJobs } from '../training-jobs.js';
+import { missingTrainingRuntime } from '../training-runtime.js';
 import type { JobRequest } from '../training-jobs.js';
 import type { AgentOptions } from '../options.js';
 import type { AgentMetrics } from '../metrics.js';
@@ -236,7 +237,7 @@ const ListSchema = {
 const idParam = { type: 'object', properties: { id: { type: 'string', pattern: JOB_ID.source } } };
 
 /** trainingRoutes registers the four routes; `jobs` is null when the container family is not served. */
-export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: TrainingJobs | null, metrics: AgentMetrics): void {
+export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: TrainingJobs | null, metrics: AgentMetrics, resolveModule?: (id: string) => string): void {
   const admin = adminGuard(o.adminTokenFile, metrics);
   if (jobs) metrics.watchTraining(() => jobs.snapshot());
   const need = () => {
@@ -263,6 +264,8 @@ export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: Trai
       const j = need();
       const how = storeWritable(o.manifest);
       if (how) throw new AgentError('STORE_READ_ONLY', how);
+      const cannot = missingTrainingRuntime(resolveModule);
+      if (cannot) throw new AgentError('TRAINING_UNAVAILABLE', cannot);
       const job = j.submit(parseJobRequest(req.body, o));
       req.log.info({ job: job.id }, 'training job queued');
       return reply.code(202).header('location', `/v1/training-jobs/${job.id}`).send(j.view(job));
