@@ -19,8 +19,8 @@ import { REPO } from './helpers/env.js';
 import { family, modelPath, readManifest } from './helpers/manifest.js';
 import { constLoad, makeStore } from './helpers/model-store.js';
 import { modelBytes } from './helpers/models.js';
-import { ARR, auth, cleanups, closeAll, CONST_OUT, inProcess, jobAgent, JSON_HEADERS, listening, TOKEN, waitFor } from './helpers/reliability-2.js';
-import type { Json } from './helpers/reliability-2.js';
+import { ARR, auth, cleanups, closeAll, CONST_OUT, inProcess, jobAgent, JSON_HEADERS, listening, TOKEN, waitFor } from './helpers/agent-harness.js';
+import type { Json } from './helpers/agent-harness.js';
 
 afterAll(closeAll);
 

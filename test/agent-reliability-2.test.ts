@@ -2,7 +2,7 @@
  * agent-reliability-2: the second hostile probe (issue 21, "a body's shape cannot exhaust memory, idle
  * clients cannot hold the budget, a refused model is looked at again"): the defects about request bodies
  * and shutdown, one describe per defect, each test written to fail on the code before its fix (the others
- * are in agent-reliability-2-models.test.ts; shared agents and bodies in helpers/reliability-2.ts). Waits
+ * are in agent-reliability-2-models.test.ts; shared agents and bodies in helpers/agent-harness.ts). Waits
  * are "until a condition holds" with a deadline, never timing assertions; servers listen on 127.0.0.1
  * port 0 only.
  */
@@ -11,8 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { MiB } from '../src/core/units.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
 import { constLoad, makeStore } from './helpers/model-store.js';
-import { ARR, auth, closeAll, CONST_OUT, emptyObjects, errorBodyOf, inProcess, jobAgent, JSON_HEADERS, listening, rawSocket, statusOf, waitFor, window } from './helpers/reliability-2.js';
-import type { Json } from './helpers/reliability-2.js';
+import { ARR, auth, closeAll, CONST_OUT, emptyObjects, errorBodyOf, inProcess, jobAgent, JSON_HEADERS, listening, rawSocket, statusOf, waitFor, window } from './helpers/agent-harness.js';
+import type { Json } from './helpers/agent-harness.js';
 
 afterAll(closeAll);
 

@@ -5,76 +5,24 @@
  * assertions; servers listen on 127.0.0.1 port 0 only.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createAgent } from '../resource-agent/app.js';
-import type { Agent, AgentDeps } from '../resource-agent/app.js';
-import { startAgent } from '../resource-agent/server.js';
-import type { RunningAgent } from '../resource-agent/server.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
-import type { AgentOptions } from '../resource-agent/options.js';
 import { parseBatch } from '../resource-agent/input.js';
-import { computeFeatures, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures, normalizeOutputs } from '../src/families/container-resources/features.js';
+import { computeFeatures, FEATURE_NAMES, FLOOR_NOTE, normalizeFeatures } from '../src/families/container-resources/features.js';
 import { containerServing } from '../src/families/container-resources/serving/index.js';
 import { GiB, MiB } from '../src/core/units.js';
 import { modelPath, readManifest, family } from './helpers/manifest.js';
 import type { OnnxPredictor } from '../src/onnx/runtime.js';
 import { constLoad, FEATURES, makeStore } from './helpers/model-store.js';
-import type { TempStore } from './helpers/model-store.js';
+import { ARR, auth, cleanups, closeAll, CONST_OUT, errorBodyOf, inProcess, listening, rawSocket, T0, TOKEN, tokenFile, waitFor } from './helpers/agent-harness.js';
+import type { Json } from './helpers/agent-harness.js';
 
-type Json = any;
-const ARR = FEATURE_NAMES.map((n) => FEATURES[n]);
-const TOKEN = 'reliability-test-token-42';
-// outputs relative to the scales of ARR (contract 3), so an item with the features ARR gets these numbers
-const CONST_OUT = normalizeOutputs([0.2481, 0.2, 300.2 * MiB, 1.3 * GiB, 0.9], ARR);
-const T0 = 1_700_000_000;
-const auth = { authorization: `Bearer ${TOKEN}` };
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-function tokenFile(s: TempStore): string {
-  const f = join(s.dir, 'token');
-  writeFileSync(f, TOKEN);
-  return f;
-}
-
-async function inProcess(o: Partial<AgentOptions> = {}, deps: AgentDeps = {}, s = makeStore([1, 2])): Promise<{ agent: Agent; store: TempStore }> {
-  const agent = await createAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, adminTokenFile: tokenFile(s), ...o }, { logger: false, defaultMetrics: false, load: constLoad(CONST_OUT), ...deps });
-  await agent.stores.start();
-  cleanups.push(async () => {
-    await agent.app.close();
-    await agent.stores.close();
-    s.cleanup();
-  });
-  return { agent, store: s };
-}
-
-async function listening(o: Partial<AgentOptions> = {}, deps: AgentDeps = {}, s = makeStore([1, 2])): Promise<{ agent: RunningAgent; store: TempStore }> {
-  const agent = await startAgent({ ...AGENT_DEFAULTS, manifest: s.manifestPath, port: 0, adminTokenFile: tokenFile(s), pollIntervalMs: 200, ...o }, { logger: false, defaultMetrics: false, load: constLoad(CONST_OUT), ...deps });
-  cleanups.push(async () => {
-    await agent.close();
-    s.cleanup();
-  });
-  return { agent, store: s };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+afterAll(closeAll);
 
 /** window builds an n-sample window, 5 minutes apart, from T0. */
 function window(n: number, step = 300) {
@@ -95,21 +43,8 @@ function gatedLoad() {
   return { load, open: () => release(), calls: () => calls };
 }
 
-/** raw sends bytes on a fresh socket and collects what comes back until the server closes it. */
-function rawSocket(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
-  const socket = connect(port, '127.0.0.1');
-  let data = '';
-  socket.on('data', (d) => (data += d.toString('latin1')));
-  socket.on('error', () => {});
-  const closed = new Promise<void>((r) => socket.on('close', () => r()));
-  return { socket, received: () => data, closed };
-}
-
 const getJson = async (url: string): Promise<Json> => (await fetch(url)).json();
 
-function errorBodyOf(raw: string): Json {
-  return JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
-}
 
 describe('1. memory and work are bounded per request and in flight', () => {
   it('EXPECTED FAILURE - a batch of 33 windows × 100,000 samples (the probe, ~32 MB) is 413 before its body is read', async () => {

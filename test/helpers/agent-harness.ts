@@ -1,8 +1,8 @@
 /**
- * reliability-2: the agents, sockets and bodies the tests of the second hostile probe (issue 21) share:
- * test/agent-reliability-2.test.ts (a body's cost, shape and timing) and
- * test/agent-reliability-2-models.test.ts (refused versions, job attributes, the dashboard's paths, risk).
- * Every agent started here is closed by closeAll (call it in afterAll).
+ * agent-harness: the agents, sockets and bodies the hostile-probe tests share: test/agent-reliability.test.ts
+ * (issue "Reliability": bounded work, slow clients, shutdown), test/agent-reliability-2.test.ts (a body's
+ * cost, shape and timing) and test/agent-reliability-2-models.test.ts (refused versions, job attributes,
+ * the dashboard's paths, risk). Every agent started here is closed by closeAll (call it in afterAll).
  */
 import { expect } from 'vitest';
 import { connect } from 'node:net';
@@ -25,7 +25,7 @@ import { shippedJobStore } from './shipped-jobs.js';
 /** Json: a parsed answer body, read field by field. */
 export type Json = any;
 export const ARR = FEATURE_NAMES.map((n) => FEATURES[n]);
-export const TOKEN = 'reliability-2-token-42';
+export const TOKEN = 'reliability-token-42';
 export const CONST_OUT = normalizeOutputs([0.2481, 0.2, 300.2 * MiB, 1.3 * GiB, 0.9], ARR);
 export const T0 = 1_700_000_000;
 export const auth = { authorization: `Bearer ${TOKEN}` };
@@ -76,7 +76,7 @@ export async function listening(o: Partial<AgentOptions> = {}, deps: AgentDeps =
 }
 
 /** waitFor polls fn every 25 ms until it gives a value, or throws after the deadline naming `what`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, deadlineMs = 10_000): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, deadlineMs = 15_000): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const v = await fn();
