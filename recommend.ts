@@ -14,6 +14,7 @@ import { UserError } from './src/util/errors.js';
 import { family, findVersion, readManifest, verifyVersion } from './src/store/manifest.js';
 import { loadOnnx } from './src/onnx/runtime.js';
 import { parseDuration, readPrometheus } from './src/sources/prometheus.js';
+import { connectionOf, withConnectionFlags } from './src/sources/prometheus-cli.js';
 import { DEFAULT_PRICES, recommendContainers } from './src/families/container-resources/workloads.js';
 import { FORMATS, render } from './src/families/container-resources/workload-formats.js';
 import type { Format } from './src/families/container-resources/workload-formats.js';
@@ -21,7 +22,7 @@ import { CONTAINER_CONTRACT } from './src/families/container-resources/features.
 import { RequestFieldError } from './src/core/family.js';
 
 runMain(async () => {
-  const argv = await makeCli('recommend', 'A recommendation for every workload container, from a cluster\'s Prometheus.\n\nUsage: npm run recommend -- --prometheus URL [--namespace NS] [--selector k=v] [--history 7d] [--format table|json|yaml|csv|patch]')
+  const argv = await withConnectionFlags(makeCli('recommend', 'A recommendation for every workload container, from a cluster\'s Prometheus.\n\nUsage: npm run recommend -- --prometheus URL [--namespace NS] [--selector k=v] [--history 7d] [--format table|json|yaml|csv|patch]'))
     .option('prometheus', { type: 'string', demandOption: true, describe: 'Prometheus (or Thanos / Mimir) base URL, e.g. http://localhost:9090 after kubectl port-forward' })
     .option('namespace', { alias: 'n', type: 'string', array: true, describe: 'only these namespaces (repeat or comma-separate); default all with container metrics' })
     .option('selector', { alias: 'l', type: 'string', describe: 'pod label selector, e.g. app=web,tier!=db (through kube_pod_labels)' })
@@ -33,11 +34,6 @@ runMain(async () => {
     .option('memory-hold', { type: 'number', describe: "target hold rate for memory limits (e.g. 0.95), from the model's calibrated risk table" })
     .option('cpu-hold', { type: 'number', describe: 'target hold rate for CPU limits' })
     .option('manifest', { type: 'string', default: 'manifest.json', describe: 'model store manifest (its active container-resources version is used)' })
-    .option('header', { alias: 'H', type: 'string', array: true, describe: "extra HTTP header, 'Name: value' (e.g. 'X-Scope-OrgID: team-a' for Mimir)" })
-    .option('bearer-token-file', { type: 'string', describe: 'file with a bearer token for Prometheus' })
-    .option('basic-auth-file', { type: 'string', describe: "file with 'user:password' for Prometheus" })
-    .option('ca-file', { type: 'string', describe: "PEM file of the CA of Prometheus' TLS certificate" })
-    .option('timeout', { type: 'string', default: '60s', describe: 'per request' })
     .option('retries', { type: 'number', default: 3, describe: 'retries of a failed request (network errors, 429, 5xx)' })
     .option('concurrency', { type: 'number', default: 4, describe: 'requests in flight at once' })
     .option('max-points', { type: 'number', default: 10_000, describe: 'most points per series in one range query (Prometheus refuses over 11,000)' })
@@ -46,12 +42,7 @@ runMain(async () => {
     .parse();
   if (argv.output) checkWritable(argv.output); // fail before reading Prometheus, not after
 
-  const headers: Record<string, string> = {};
-  for (const h of argv.header ?? []) {
-    const i = h.indexOf(':');
-    if (i <= 0) throw new UserError(`--header '${h}' is not 'Name: value'`);
-    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-  }
+  const connection = connectionOf(argv); // a bad --header or --timeout fails before anything is read
   const endSec = argv.end === undefined ? Date.now() / 1000 : /^\d+(\.\d+)?$/.test(argv.end) ? Number(argv.end) : Date.parse(argv.end) / 1000;
   if (!Number.isFinite(endSec)) throw new UserError(`--end '${argv.end}' is not a time; use RFC 3339 (2026-01-31T00:00:00Z) or epoch seconds`);
   for (const [flag, v] of [['--retries', argv.retries], ['--concurrency', argv.concurrency], ['--max-points', argv.maxPoints]] as const) {
@@ -73,11 +64,7 @@ runMain(async () => {
   let last = -1;
   const read = await readPrometheus({
     url: argv.prometheus,
-    headers,
-    bearerTokenFile: argv.bearerTokenFile,
-    basicAuthFile: argv.basicAuthFile,
-    caFile: argv.caFile,
-    timeoutMs: parseDuration(argv.timeout, '--timeout') * 1000,
+    ...connection,
     retries: argv.retries,
     concurrency: argv.concurrency,
     maxPointsPerQuery: argv.maxPoints,

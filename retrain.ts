@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { makeCli, progress, runMain } from './src/util/cli.js';
 import { UserError } from './src/util/errors.js';
 import { parseDuration } from './src/sources/prometheus.js';
+import { connectionOf, withConnectionFlags } from './src/sources/prometheus-cli.js';
 import { SOURCES } from './src/sources/registry.js';
 import { parseSelector } from './src/sources/select.js';
 import { RETRAIN_DEFAULTS, retrain } from './src/retrain/run.js';
@@ -30,7 +31,7 @@ const D = RETRAIN_DEFAULTS;
 
 /** parseArgs: the command line, checked. */
 async function parseArgs() {
-  return makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]\n       npm run retrain -- --prometheus URL --configmap resource-agent-store --promote   (in a pod, on the ConfigMap store)\n       npm run retrain -- --family job-memory/build-jobs --jobs FILE [--budget 120] [--promote]')
+  return withConnectionFlags(makeCli('retrain', 'Retrain the container model on the cluster\'s own history; promote it only when it beats the active version.\n\nUsage: npm run retrain -- --prometheus URL [--history 28d] [--promote] [--margin 0.02]\n       npm run retrain -- --input DIR [--trace bitbrains] [--promote]\n       npm run retrain -- --prometheus URL --configmap resource-agent-store --promote   (in a pod, on the ConfigMap store)\n       npm run retrain -- --family job-memory/build-jobs --jobs FILE [--budget 120] [--promote]'))
     .option('family', { type: 'string', default: CONTAINER_CONTRACT.family, describe: `the family to retrain: ${CONTAINER_CONTRACT.family} (from --prometheus or --input), or job-memory/<data set> (from --jobs)` })
     .option('jobs', { type: 'string', describe: 'with --family job-memory/<data set>: the job CSV (build-jobs or Galaxy format); its latest 20% (by time) are held back to judge the candidate' })
     .option('budget', { type: 'number', describe: 'with --jobs: seconds for the model selection (train --budget; default: train\'s own, 180)' })
@@ -49,11 +50,6 @@ async function parseArgs() {
     .option('end', { type: 'string', describe: "end of the history: RFC 3339 or epoch seconds (default now; with --input the traces' last sample)" })
     .option('namespace', { alias: 'n', type: 'string', array: true, describe: 'only these namespaces (repeat or comma-separate)' })
     .option('selector', { alias: 'l', type: 'string', describe: 'pod label selector, e.g. app=web (through kube_pod_labels)' })
-    .option('header', { alias: 'H', type: 'string', array: true, describe: "extra HTTP header to Prometheus, 'Name: value'" })
-    .option('bearer-token-file', { type: 'string', describe: 'file with a bearer token for Prometheus' })
-    .option('basic-auth-file', { type: 'string', describe: "file with 'user:password' for Prometheus" })
-    .option('ca-file', { type: 'string', describe: "PEM file of the CA of Prometheus' TLS certificate" })
-    .option('timeout', { type: 'string', default: '60s', describe: 'per Prometheus request' })
     .option('holdout-period', { type: 'string', default: `${D.split.holdoutPeriodSec / 86400}d`, describe: 'the last part of the history held back: no training window reaches into it, every shadow window\'s future lies in it (≥ 3d)' })
     .option('holdout-share', { type: 'number', default: D.split.holdoutShare, describe: 'share of the workloads held out of training for the shadow evaluation (chosen by a hash of their names: stable from run to run)' })
     .option('holdout-seed', { type: 'number', default: D.split.seed, describe: 'seed of that hash' })
@@ -94,21 +90,11 @@ function historySource(argv: Args): HistorySource {
     if (given) throw new UserError(`${given[0]} only applies with --prometheus; drop it`);
     return { kind: 'traces', source: argv.trace, paths: argv.input!, read: { select: argv.vms ? parseSelector(argv.vms) : undefined } };
   }
-  const headers: Record<string, string> = {};
-  for (const h of argv.header ?? []) {
-    const i = h.indexOf(':');
-    if (i <= 0) throw new UserError(`--header '${h}' is not 'Name: value'`);
-    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-  }
   return {
     kind: 'prometheus',
     request: {
       url: argv.prometheus,
-      headers,
-      bearerTokenFile: argv.bearerTokenFile,
-      basicAuthFile: argv.basicAuthFile,
-      caFile: argv.caFile,
-      timeoutMs: parseDuration(argv.timeout, '--timeout') * 1000,
+      ...connectionOf(argv),
       namespaces: (argv.namespace ?? []).flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean),
       selector: argv.selector,
       historySec: parseDuration(argv.history, '--history'),
