@@ -22,13 +22,13 @@ import { errorResponses } from '../schemas.js';
 import { parseDuration } from '../../src/sources/prometheus.js';
 import { SOURCES } from '../../src/sources/registry.js';
 import { RETRAIN_DEFAULTS } from '../../src/retrain/run.js';
+import { DEFAULT_FAMILY_NAME, FAMILIES, registeredOf } from '../../src/families/registry.js';
 import { JOB_ID, TrainingJobs } from '../training-jobs.js';
 import { missingTrainingRuntime } from '../training-runtime.js';
 import type { JobRequest } from '../training-jobs.js';
 import type { AgentOptions } from '../options.js';
 import type { AgentMetrics } from '../metrics.js';
 
-const CONTAINER_FAMILY = 'container-resources';
 const D = RETRAIN_DEFAULTS;
 
 /** HOW_READ_ONLY: what to do instead on a ConfigMap store. */
@@ -92,10 +92,10 @@ function bool(o: Obj, key: string, dflt: boolean): boolean {
  */
 export function parseJobRequest(body: unknown, o: Pick<AgentOptions, 'prometheus'>): JobRequest {
   const b: Obj = body === undefined ? {} : isObj(body) ? body : (() => { throw fieldError('body', 'must be a JSON object, e.g. {"data": {"prometheus": {"history": "28d"}}, "autoPromote": true}'); })();
-  const family = str(b, 'family', 'body') ?? CONTAINER_FAMILY;
-  if (family.startsWith('job-memory/')) return parseJobFamilyRequest(b, family);
+  const family = str(b, 'family', 'body') ?? DEFAULT_FAMILY_NAME;
+  const kind = retrainingData(family);
+  if (kind === 'jobs') return parseJobFamilyRequest(b, family);
   only(b, '', ['family', 'data', 'holdout', 'training', 'margin', 'rulesGate', 'autoPromote']);
-  if (family !== CONTAINER_FAMILY) throw fieldError('family', `'${family}': training jobs retrain ${CONTAINER_FAMILY} (from Prometheus or traces) or a job-memory/<data set> family (from a job CSV)`);
 
   let data: JobRequest['data'];
   const d = b.data === undefined ? (o.prometheus ? { prometheus: {} } : undefined) : b.data;
@@ -148,6 +148,18 @@ export function parseJobRequest(body: unknown, o: Pick<AgentOptions, 'prometheus
 }
 
 /**
+ * retrainingData: what a training job of `family` reads (the registered family's `retraining` hook), or a
+ * refusal naming the families that can be retrained and their data. A family with members (job-memory)
+ * is retrained one member at a time (job-memory/build-jobs), never as a whole.
+ */
+function retrainingData(family: string): 'usage' | 'jobs' {
+  const reg = registeredOf(family);
+  const can = FAMILIES.filter((f) => f.retraining).map((f) => `${f.member ? `${f.name}/<data set>` : f.name} (${f.retraining!.data === 'usage' ? 'data: prometheus or traces' : 'data: jobs, a job CSV'})`);
+  if (!reg?.retraining || (reg.member && reg.name === family)) throw fieldError('family', `'${family}': training jobs retrain ${can.join(', or ')}`);
+  return reg.retraining.data;
+}
+
+/**
  * parseJobFamilyRequest: a job-memory family's job: {"family": "job-memory/build-jobs", "data": {"jobs":
  * {"path": "/data/build-jobs.csv"}}, "budget": 120, "margin": 0.02, "autoPromote": true}. The budget is the
  * model selection's, in seconds (default: train's, 180).
@@ -171,14 +183,14 @@ const JobRequestSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    family: { type: 'string', default: CONTAINER_FAMILY, description: 'the model family to retrain: container-resources (data: prometheus or traces), or job-memory/<data set> (data: jobs)' },
-    budget: { type: 'number', description: 'a job-memory family: seconds for the model selection (default 180)' },
+    family: { type: 'string', default: DEFAULT_FAMILY_NAME, description: `the model family to retrain (its retraining hook says from what): ${FAMILIES.filter((f) => f.retraining).map((f) => `${f.member ? `${f.name}/<data set>` : f.name} (data: ${f.retraining!.data === 'usage' ? 'prometheus or traces' : 'jobs'})`).join(', ')}` },
+    budget: { type: 'number', description: 'a family retrained from jobs: seconds for the model selection (default 180)' },
     data: {
       type: 'object',
-      description: "container-resources: exactly one of prometheus (default when the agent has --prometheus) or traces; a job-memory family: jobs",
+      description: "a family retrained from usage: exactly one of prometheus (default when the agent has --prometheus) or traces; a family retrained from jobs: jobs",
       properties: {
         prometheus: { type: 'object', additionalProperties: false, properties: { history: { ...durationSchema, default: `${D.historySec / 86400}d` }, namespaces: { type: 'array', items: { type: 'string' } }, selector: { type: 'string', description: 'pod label selector, app=web' }, end: { type: 'string', description: 'RFC 3339 or epoch seconds; default now' } }, description: "the agent's own Prometheus (--prometheus and its headers, token and CA)" },
-        jobs: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string' } }, description: "a job-memory family: the job CSV on the agent's file system" },
+        jobs: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string' } }, description: "a family retrained from jobs: the job CSV on the agent's file system" },
         traces: { type: 'object', additionalProperties: false, required: ['paths'], properties: { paths: { type: 'array', items: { type: 'string' } }, trace: { type: 'string', default: 'bitbrains' }, vms: { type: 'string', description: 'e.g. 1-150' } }, description: "trace files or folders on the agent's file system" },
       },
     },
@@ -241,7 +253,7 @@ export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: Trai
   const admin = adminGuard(o.adminTokenFile, metrics);
   if (jobs) metrics.watchTraining(() => jobs.snapshot());
   const need = () => {
-    if (!jobs) throw new AgentError('ROUTE_NOT_FOUND', `training jobs retrain the ${CONTAINER_FAMILY} family, which this agent does not serve (--family)`);
+    if (!jobs) throw new AgentError('ROUTE_NOT_FOUND', `training jobs retrain the ${DEFAULT_FAMILY_NAME} family, which this agent does not serve (--family)`);
     return jobs;
   };
   const find = (id: string) => {
@@ -294,7 +306,7 @@ export function trainingRoutes(app: FastifyInstance, o: AgentOptions, jobs: Trai
  * runs when the store is writable, and stops, failing its running jobs with the reason, when the app closes.
  */
 export function startTrainingJobs(app: FastifyInstance, o: AgentOptions, served: readonly { family: { name: string } }[]): TrainingJobs | null {
-  if (!served.some((f) => f.family.name === CONTAINER_FAMILY)) return null;
+  if (!served.some((f) => f.family.name === DEFAULT_FAMILY_NAME)) return null;
   const jobs = new TrainingJobs({
     dir: join(dirname(o.manifest), 'training-jobs'),
     manifestPath: o.manifest,

@@ -360,8 +360,20 @@ export interface ModelFamily {
    *   workloads  recommendations for every workload container a source read (--prometheus)
    *   replay     the held-out jobs the dashboard's Replay page sends (--replay, the manifest's validation.data)
    *   reports    the evaluation reports the dashboard's Evaluation page lists (--reports)
+   *   retraining what POST /v1/training-jobs retrains this family from (src/retrain does the work)
    */
   workloads?: FamilyWorkloads;
   replay?: FamilyReplay;
   reports?: FamilyReports;
+  retraining?: FamilyRetraining;
+}
+
+/**
+ * FamilyRetraining (agent hook): the data a training job of this family reads, so the agent's training
+ * route accepts and checks a job without knowing the family.
+ *   usage  the cluster's usage history: {"prometheus": {…}} or trace files {"traces": {…}} (container-resources)
+ *   jobs   a job CSV: {"jobs": {"path": …}}, with an optional selection "budget" (job-memory/<data set>)
+ */
+export interface FamilyRetraining {
+  data: 'usage' | 'jobs';
 }

@@ -51,4 +51,5 @@ export const containerResources: ModelFamily = {
   serving: containerServing,
   workloads: containerWorkloads,
   reports: containerReports,
+  retraining: { data: 'usage' },
 };

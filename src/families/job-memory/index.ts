@@ -105,6 +105,7 @@ export function jobFamily(spec: JobSpec, example: Record<string, unknown> = exam
     rustExtras: () => rustJobExtras(spec),
     serving: jobServing(spec, dataset(name), example),
     replay: jobReplay,
+    retraining: { data: 'jobs' },
     prepare(o) {
       const strategy = o.strategy ? readStrategy(o.strategy) : DEFAULT_STRATEGY;
       const p = prepareJobTraining(name === 'job-memory' ? null : name, o.data, strategy, o.output);
