@@ -429,10 +429,7 @@ describe('ops routes', () => {
   it('EXPECTED FAILURE - a training job on an agent whose runtime has no TensorFlow.js (as in the agent image) is 409 TRAINING_UNAVAILABLE, naming the trainer image and the CronJob; nothing queued', async () => {
     // The agent resolves the training packages as Node does; here its resolver does not find TensorFlow.js,
     // as in the agent's image (resource-agent/image/build.ts removes node_modules/@tensorflow).
-    const noTf = (id: string): string => {
-      if (id.startsWith('@tensorflow/')) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
-      return id;
-    };
+    const noTf = (id: string): string => { if (id.startsWith('@tensorflow/')) throw new Error(`Cannot find module '${id}'`); return id; };
     const h = await harness({}, { resolveModule: noTf });
     const r = await h.inject({ method: 'POST', url: '/v1/training-jobs', headers: { ...auth, 'content-type': 'application/json' }, payload: { data: { traces: { path: h.store.dir } } } });
     expect(expectError(r, 'TRAINING_UNAVAILABLE').message).toMatch(/^this agent cannot train: its runtime has no @tensorflow\/tfjs or @tensorflow\/tfjs-backend-wasm .*resource-agent\/Dockerfile\.trainer.*overlays\/pvc-store-retrain.*nothing was queued$/);

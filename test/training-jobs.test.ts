@@ -10,71 +10,21 @@
  * finished job (409 JOB_FINISHED), an unknown id (404); a read-only (ConfigMap) store answers 409
  * STORE_READ_ONLY naming the in-cluster CronJob of the ConfigMap store; GET /metrics shows the jobs by
  * state, the running job's progress and the last finished job's duration.
- * Two REAL agent processes on one store: two jobs submitted to different agents run one at a time and
- * each exactly once (two new versions, each job one runner); a running job cancelled through the agent that
- * does not run it stops (its child gone, nothing exported, no lock left); an agent killed with SIGKILL mid-job: the
- * restarted agent marks the job failed with the reason, and the job's child stopped with it.
+ * Two real agent processes on one store: test/training-jobs-replicas.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { need, REPO, SHARED_DATA } from './helpers/env.js';
-import { freePort } from './helpers/prometheus.js';
-import { copyStore } from './helpers/store-copy.js';
+import { need } from './helpers/env.js';
 import { createAgent } from '../resource-agent/app.js';
 import type { Agent } from '../resource-agent/app.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import { family, readManifest } from './helpers/manifest.js';
+import { auth, JOB_CSV, quick, removeStores, shippedStore, slow, until } from './helpers/training-jobs.js';
 
 const skip = need('shared-data');
-const TRACES = join(SHARED_DATA, 'bitbrains-250');
-const JOB_CSV = join(SHARED_DATA, 'build-jobs', 'build-jobs.csv');
-const TOKEN = 'training-jobs-test-token';
-const auth = { authorization: `Bearer ${TOKEN}` };
-/** A job of about 10 s: 60 VMs of July, 30 epochs. */
-const quick = { data: { traces: { paths: [TRACES], vms: '1-60' } }, training: { epochs: 30, patience: 10 } };
-/** A job that trains long enough to be cancelled or interrupted mid-training. */
-const slow = { data: { traces: { paths: [TRACES], vms: '1-60' } }, training: { epochs: 5000, patience: 5000 } };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const dirs: string[] = [];
-
-/** shippedStore: a copy of the repository's store and a token file. */
-function shippedStore(): { dir: string; manifest: string; token: string } {
-  const dir = copyStore(undefined, 'crp-jobs-');
-  dirs.push(dir);
-  writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
-  return { dir, manifest: join(dir, 'manifest.json'), token: join(dir, 'token') };
-}
-
-/** until polls `get` until `ok` holds (or throws after `ms`), returning the last value. */
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000, every = 200): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out; last: ${JSON.stringify(v).slice(0, 600)}`);
-    await sleep(every);
-  }
-}
-
-/** processGone waits until `pid` no longer exists (or throws after 30 s). */
-async function processGone(pid: number): Promise<void> {
-  await until(async () => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, (gone) => gone, 30_000);
-}
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeStores);
 
 describe.skipIf(skip)('training jobs in one agent (in process)', () => {
   let agent: Agent;
@@ -235,123 +185,4 @@ describe.skipIf(skip)('training jobs in one agent (in process)', () => {
       await a.stores.close();
     }
   });
-});
-
-/** AgentProcess: a real `npm start` (node --import tsx resource-agent/main.ts). */
-interface AgentProcess {
-  url: string;
-  proc: ChildProcess;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-async function startAgentProcess(store: ReturnType<typeof shippedStore>): Promise<AgentProcess> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'resource-agent/main.ts'), '--manifest', store.manifest, '--admin-token-file', store.token, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn', '--no-ui', '--no-docs', '--training-heartbeat-ms', '200', '--training-concurrency', '1'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  await until(async () => {
-    if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode}: ${stderr}`);
-    try {
-      return (await fetch(`${url}/healthz`)).ok;
-    } catch {
-      return false;
-    }
-  }, (ok) => ok, 60_000, 100);
-  return {
-    url,
-    proc,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill(signal);
-      await exited;
-    },
-  };
-}
-
-describe.skipIf(skip)('training jobs with two real agent processes on one store', () => {
-  const agents: AgentProcess[] = [];
-  afterAll(async () => {
-    for (const a of agents) await a.stop();
-  });
-  // the API's JSON, read loosely (the shapes are checked by the assertions)
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const getJ = async (a: AgentProcess, path: string): Promise<any> => (await fetch(`${a.url}${path}`)).json();
-  const submit = async (a: AgentProcess, body: unknown) => {
-    const r = await fetch(`${a.url}/v1/training-jobs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect(r.status).toBe(202);
-    return (await r.json()) as { id: string };
-  };
-
-  it('two jobs submitted to two agents run one at a time, each exactly once', async () => {
-    const store = shippedStore();
-    const [a, b] = [await startAgentProcess(store), await startAgentProcess(store)];
-    agents.push(a, b);
-    const j1 = await submit(a, quick);
-    const j2 = await submit(b, { ...quick, training: { ...quick.training, seed: 2 } });
-    let most = 0;
-    const final = await until(async () => {
-      const [la, lb] = [await getJ(a, '/v1/training-jobs'), await getJ(b, '/v1/training-jobs')];
-      // both agents read the same store: the same jobs
-      expect(la.jobs.map((j: { id: string }) => j.id)).toEqual(lb.jobs.map((j: { id: string }) => j.id));
-      most = Math.max(most, la.jobs.filter((j: { state: string }) => j.state === 'running').length);
-      return la.jobs as { id: string; state: string; runner: string; result: { version: string } | null; error: string | null }[];
-    }, (js) => js.length === 2 && js.every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state)), 240_000, 100);
-    expect(final.map((j) => j.state), JSON.stringify(final.map((j) => j.error))).toEqual(['succeeded', 'succeeded']);
-    expect(most).toBe(1);
-    expect(new Set(final.map((j) => j.result!.version))).toEqual(new Set(['2.1.0', '2.2.0']));
-    expect(final.map((j) => j.id).sort()).toEqual([j1.id, j2.id].sort());
-    // exactly once: two jobs, two new versions, and nothing else
-    expect(family(readManifest(store.manifest)).versions.map((v) => v.version)).toEqual(['2.0.0', '2.1.0', '2.2.0']);
-    await a.stop();
-    await b.stop();
-  }, 300_000);
-
-  it('cancel from the other replica: the agent that runs the job sees the marker within a heartbeat and stops its child', async () => {
-    const store = shippedStore();
-    const [a, b] = [await startAgentProcess(store), await startAgentProcess(store)];
-    agents.push(a, b);
-    const job = await submit(a, slow);
-    const running = await until(() => getJ(a, `/v1/training-jobs/${job.id}`), (j) => j.state === 'running' && j.stage === 'training');
-    // either agent may have claimed it: cancel through the one that does not run it
-    const runnerPid = Number(/\(pid (\d+)\)$/.exec(running.runner)![1]);
-    const [runner, other] = runnerPid === a.proc.pid ? [a, b] : [b, a];
-    expect(runnerPid).toBe(runner.proc.pid);
-    const childPid = JSON.parse(readFileSync(join(store.dir, 'training-jobs', `${job.id}.json`), 'utf8')).childPid as number;
-    const r = await fetch(`${other.url}/v1/training-jobs/${job.id}/cancel`, { method: 'POST', headers: auth });
-    expect(r.status).toBe(200);
-    const done = await until(() => getJ(other, `/v1/training-jobs/${job.id}`), (j) => j.state !== 'running', 60_000);
-    expect(done.state).toBe('cancelled');
-    expect(done.error).toMatch(/^cancelled while running/);
-    expect(done.runner).toBe(running.runner);
-    await processGone(childPid);
-    // nothing promoted or exported, and no lock, slot or cancel marker left in the store
-    expect(family(readManifest(store.manifest)).versions.map((v) => v.version)).toEqual(['2.0.0']);
-    expect(readdirSync(join(store.dir, 'training-jobs')).filter((f) => !f.endsWith('.json'))).toEqual([]);
-    await a.stop();
-    await b.stop();
-  }, 300_000);
-
-  it('an agent killed mid-job (SIGKILL): the restarted agent marks the job failed with the reason; the job\'s child stopped with it', async () => {
-    const store = shippedStore();
-    const a = await startAgentProcess(store);
-    agents.push(a);
-    const job = await submit(a, slow);
-    await until(() => getJ(a, `/v1/training-jobs/${job.id}`), (j) => j.state === 'running' && j.stage === 'training');
-    const file = join(store.dir, 'training-jobs', `${job.id}.json`);
-    const childPid = JSON.parse(readFileSync(file, 'utf8')).childPid as number;
-    await a.stop('SIGKILL');
-    const restarted = await startAgentProcess(store);
-    agents.push(restarted);
-    const failed = await until(() => getJ(restarted, `/v1/training-jobs/${job.id}`), (j) => j.state !== 'running', 60_000);
-    expect(failed.state).toBe('failed');
-    expect(failed.error).toMatch(new RegExp(`^interrupted: its agent \\(pid ${a.proc.pid} on .+\\) is gone while the job was training \\(\\d+%\\)`));
-    // the child saw its stdin close and stopped (no orphan that could promote later)
-    await processGone(childPid);
-    expect(family(readManifest(store.manifest)).active).toBe('2.0.0');
-    // the job is still listed (never lost), and no lock is left behind
-    expect((await getJ(restarted, '/v1/training-jobs')).jobs.map((j: { id: string }) => j.id)).toEqual([job.id]);
-    await restarted.stop();
-  }, 300_000);
 });
