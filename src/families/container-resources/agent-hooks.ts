@@ -11,6 +11,7 @@
  *   evaluate report: { trace, windows, overall: { <system>: metrics, … }, riskCurve? }
  *   validate report: { gates, overall: metrics, comparison? | rules?, riskCurve }
  */
+import { coresFromMillicores } from '../../core/units.js';
 import type { FamilyReports, FamilyWorkloads, ReportView, WorkloadGauge } from '../../core/family.js';
 import type { ChartSpec } from '../../report/charts.js';
 import type { ContainerUsage } from '../../sources/kube-workloads.js';
@@ -31,7 +32,7 @@ function gaugesOf(r: WorkloadResult): WorkloadGauge[] {
       kind: w.kind,
       workload: w.name,
       container: c.usage.container,
-      recommended: rec && { cpu: [rec.cpuRequestMillicores / 1000, rec.cpuLimitMillicores / 1000], memory: [rec.memRequestBytes, rec.memLimitBytes] },
+      recommended: rec && { cpu: [coresFromMillicores(rec.cpuRequestMillicores), coresFromMillicores(rec.cpuLimitMillicores)], memory: [rec.memRequestBytes, rec.memLimitBytes] },
       current: { cpu: [c.usage.requests.cpuCores, c.usage.limits.cpuCores], memory: [c.usage.requests.memoryBytes, c.usage.limits.memoryBytes] },
       confidence: rec ? rec.confidence : null,
     };

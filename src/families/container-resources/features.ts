@@ -42,6 +42,8 @@ export type OutputName = (typeof OUTPUT_NAMES)[number];
 
 export const N_FEATURES = FEATURE_NAMES.length; // 12
 export const N_OUTPUTS = OUTPUT_NAMES.length; // 5
+/** MEM_P50: the index of mem_p50 (the window's median daily memory peak, the memory request's floor). */
+export const MEM_P50 = FEATURE_NAMES.indexOf('mem_p50'); // 3
 
 /** PEAK_INTERVAL_SEC is the interval whose maximum memory sample makes one "peak" (24 hours, as VPA). */
 export const PEAK_INTERVAL_SEC = 86400;
@@ -145,7 +147,7 @@ export function denormalizeOutputs(n: ArrayLike<number>, offset: number, inputs:
   return {
     cpuRequestCores: denormalize(OUT_CPU_REQ, n[offset]!, inputs),
     cpuLimitCores: denormalize(OUT_CPU_LIM, n[offset + 1]!, inputs),
-    memRequestBytes: Math.max(denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs), inputs[3]!),
+    memRequestBytes: Math.max(denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs), inputs[MEM_P50]!),
     memLimitBytes: denormalize(OUT_MEM_LIM, n[offset + 3]!, inputs),
     confidence: denormalize(OUT_CONF, n[offset + 4]!),
   };
@@ -157,7 +159,7 @@ export function denormalizeOutputs(n: ArrayLike<number>, offset: number, inputs:
  * daily peak). Example: mem_p50 700 MB, the model's request 650 MB → true (the answer says 700 MB).
  */
 export function memRequestFloored(n: ArrayLike<number>, offset: number, inputs: ArrayLike<number>): boolean {
-  return denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs) < inputs[3]!;
+  return denormalize(OUT_MEM_REQ, n[offset + 2]!, inputs) < inputs[MEM_P50]!;
 }
 
 /**

@@ -7,7 +7,7 @@
  * core/rounding.ts so the two cannot drift.
  */
 import { rustDenormalize } from '../../export/rust.js';
-import { OUTPUTS } from './features.js';
+import { MEM_P50, OUTPUTS } from './features.js';
 import { DEFAULT_POLICY } from './postprocess.js';
 import { CPU_STEP_LARGE, CPU_STEP_SMALL, CPU_STEP_THRESHOLD, MEM_STEP_LARGE, MEM_STEP_SMALL, MEM_STEP_THRESHOLD } from '../../core/rounding.js';
 
@@ -68,7 +68,7 @@ pub fn recommend_with_factors(raw: &[f32; 12], mem_factor: Option<f64>, cpu_fact
     let bytes = |n: f32| -> f64 { let n = n as f64; ${rustDenormalize(OUTPUTS[2]!.normalization)} };
     let (mut cpu_req, mut cpu_lim) = (cores(y[0]), cores(y[1]));
     // the memory request is never below mem_p50, the window's median daily peak (features.ts denormalizeOutputs)
-    let (mut mem_req, mut mem_lim) = (bytes(y[2]).max(raw[3] as f64), bytes(y[3]));
+    let (mut mem_req, mut mem_lim) = (bytes(y[2]).max(raw[${MEM_P50}] as f64), bytes(y[3]));
     if let Some(f) = mem_factor { mem_lim *= f; mem_req = mem_req.min(mem_lim); }
     if let Some(f) = cpu_factor { cpu_lim *= f; cpu_req = cpu_req.min(cpu_lim); }
     let cpu_req = (cpu_req * 1000.0).max(MIN_CPU_MILLICORES);
