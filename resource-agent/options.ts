@@ -82,6 +82,8 @@ export interface AgentOptions {
   trainingMaxOldSpaceMb: number;
   /** how often a running job's locks are renewed (a holder silent for 10 of these is taken as gone), ms */
   trainingHeartbeatMs: number;
+  /** finished training jobs kept in the store; the oldest beyond it are deleted (queued and running ones always stay) */
+  trainingKeep: number;
 }
 
 /** REPO_ROOT: the folder with the shipped default store (manifest.json, models/). */
@@ -130,6 +132,7 @@ export const AGENT_DEFAULTS: Readonly<AgentOptions> = {
   trainingConcurrency: 1,
   trainingMaxOldSpaceMb: 1024,
   trainingHeartbeatMs: 2000,
+  trainingKeep: 100,
 };
 
 type Kind = 'path' | 'string' | 'list' | 'int' | 'level' | 'bool' | 'duration';
@@ -180,6 +183,7 @@ export const SPECS: readonly Spec[] = [
   { key: 'trainingConcurrency', kind: 'int', describe: 'training jobs (POST /v1/training-jobs) running at once across the agents sharing this store; the rest queue' },
   { key: 'trainingMaxOldSpaceMb', kind: 'int', describe: "heap cap of a training job's processes (node --max-old-space-size), MiB" },
   { key: 'trainingHeartbeatMs', kind: 'int', describe: "how often a running training job's locks in the store are renewed, ms; an agent silent for 10 of these is taken as gone and its job marked failed" },
+  { key: 'trainingKeep', kind: 'int', describe: 'finished training jobs kept in the store (their files under training-jobs/); the oldest beyond it are deleted when a job ends; queued and running jobs always stay' },
 ];
 
 /** flagName('adminTokenFile') === 'admin-token-file' */
@@ -314,6 +318,7 @@ export function validateOptions(o: AgentOptions): AgentOptions {
   if (o.trainingConcurrency < 1 || o.trainingConcurrency > 16) bad('trainingConcurrency', `is ${o.trainingConcurrency}; use 1..16`);
   if (o.trainingMaxOldSpaceMb < 128 || o.trainingMaxOldSpaceMb > 65_536) bad('trainingMaxOldSpaceMb', `is ${o.trainingMaxOldSpaceMb}; use 128..65536`);
   if (o.trainingHeartbeatMs < 50 || o.trainingHeartbeatMs > 60_000) bad('trainingHeartbeatMs', `is ${o.trainingHeartbeatMs}; use 50..60000`);
+  if (o.trainingKeep < 1 || o.trainingKeep > 100_000) bad('trainingKeep', `is ${o.trainingKeep}; use 1..100000`);
   if (o.shutdownDelayMs < 0 || o.shutdownDelayMs > 120_000) bad('shutdownDelayMs', `is ${o.shutdownDelayMs}; use 0..120000`);
   if (o.shutdownTimeoutMs < 100 || o.shutdownTimeoutMs > 120_000) bad('shutdownTimeoutMs', `is ${o.shutdownTimeoutMs}; use 100..120000 (delay + timeout below the pod's terminationGracePeriodSeconds)`);
   if (o.maxBatchSamples < 2 || o.maxBatchSamples > 10_000_000) bad('maxBatchSamples', `is ${o.maxBatchSamples}; use 2..10000000`);

@@ -49,6 +49,8 @@ export interface TrainingJobsOptions extends RetrainArgsOptions {
   /** jobs running at once across every agent on this store */
   concurrency: number;
   heartbeatMs: number;
+  /** finished jobs kept (default 100): when a job ends, the oldest finished ones beyond it are deleted */
+  keep?: number;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   /** the command a job runs (default: node --max-old-space-size=M --import tsx retrain.ts) */
   command?: (args: string[]) => { file: string; args: string[]; cwd: string };
@@ -292,6 +294,21 @@ export class TrainingJobs {
     if (state === 'succeeded') j.progress = 100;
     j.message = state === 'succeeded' ? `${result!.decision}: candidate ${result!.version} (active ${result!.active})` : error;
     this.write(j);
+    this.prune();
+  }
+
+  /**
+   * prune deletes the files of the oldest finished jobs beyond `keep` (default 100), so the folder and a
+   * /metrics scrape stay small; queued and running jobs always stay. Example: keep 2, finished a b c d, queued
+   * e → a and b go. Their candidates stay in the store (the manifest retains versions, not this folder).
+   */
+  prune(): string[] {
+    const keep = this.o.keep ?? 100;
+    const finished = this.ids().filter((id) => TERMINAL.includes(this.read(id)?.state ?? 'queued'));
+    const gone = finished.slice(0, Math.max(0, finished.length - keep));
+    for (const id of gone) for (const ext of ['json', 'cancel'] as const) rmSync(this.path(id, ext), { force: true });
+    if (gone.length) this.o.log.info({ removed: gone.length, keep }, 'old training jobs removed');
+    return gone;
   }
 
   private run(j: Job, slot: number): void {

@@ -40,11 +40,11 @@ afterEach(async () => {
 });
 
 /** scheduler: a TrainingJobs on a new folder whose jobs run a real child that waits (in place of retrain.ts). */
-function scheduler(): { jobs: TrainingJobs; dir: string; clock: { now: number } } {
+function scheduler(keep?: number): { jobs: TrainingJobs; dir: string; clock: { now: number } } {
   const dir = join(mkdtempSync(join(tmpdir(), 'crp-locks-')), 'training-jobs');
   dirs.push(join(dir, '..'));
   const clock = { now: T0 };
-  const jobs = new TrainingJobs({ dir, manifestPath: join(dir, '..', 'manifest.json'), concurrency: 1, maxOldSpaceMb: 256, heartbeatMs: HEARTBEAT_MS, prometheus: null, log: quiet, command: () => ({ file: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'], cwd: REPO }), now: () => clock.now });
+  const jobs = new TrainingJobs({ dir, manifestPath: join(dir, '..', 'manifest.json'), concurrency: 1, maxOldSpaceMb: 256, heartbeatMs: HEARTBEAT_MS, keep, prometheus: null, log: quiet, command: () => ({ file: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'], cwd: REPO }), now: () => clock.now });
   open.push(jobs);
   return { jobs, dir, clock };
 }
@@ -104,3 +104,28 @@ describe('the stale-lock takeover window', () => {
     expect(existsSync(join(dir, 'slot-0.lock'))).toBe(false);
   });
 });
+
+describe('finished jobs are kept up to --training-keep', () => {
+  it('when a job ends, the oldest finished jobs beyond keep are deleted; queued ones stay whatever their age', () => {
+    const { jobs, dir, clock } = scheduler(2);
+    // six jobs a second apart: the first (oldest) stays queued, the next four have finished, the last is queued
+    const ids = Array.from({ length: 6 }, () => {
+      clock.now += 1000;
+      return jobs.submit(request).id;
+    });
+    const ended = { succeeded: ids[1]!, failed: ids[2]!, cancelled: ids[3]! } as const;
+    for (const [state, id] of Object.entries(ended)) {
+      const j = jobs.read(id)!;
+      writeFileSync(join(dir, `${id}.json`), JSON.stringify({ ...j, state, finishedAt: new Date(clock.now).toISOString() }));
+    }
+    writeFileSync(join(dir, `${ids[1]}.cancel`), 'x'); // a leftover marker goes with its job
+    expect(jobs.prune()).toEqual([ids[1]]); // finished: 1, 2, 3 → keep the newest two
+    // the last queued job is cancelled before it starts: that ends it, and ends the oldest finished one's stay
+    expect(jobs.cancel(ids[5]!)!.state).toBe('cancelled');
+    expect(jobs.ids()).toEqual([ids[0], ids[3], ids[4], ids[5]]);
+    expect(existsSync(join(dir, `${ids[1]}.cancel`))).toBe(false);
+    expect(jobs.read(ids[0]!)!.state).toBe('queued');
+    expect(jobs.read(ids[4]!)!.state).toBe('queued');
+  });
+});
+

@@ -313,6 +313,7 @@ export function startTrainingJobs(app: FastifyInstance, o: AgentOptions, served:
     concurrency: o.trainingConcurrency,
     maxOldSpaceMb: o.trainingMaxOldSpaceMb,
     heartbeatMs: o.trainingHeartbeatMs,
+    keep: o.trainingKeep,
     prometheus: o.prometheus ? { url: o.prometheus, headers: o.prometheusHeader ?? [], bearerTokenFile: o.prometheusBearerTokenFile, caFile: o.prometheusCaFile } : null,
     log: app.log.child({ component: 'training' }),
   });
