@@ -23,6 +23,8 @@ import { startAgent } from '../resource-agent/server.js';
 import type { RunningAgent } from '../resource-agent/server.js';
 import { AGENT_DEFAULTS } from '../resource-agent/options.js';
 import { copyStore } from './helpers/store-copy.js';
+import { readManifest, writeManifest } from './helpers/manifest.js';
+import type { JobShadowRecord } from '../src/retrain/jobs.js';
 
 // page.evaluate runs in the browser; the project's types have no DOM.
 declare const document: any;
@@ -31,6 +33,32 @@ declare const window: any;
 const missing = need('chromium') || need('shared-data');
 const SHOTS = join(REPO, 'reports/ui');
 const TOKEN = 'ui-training-token';
+
+/**
+ * JOB_SHADOW: a job data set's shadow record as src/retrain/jobs.ts writes it into the candidate's entry (the
+ * figures of the measured `retrain --family job-memory/build-jobs --jobs build-jobs.csv --budget 5` run).
+ */
+const JOB_SHADOW: JobShadowRecord = {
+  schemaVersion: 1, state: 'decided', decision: 'rejected', against: '1.0.0', decidedAt: '2026-12-02T16:00:00.000Z',
+  reason: 'business 81.00 is not ≤ 0.98 × the active version\'s 79.48', margin: 0.02, rulesGate: false, promoteAsked: false,
+  data: { source: 'jobs', description: 'build-jobs.csv', split: 'by time', trainJobs: 3678, heldBackJobs: 920, budgetSec: 5 },
+  training: { trained: true, kind: 'gbdt', seconds: 24 },
+  slices: [{ name: 'held back', kind: 'held-back', jobs: 920, systems: {
+    candidate: { jobs: 920, businessScore: 81, underPct: 1.74, overPct: 72.3, r2: null, maeBytes: null, calibration: null },
+    active: { jobs: 920, businessScore: 79.48, underPct: 2.61, overPct: 66.43, r2: null, maeBytes: null, calibration: null },
+    'fixed (train max)': { jobs: 920, businessScore: 211.46, underPct: 0, overPct: 211.46, r2: null, maeBytes: null, calibration: null },
+    'as requested': { jobs: 920, businessScore: 157.59, underPct: 0.87, overPct: 153.24, r2: null, maeBytes: null, calibration: null },
+  } }],
+  checks: [], reasons: [], rules: [],
+};
+
+/** withJobCandidate: the store's job-memory/build-jobs family gets a candidate 1.0.1 (the same model file) holding JOB_SHADOW. */
+function withJobCandidate(manifest: string): void {
+  const m = readManifest(manifest);
+  const fam = m.families['job-memory/build-jobs']!;
+  fam.versions.push({ ...fam.versions[0]!, version: '1.0.1', shadow: JOB_SHADOW as unknown as Record<string, unknown> });
+  writeManifest(manifest, m);
+}
 
 /** shippedStore: a copy of the repository's store with a token file (and, for `readOnly`, a ConfigMap's ..data). */
 function shippedStore(readOnly = false): { dir: string; manifest: string; token: string } {
@@ -57,6 +85,7 @@ describe.skipIf(!!missing)(`the Training page in chromium${missing ? ` (skipped:
     for (let vm = 1; vm <= 60; vm++) symlinkSync(join(SHARED_DATA, 'bitbrains-250', `vm${vm}.csv.gz`), join(traces, `vm${vm}.csv.gz`));
     const s = shippedStore();
     const r = shippedStore(true);
+    withJobCandidate(r.manifest);
     dirs.push(s.dir, r.dir);
     agent = await startAgent({ ...AGENT_DEFAULTS, manifest: s.manifest, adminTokenFile: s.token, port: 0, pollIntervalMs: 200, trainingHeartbeatMs: 200 }, { logger: false, defaultMetrics: false });
     readOnly = await startAgent({ ...AGENT_DEFAULTS, manifest: r.manifest, adminTokenFile: r.token, port: 0, pollIntervalMs: 0 }, { logger: false, defaultMetrics: false });
@@ -172,6 +201,20 @@ describe.skipIf(!!missing)(`the Training page in chromium${missing ? ` (skipped:
     const { page, problems } = await open(`${readOnly.url}/ui#training`);
     expect(await page.locator('#training-form').count()).toBe(0);
     expect(await page.locator('#training-readonly').innerText()).toMatch(/read-only .*pvc-store-retrain/);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a job data set's candidate is shown too, with the systems of its own record (as requested, the training maximum)", async () => {
+    const { page, problems } = await open(`${readOnly.url}/ui#training`);
+    const options = await page.locator('#training-candidate option').allInnerTexts();
+    expect(options).toEqual(['job-memory/build-jobs 1.0.1 (rejected, against 1.0.0)']);
+    await page.waitForSelector('#training-slices');
+    expect(await page.locator('#training-slices thead th').allInnerTexts()).toEqual(['slice', 'jobs', 'candidate 1.0.1', 'active 1.0.0', 'fixed (train max)', 'as requested']);
+    const row = await page.locator('#training-slices tbody tr').evaluateAll((rs: any[]) => rs.map((r) => [...r.children].map((c: any) => c.textContent)));
+    expect(row).toEqual([['held back', '920', '81 / 1.74 %', '79.48 / 2.61 %', '211.46 / 0 %', '157.59 / 0.87 %']]);
+    expect(await page.locator('#training-decision').innerText()).toMatch(/^1\.0\.1: rejected\. business 81\.00 is not/);
+    expect(await page.locator('#training-slices caption').innerText()).toMatch(/on the 920 latest jobs, held back from training \(by time\)/);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -4,14 +4,16 @@
  *     the page's dialog), or, on a read-only (ConfigMap) store, what to do instead;
  *   - every job of the store, newest first: state, stage, a progress bar, ETA, start, the resulting
  *     candidate and its decision, and Cancel for a queued or running job (admin);
- *   - a candidate next to the version it was judged against: every slice of its shadow evaluation
- *     (GET /v1/models, the version's `shadow`), business and memory under-allocation of the candidate,
- *     the active version, VPA, KRR and max × 1.3, then the decision and the checks it failed.
+ *   - a candidate of any served family next to the version it was judged against: every slice of its
+ *     shadow evaluation (GET <family>/models, the version's `shadow`), business and memory under-allocation
+ *     of the candidate, the active version and the rules the record holds (containers: VPA, KRR and
+ *     max × 1.3; job data sets: as requested, the training maximum), then the decision and its reason.
  * The page refreshes itself every second while a job is queued or running and this page is shown.
  * Built with the DOM API only (the `ui` helpers of app.js), no inline script or style.
  */
 
-const SYSTEMS = [['candidate', 'candidate'], ['active', 'active'], ['vpa', 'VPA'], ['krr', 'KRR'], ['fixed-max-x1.3', 'max × 1.3']];
+/** SYSTEM_NAMES: column titles of the systems a shadow record scores (any other key is shown as it is). */
+const SYSTEM_NAMES = { vpa: 'VPA', krr: 'KRR', 'fixed-max-x1.3': 'max × 1.3' };
 const ACTIVE_STATES = ['queued', 'running'];
 
 /** duration: 75 → "1 min 15 s". */
@@ -47,7 +49,7 @@ export async function trainingPage(ui) {
     const finished = now.jobs.filter((j) => !ACTIVE_STATES.includes(j.state)).map((j) => j.id).join(',');
     if (finished !== lastFinished) {
       lastFinished = finished;
-      candBox.replaceChildren(await candidateView(ui, container.models));
+      candBox.replaceChildren(await candidateView(ui, fams.families));
     }
     return now.jobs.some((j) => ACTIVE_STATES.includes(j.state));
   };
@@ -135,31 +137,48 @@ function jobsTable(ui, list, cfg, out, refresh) {
     h('tbody', {}, rows));
 }
 
-/** candidateView: the newest retained candidate's shadow evaluation (a selector picks another). */
-async function candidateView(ui, modelsPath) {
+/**
+ * candidateView: the retained candidates of every served family (the newest first, a selector picks another)
+ * and one's shadow evaluation. The systems are the record's own: the candidate, the active version, then
+ * the rules it was scored against.
+ */
+async function candidateView(ui, families) {
   const { h, num } = ui;
-  const models = await ui.getJson(modelsPath);
-  const cands = models.versions.filter((v) => v.shadow && v.shadow.slices && v.shadow.slices.length).reverse();
+  const cands = [];
+  for (const f of families) {
+    const models = await ui.getJson(f.models);
+    for (const v of models.versions.filter((x) => x.shadow && x.shadow.slices && x.shadow.slices.length).reverse()) cands.push({ family: f.name, v });
+  }
   if (!cands.length) return h('p', { className: 'muted', id: 'training-no-candidate' }, 'No retained version has a shadow evaluation yet: the first finished training job adds one.');
   const box = h('div', {});
-  const select = h('select', { id: 'training-candidate' }, cands.map((v, i) => h('option', { value: String(i) }, `${v.version} (${v.shadow.decision || v.shadow.state}, against ${v.shadow.against})`)));
+  const select = h('select', { id: 'training-candidate' }, cands.map(({ family, v }, i) => h('option', { value: String(i) }, `${family} ${v.version} (${v.shadow.decision || v.shadow.state}, against ${v.shadow.against})`)));
   const show = () => {
-    const v = cands[Number(select.value)];
+    const { v } = cands[Number(select.value)];
     const s = v.shadow;
-    const head = ['slice', 'windows (workloads)', ...SYSTEMS.map(([k, name]) => (k === 'candidate' ? `candidate ${v.version}` : k === 'active' ? `active ${s.against}` : name))];
+    const keys = Object.keys(s.slices[0].systems);
+    const systems = ['candidate', 'active', ...keys.filter((k) => k !== 'candidate' && k !== 'active')].filter((k) => keys.includes(k));
+    const usage = s.slices[0].windows !== undefined; // a usage shadow (windows of workloads), else held-back jobs
+    const head = ['slice', usage ? 'windows (workloads)' : 'jobs', ...systems.map((k) => (k === 'candidate' ? `candidate ${v.version}` : k === 'active' ? `active ${s.against}` : SYSTEM_NAMES[k] || k))];
+    const cell = (m) => `${num(m.businessScore)} / ${num(m.memUnderAllocationPct ?? m.underPct)} %`;
     const rows = s.slices.map((sl) => h('tr', { 'data-slice': sl.name },
       h('th', { scope: 'row' }, sl.name),
-      h('td', {}, `${sl.windows} (${sl.workloads})`),
-      ...SYSTEMS.map(([k]) => h('td', { 'data-system': k, className: k === 'candidate' ? 'text cand' : 'text' }, `${num(sl.systems[k].businessScore)} / ${num(sl.systems[k].memUnderAllocationPct)} %`))));
+      h('td', {}, usage ? `${sl.windows} (${sl.workloads})` : String(sl.jobs)),
+      ...systems.map((k) => h('td', { 'data-system': k, className: k === 'candidate' ? 'text cand' : 'text' }, cell(sl.systems[k])))));
     const ratio = s.slices[0] && s.slices[0].versus && s.slices[0].versus.active && s.slices[0].versus.active.businessScore;
+    const caption = usage
+      ? `business (5 × memory under % + over %, lower is better) / memory under-allocation %, on ${s.data.shadow.windows} windows of ${s.data.shadow.workloads} held-out workloads whose future is after ${s.data.cutoff}, and the same windows rescaled`
+      : `business (5 × under % + over %, lower is better) / under-allocation %, on the ${s.data.heldBackJobs} latest jobs, held back from training (${s.data.split})`;
+    const trained = usage
+      ? `Trained on ${s.data.train.windows} windows of ${s.data.train.workloads} workloads (${s.data.description}); margin ${s.margin}${s.rulesGate ? ', rules gate on' : ''}.`
+      : `Trained on ${s.data.trainJobs} jobs (${s.data.description}); margin ${s.margin}.`;
     box.replaceChildren(
       h('p', { id: 'training-decision', className: s.decision === 'promoted' ? 'ok' : s.decision === 'rejected' ? 'bad' : '' }, `${v.version}: ${s.decision || s.state}. ${s.reason || ''}`),
       h('table', { id: 'training-slices' },
-        h('caption', { className: 'muted' }, `business (5 × memory under % + over %, lower is better) / memory under-allocation %, on ${s.data.shadow.windows} windows of ${s.data.shadow.workloads} held-out workloads whose future is after ${s.data.cutoff}, and the same windows rescaled`),
+        h('caption', { className: 'muted' }, caption),
         h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, rows)),
       ratio ? h('p', { className: 'muted' }, `candidate ÷ active business on the held-back windows: ${num(ratio.point, 3)} (95% over workloads ${num(ratio.lo, 3)} … ${num(ratio.hi, 3)})`) : null,
-      h('p', { className: 'muted' }, `Trained on ${s.data.train.windows} windows of ${s.data.train.workloads} workloads (${s.data.description}); margin ${s.margin}${s.rulesGate ? ', rules gate on' : ''}.`));
+      h('p', { className: 'muted' }, trained));
   };
   select.addEventListener('change', show);
   show();
