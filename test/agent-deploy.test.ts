@@ -12,65 +12,15 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { REPO } from './helpers/env.js';
+import { kubectl, parseYaml, validateAll } from './helpers/kube.js';
+import type { Obj } from './helpers/kube.js';
 import { createHash } from 'node:crypto';
 import { CONFIGMAP_BUDGET_BYTES } from '../src/store/configmap.js';
 
 const DEPLOY = join(REPO, 'resource-agent', 'deploy');
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
-
-/** MODELS: the class that validates each kind used here. */
-const MODELS: Record<string, new (o: never) => { validate(): void }> = {
-  Namespace,
-  ServiceAccount,
-  ConfigMap,
-  PersistentVolumeClaim,
-  Service,
-  Deployment,
-  PodDisruptionBudget,
-  NetworkPolicy,
-};
-
-function parseYaml(text: string, where: string): Obj[] {
-  return parseAllDocuments(text).map((d, i) => {
-    if (d.errors.length) throw new Error(`${where} document ${i}: ${d.errors[0]!.message}`);
-    return d.toJS() as Obj;
-  }).filter((o) => o !== null);
-}
-
-function validateAll(objs: Obj[]): void {
-  for (const o of objs) {
-    const M = MODELS[o.kind];
-    expect(M, `no validator for kind ${o.kind}`).toBeDefined();
-    // kustomize folds binaryData's base64 into lines, which the API server (Go's base64) ignores
-    const bin = (o as { binaryData?: Record<string, string> }).binaryData;
-    const checked = bin ? { ...o, binaryData: Object.fromEntries(Object.entries(bin).map(([k, v]) => [k, v.replace(/\s+/g, '')])) } : o;
-    // throws with the schema path on an invalid field
-    expect(() => new M!(checked as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
-  }
-}
-
-function kubectl(): string {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return '';
-  } catch {
-    const reason = 'kubectl is not installed (it is not in Debian; see https://kubernetes.io/docs/tasks/tools/)';
-    // CI runs on this project's machine image, which has kubectl: there a missing kubectl is a failure.
-    if (process.env.CI) throw new Error(`${reason}: CI must render the manifests with kubectl kustomize`);
-    return reason;
-  }
-}
 
 /** checkRendered: the properties the issue lists, on the objects kustomize renders. */
 function checkRendered(objs: Obj[], store: 'configmap' | 'pvc'): void {

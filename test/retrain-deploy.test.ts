@@ -17,47 +17,14 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { REPO } from './helpers/env.js';
+import { kubectl, parseYaml, validateAll } from './helpers/kube.js';
 
 const DEPLOY = join(REPO, 'resource-agent', 'deploy');
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
-const MODELS: Record<string, new (o: never) => { validate(): void }> = { CronJob, Deployment, Namespace, Service, ServiceAccount, ConfigMap, PersistentVolumeClaim, PodDisruptionBudget, NetworkPolicy, Role, RoleBinding };
-
-const parse = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((o) => o !== null);
-function validateAll(objs: Obj[]): void {
-  for (const o of objs) {
-    expect(MODELS[o.kind], `no validator for kind ${o.kind}`).toBeDefined();
-    // kustomize folds binaryData's base64 into lines, which the API server (Go's base64) ignores
-    const bin = (o as { binaryData?: Record<string, string> }).binaryData;
-    const checked = bin ? { ...o, binaryData: Object.fromEntries(Object.entries(bin).map(([k, v]) => [k, v.replace(/\s+/g, '')])) } : o;
-    expect(() => new MODELS[o.kind]!(checked as never).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
-  }
-}
-
-/** kubectl: '' when kubectl can render, else the reason to skip (in CI a missing kubectl is a failure). */
-function kubectl(): string {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return '';
-  } catch {
-    const reason = 'kubectl is not installed (it is not in Debian; see https://kubernetes.io/docs/tasks/tools/)';
-    if (process.env.CI) throw new Error(`${reason}: CI must render the manifests with kubectl kustomize`);
-    return reason;
-  }
-}
-
 /** checkCronJob: the properties of the module header. */
 function checkCronJob(cj: InstanceType<typeof CronJob>, config: string, image: string): void {
   const spec = cj.spec!;
@@ -87,7 +54,7 @@ function checkCronJob(cj: InstanceType<typeof CronJob>, config: string, image: s
 
 describe('the retraining CronJob', () => {
   it('validates as written (no kubectl needed)', () => {
-    const objs = parse(readFileSync(join(DEPLOY, 'retrain', 'cronjob.yaml'), 'utf8'));
+    const objs = parseYaml(readFileSync(join(DEPLOY, 'retrain', 'cronjob.yaml'), 'utf8'), 'retrain/cronjob.yaml');
     expect(objs.map((o) => o.kind)).toEqual(['CronJob']);
     validateAll(objs);
     checkCronJob(objs[0] as unknown as InstanceType<typeof CronJob>, 'resource-agent-config', 'resource-agent-trainer');
@@ -96,7 +63,7 @@ describe('the retraining CronJob', () => {
   it('kubectl kustomize overlays/pvc-store-retrain renders the agent on its claim and the CronJob on the same claim, every object valid', (ctx) => {
     const reason = kubectl();
     if (reason) ctx.skip(reason);
-    const objs = parse(execFileSync('kubectl', ['kustomize', join(DEPLOY, 'overlays/pvc-store-retrain')], { encoding: 'utf8' }));
+    const objs = parseYaml(execFileSync('kubectl', ['kustomize', join(DEPLOY, 'overlays/pvc-store-retrain')], { encoding: 'utf8' }), 'kubectl kustomize overlays/pvc-store-retrain');
     validateAll(objs);
     const config = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('resource-agent-config-'))!.metadata.name;
     const cj = objs.find((o) => o.kind === 'CronJob') as unknown as InstanceType<typeof CronJob>;
@@ -112,7 +79,7 @@ describe('the retraining CronJob on the ConfigMap store (overlays/configmap-stor
   it('kubectl kustomize renders every object valid; the CronJob may get and update the store\'s ConfigMap and nothing else', (ctx) => {
     const reason = kubectl();
     if (reason) ctx.skip(reason);
-    const objs = parse(execFileSync('kubectl', ['kustomize', join(DEPLOY, 'overlays/configmap-store-retrain')], { encoding: 'utf8' }));
+    const objs = parseYaml(execFileSync('kubectl', ['kustomize', join(DEPLOY, 'overlays/configmap-store-retrain')], { encoding: 'utf8' }), 'kubectl kustomize overlays/configmap-store-retrain');
     validateAll(objs);
     const of = (kind: string) => objs.filter((o) => o.kind === kind);
     // the store's ConfigMap keeps its plain name (no content hash) so that the Role can name it
