@@ -17,7 +17,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { FEATURE_NAMES, N_FEATURES, normalizeFeatures } from '../src/families/container-resources/features.js';
@@ -26,6 +25,7 @@ import { forwardQuantized, maxAbsDeviation } from '../src/core/quantize.js';
 import { readQuantizedModel } from '../src/onnx/inspect.js';
 import { family, modelPath, readManifest, verifyVersion } from '../test/helpers/manifest.js';
 import { Rng } from '../src/util/rng.js';
+import { freePort } from '../test/helpers/prometheus.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const MANIFEST = resolve(REPO, 'manifest.json');
@@ -56,16 +56,6 @@ const BATCH_ITEMS = 10_000;
 const BATCH_BODY = JSON.stringify({ items: Array.from({ length: BATCH_ITEMS }, () => ({ features: featureRow() })) });
 
 // ---------- helpers ----------
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
   const end = Date.now() + 60_000;

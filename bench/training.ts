@@ -13,13 +13,13 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { copyStore } from '../test/helpers/store-copy.js';
+import { freePort } from '../test/helpers/prometheus.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const TRACES = resolve(REPO, '../shared/data/bitbrains-250');
@@ -30,16 +30,6 @@ const argv = yargs(hideBin(process.argv)).strict().option('rate', { type: 'numbe
 const BODY = JSON.stringify({ container: 'api', workload: 'checkout', namespace: 'shop', features: { cpu_p50: 0.12, cpu_p95: 0.3, cpu_p99: 0.42, mem_p50: 268435456, mem_p95: 314572800, mem_p99: 335544320, cpu_variance: 0.6, mem_trend: 0.01, throttle_ratio: 0.02, hour: 14, day_of_week: 2, workload_age: 720 } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 const dir = copyStore(undefined, 'crp-bench-training-');
 writeFileSync(join(dir, 'token'), TOKEN);

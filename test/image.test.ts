@@ -9,11 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { need, REPO } from './helpers/env.js';
+import { freePort } from './helpers/prometheus.js';
 
 const skip = need('image');
 const TAG = `resource-agent-test:${process.pid}`;
@@ -37,16 +37,6 @@ function podman(args: string[]): string {
   return execFileSync('podman', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 describe.skipIf(skip !== '')(`npm run image${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let built: { tag: string; id: string; node: string; debian: Record<string, string> };
