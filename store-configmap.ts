@@ -25,17 +25,17 @@ runMain(async () => {
   const families = argv.family ?? storeFamilies(argv.output);
   // The folder that holds the source's models gets a view (two files); any other folder a full copy.
   const view = resolve(argv.output) === resolve(dirname(argv.manifest), DEFAULT_CONFIGMAP_STORE);
-  const files = view ? configMapViewOf(argv.manifest, argv.output, families) : configMapStoreOf(argv.manifest, families);
+  const store = configMapStoreOf(argv.manifest, families);
+  const files = view ? configMapViewOf(store, argv.output) : store;
   const diff = view
     ? argv.check ? diffConfigMapView(argv.output, files) : writeConfigMapView(argv.output, files)
     : argv.check ? diffConfigMapStore(argv.output, files) : writeConfigMapStore(argv.output, files);
   const changes = [...diff.missing.map((f) => `+${f}`), ...diff.differing.map((f) => `~${f}`), ...diff.extra.map((f) => `-${f}`)];
   const manifestText = files.get(view ? VIEW_MANIFEST : 'manifest.json')!;
   const carried = Object.keys((JSON.parse(manifestText.toString()) as { families: object }).families);
-  const modelFiles = view ? configMapStoreOf(argv.manifest, families) : files;
-  const bytes = [...modelFiles.values()].reduce((n, b) => n + b.length, 0) - modelFiles.get('kustomization.yaml')!.length;
+  const bytes = [...store.values()].reduce((n, b) => n + b.length, 0) - store.get('kustomization.yaml')!.length;
   if (argv.check && changes.length) {
     throw new InputError(`${argv.output} is out of date with ${argv.manifest} (${changes.join(' ')}); run npm run store:configmap`, 1);
   }
-  progress(`store:configmap: ${argv.output} ${argv.check ? 'is in sync with' : changes.length ? `regenerated from` : 'already matched'} ${argv.manifest} (${carried.join(', ')}: ${modelFiles.size - 2} model files${view ? ', held once in the view' : ''}, ${(bytes / 1024).toFixed(1)} KiB)${changes.length && !argv.check ? `: ${changes.join(' ')}; deploy it with kubectl apply -k ${DEPLOY_DIR}` : ''}`, true);
+  progress(`store:configmap: ${argv.output} ${argv.check ? 'is in sync with' : changes.length ? `regenerated from` : 'already matched'} ${argv.manifest} (${carried.join(', ')}: ${store.size - 2} model files${view ? ', held once in the view' : ''}, ${(bytes / 1024).toFixed(1)} KiB)${changes.length && !argv.check ? `: ${changes.join(' ')}; deploy it with kubectl apply -k ${DEPLOY_DIR}` : ''}`, true);
 });

@@ -26,7 +26,7 @@ describe('the repository has one store', () => {
     const families = storeFamilies(dir)!;
     // the container family always; the Galaxy job models are too large for a ConfigMap (1 MiB)
     expect(families).toContain('container-resources');
-    const view = configMapViewOf(join(REPO, 'manifest.json'), dir, families);
+    const view = configMapViewOf(configMapStoreOf(join(REPO, 'manifest.json'), families), dir);
     expect([...view.keys()].sort()).toEqual(['configmap-manifest.json', 'kustomization.yaml']);
     const diff = diffConfigMapView(dir, view);
     expect(diff, 'out of date: run npm run store:configmap').toEqual({ missing: [], differing: [], extra: [] });
@@ -55,7 +55,7 @@ describe('the repository has one store', () => {
     const s = makeStore([1]);
     try {
       const elsewhere = join(tmp, 'view-elsewhere');
-      expect(() => configMapViewOf(s.manifestPath, elsewhere)).toThrow(/would list predictor_v1\.0\.0\.onnx, but .* does not exist: kustomize reads files only beside its kustomization\.yaml/);
+      expect(() => configMapViewOf(configMapStoreOf(s.manifestPath), elsewhere)).toThrow(/would list predictor_v1\.0\.0\.onnx, but .* does not exist: kustomize reads files only beside its kustomization\.yaml/);
     } finally {
       s.cleanup();
     }

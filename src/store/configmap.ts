@@ -168,13 +168,12 @@ export function configMapStoreOf(manifestPath: string, families: readonly string
 
 /**
  * configMapViewOf returns the two files that make `dir` (the folder holding the source store's model files,
- * models/ for ./manifest.json) a ConfigMap store without a second copy of any model: VIEW_MANIFEST (what
- * configMapStoreOf would write as manifest.json) and kustomization.yaml (`manifest.json=VIEW_MANIFEST`, then
- * the model files by their names in `dir`). Refuses what configMapStoreOf refuses, and a carried model file
- * that is not in `dir` with the same bytes.
+ * models/ for ./manifest.json) a ConfigMap store without a second copy of any model, from `store` (what
+ * configMapStoreOf returns for the source: its verified model bytes): VIEW_MANIFEST (the flat manifest) and
+ * kustomization.yaml (`manifest.json=VIEW_MANIFEST`, then the model files by their names in `dir`). Refuses a
+ * carried model file that is not in `dir` with the same bytes.
  */
-export function configMapViewOf(manifestPath: string, dir: string, families: readonly string[] | null = null, budget = CONFIGMAP_BUDGET_BYTES): Map<string, Buffer> {
-  const store = configMapStoreOf(manifestPath, families, budget);
+export function configMapViewOf(store: ReadonlyMap<string, Buffer>, dir: string): Map<string, Buffer> {
   const models = [...store.keys()].filter((k) => k !== 'manifest.json' && k !== 'kustomization.yaml');
   for (const k of models) {
     const p = join(dir, k);
