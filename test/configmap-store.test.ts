@@ -42,7 +42,7 @@ const tmp = (p: string) => {
   return d;
 };
 
-/** a flat ConfigMap store folder (as resource-agent/deploy/store) with one version per seed */
+/** a self-contained flat ConfigMap store folder (as store:configmap --output DIR writes) with one version per seed */
 function flatStore(seeds: number[]): string {
   const dir = tmp('crp-cm-');
   writeFileSync(join(dir, 'kustomization.yaml'), kustomizationFor(['manifest.json']));
